@@ -1,0 +1,107 @@
+"""Probes: small trusted routines that run inside the worker, next to student code.
+
+Some properties can only be observed where the objects live: whether a
+tensor shares memory with the array it came from, what a function does when
+CUDA *appears* to be present, how a dataset behaves inside a DataLoader.  A
+probe observes and returns plain data; every judgement is made by the suite
+in the grader process.  Each probe gets the student module as first argument.
+Loaded by path inside the worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import Any, Iterator
+from unittest import mock
+
+import numpy as np
+import torch
+
+
+def call_with_devices(module: Any, function: str, args: list, kwargs: dict, *,
+                      cuda: int = 0, mps: bool = False,
+                      cuda_name: str = "Simulated GPU", cuda_version: str = "12.1") -> Any:
+    """Call ``function`` while torch reports ``cuda`` GPUs and MPS as given."""
+    with simulated_devices(cuda, mps, cuda_name, cuda_version):
+        return getattr(module, function)(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def simulated_devices(cuda: int, mps: bool, name: str, version: str) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        patches = [
+            mock.patch("torch.cuda.is_available", lambda: cuda > 0),
+            mock.patch("torch.cuda.device_count", lambda: cuda),
+            mock.patch("torch.cuda.get_device_name", lambda device=None: name),
+            mock.patch("torch.cuda.current_device", lambda: 0),
+            mock.patch("torch.version.cuda", version if cuda else None),
+            mock.patch("torch.backends.mps.is_available", lambda: mps),
+            mock.patch("torch.backends.mps.is_built", lambda: mps),
+        ]
+        for patch in patches:
+            stack.enter_context(patch)
+        yield
+
+
+def shares_memory(module: Any, function: str, array: np.ndarray, view: str | None = None) -> dict:
+    """Call ``function(array or a view of it)``, then write to the array and see
+    whether the result changed.  ``view`` is one of the layouts below."""
+    owner, source = _make_view(array, view)
+    result = getattr(module, function)(source)
+    if not isinstance(result, torch.Tensor):
+        return {"result": result, "shares": False}
+    before = result.detach().clone()
+    owner += 1
+    changed = not torch.equal(result.detach(), before)
+    return {"result": before, "shares": changed}
+
+
+def _make_view(array: np.ndarray, view: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the array that owns the memory, the layout handed to the student)."""
+    views = {
+        None: lambda a: a,
+        "fortran": lambda a: np.asfortranarray(a),
+        "every_other_column": lambda a: a[:, ::2],
+        "transposed": lambda a: a.T,
+        "reversed": lambda a: a[::-1],
+    }
+    made = views[view](array)
+    return (made if view == "fortran" else array), made  # asfortranarray copies
+
+
+def is_view_of_input(module: Any, function: str, tensor: torch.Tensor) -> dict:
+    """Call ``function(tensor)`` and report whether the result is a view of it."""
+    result = getattr(module, function)(tensor)
+    if not isinstance(result, torch.Tensor):
+        return {"result": result, "view": False}
+    same_storage = result.untyped_storage().data_ptr() == tensor.untyped_storage().data_ptr()
+    return {"result": result, "view": bool(same_storage)}
+
+
+def inputs_untouched(module: Any, function: str, *tensors: torch.Tensor) -> dict:
+    """Call ``function(*tensors)`` and report whether inputs and their .grad changed."""
+    copies = [t.detach().clone() for t in tensors]
+    grads = [t.grad for t in tensors]
+    result = getattr(module, function)(*tensors)
+    return {
+        "result": result,
+        "values_unchanged": all(torch.equal(t.detach(), c) for t, c in zip(tensors, copies)),
+        "grads_unchanged": all(t.grad is g for t, g in zip(tensors, grads)),
+        "requires_grad": [bool(t.requires_grad) for t in tensors],
+    }
+
+
+def length(module: Any, obj: Any) -> int:
+    return len(obj)
+
+
+def is_instance(module: Any, obj: Any, qualified_name: str) -> bool:
+    module_name, _, name = qualified_name.rpartition(".")
+    return isinstance(obj, getattr(importlib.import_module(module_name), name))
+
+
+def loader_batches(module: Any, dataset: Any, batch_size: int) -> list:
+    """Every batch that ``DataLoader(dataset, batch_size)`` yields, in order."""
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    return list(loader)
