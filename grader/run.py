@@ -1,0 +1,99 @@
+"""One grading run as a plain function: a lab and a submission in, a GradeResult out.
+
+The worker is launched first, so that it imports torch on one core while
+this process imports pytest and the suite on the other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from grader.labs import COURSE_ROOT, Lab, find_lab
+from grader.remote import WorkerSession
+from grader.results import GradeResult
+from grader.sandbox import WorkerSpec
+
+SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
+
+
+class SetupError(Exception):
+    """The run cannot start: unknown lab, missing submission, broken install."""
+
+
+def resolve_submission(lab: Lab, path: Path | None, course: Path, reference: bool) -> Path:
+    """The student's file for ``lab``, from a folder, a file, or the course layout."""
+    if reference:
+        path = lab.reference_file
+        if not path.is_file():
+            raise SetupError(f"no reference solution for {lab.name} in this installation ({path})")
+        return path
+    if path is None:
+        path = lab.assignment_file(course)
+        if not path.is_file():
+            raise SetupError(f"no {path.relative_to(course)} here: run grade from the course folder, "
+                             f"or pass --submission PATH")
+        return path
+    if not path.exists():
+        raise SetupError(f"submission not found: {path}")
+    if path.is_dir():
+        path = path / lab.filename
+        if not path.is_file():
+            raise SetupError(f"{path.parent} has no {lab.filename}")
+    if path.suffix != ".py":
+        raise SetupError(f"{path} is not a Python file (expected {lab.filename})")
+    return path
+
+
+def grade(lab_name: str, submission: Path | None = None, *, reference: bool = False,
+          course: Path | None = None, keyword: str | None = None,
+          call_timeout: float = 10.0, import_timeout: float = 60.0) -> GradeResult:
+    """Grade one submission of one lab; raises SetupError when it cannot start."""
+    started = time.perf_counter()
+    try:
+        lab = find_lab(lab_name)
+    except KeyError as exc:
+        raise SetupError(exc.args[0]) from None
+    source = resolve_submission(lab, submission, course or Path.cwd(), reference)
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-scratch-")))
+        clips = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-clips-")))
+        shutil.copyfile(source, scratch / lab.filename)
+        spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips])
+        session = WorkerSession(spec, call_timeout=call_timeout, import_timeout=import_timeout)
+        stack.callback(session.close)
+        session.start()
+        result = _run_suite(lab, session, clips, keyword)
+        result.submission = "reference solution" if reference else str(source)
+    result.execution_time = time.perf_counter() - started
+    return result
+
+
+def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None) -> GradeResult:
+    import pytest
+
+    from grader.plugin import GradingPlugin
+
+    plugin = GradingPlugin(lab, session, clips)
+    args = [str(lab.suite_dir), "-c", str(SUITE_INI), "--rootdir", str(lab.suite_dir),
+            "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
+            "--import-mode=importlib"]
+    if keyword:
+        args += ["-k", keyword]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        code = pytest.main(args, plugins=[plugin])
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        last = (printed.getvalue().strip().splitlines() or ["no message"])[-1]
+        raise SetupError(f"the {lab.name} suite could not run: {last}")
+    if plugin.errors:
+        raise SetupError(f"the {lab.name} suite is broken: {plugin.errors[0]}")
+    result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
+                         sandbox=session.sandbox)
+    if session.import_failure is not None:
+        result.import_error = str(session.import_failure)
+    return result
