@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader.labs import COURSE_ROOT, Lab, find_lab
 from grader.remote import WorkerSession
-from grader.results import GradeResult
+from grader.results import CheckResult, GradeResult
 from grader.sandbox import WorkerSpec
 
 SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
@@ -73,17 +73,37 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
     return result
 
 
-def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None) -> GradeResult:
-    import pytest
+def list_checks(lab_name: str) -> list[CheckResult]:
+    """The checks of a lab with their points, without grading anything."""
+    try:
+        lab = find_lab(lab_name)
+    except KeyError as exc:
+        raise SetupError(exc.args[0]) from None
+    from grader.plugin import GradingPlugin
 
+    plugin = GradingPlugin(lab, None, None)
+    _pytest(lab, plugin, ["--collect-only"])
+    return plugin.collected
+
+
+def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None) -> GradeResult:
     from grader.plugin import GradingPlugin
 
     plugin = GradingPlugin(lab, session, clips)
+    _pytest(lab, plugin, ["-k", keyword] if keyword else [])
+    result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
+                         sandbox=session.sandbox)
+    if session.import_failure is not None:
+        result.import_error = str(session.import_failure)
+    return result
+
+
+def _pytest(lab: Lab, plugin: "GradingPlugin", extra: list[str]) -> None:
+    import pytest
+
     args = [str(lab.suite_dir), "-c", str(SUITE_INI), "--rootdir", str(lab.suite_dir),
             "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-            "--import-mode=importlib"]
-    if keyword:
-        args += ["-k", keyword]
+            "--import-mode=importlib", *extra]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         code = pytest.main(args, plugins=[plugin])
@@ -92,8 +112,3 @@ def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | Non
         raise SetupError(f"the {lab.name} suite could not run: {last}")
     if plugin.errors:
         raise SetupError(f"the {lab.name} suite is broken: {plugin.errors[0]}")
-    result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
-                         sandbox=session.sandbox)
-    if session.import_failure is not None:
-        result.import_error = str(session.import_failure)
-    return result
