@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         return grade_command(args)
     except KeyboardInterrupt:
         return fail("interrupted")
+    except BrokenPipeError:  # the reader went away (e.g. `grade ... | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def grade_command(args: argparse.Namespace) -> int:

@@ -145,8 +145,7 @@ def feedback_for(error: BaseException | None, report: pytest.TestReport) -> Feed
     if isinstance(error, CheckFailed):
         return error.feedback
     if isinstance(error, SubmissionImportError):
-        where = f"{error.where}: " if error.where else ""
-        return Feedback(f"your file could not be imported: {where}{error.type_name}: {error.message}",
+        return Feedback(f"your file could not be imported: {error}",
                         hint="run `python yourfile.py` to see the full error, fix it, and grade again")
     if isinstance(error, StudentError):
         return student_raised(error, "your code", "")

@@ -48,6 +48,10 @@ class StudentError(Exception):
 class SubmissionImportError(StudentError):
     """Importing the submission failed, so no check can run."""
 
+    def __str__(self) -> str:
+        at = f"{self.where}: " if self.where else ""
+        return f"{at}{self.type_name}: {self.message}"
+
 
 class WorkerCrash(Exception):
     """The worker timed out, died or sent something malformed."""

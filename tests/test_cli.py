@@ -1,0 +1,101 @@
+"""The `grade` command's contract: exit codes, JSON, one-line errors, safe output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.report import as_text
+from grader.results import CheckResult, GradeResult
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "reference" / "lab4" / "pytorch_basics.py"
+STUB = REPO / "assignments" / "lab4" / "pytorch_basics.py"
+ONE_CHECK = "numpy_to_tensor"
+
+
+def grade(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_reference_exits_0_with_full_marks_in_json():
+    run = grade("lab4", "--reference", "-k", ONE_CHECK, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["score"] == result["max_score"] > 0
+    assert {t["status"] for t in result["tests"]} == {"passed"}
+    assert set(result["tests"][0]) >= {"name", "score", "max_score", "status", "output"}
+
+
+def test_stub_exits_1_and_reports_not_implemented():
+    run = grade("lab4", "-k", ONE_CHECK)
+    assert run.returncode == 1
+    assert "not implemented yet" in run.stdout
+    assert "Score 0/" in run.stdout
+
+
+def test_syntax_error_is_one_clear_failure_per_check(tmp_path):
+    broken = tmp_path / "pytorch_basics.py"
+    broken.write_text(REFERENCE.read_text().replace("def select_device(", "def select_device((", 1))
+    run = grade("lab4", "--submission", str(tmp_path), "-k", ONE_CHECK, "--format", "json")
+    assert run.returncode == 1
+    result = json.loads(run.stdout)
+    assert result["score"] == 0
+    assert "SyntaxError" in result["import_error"] and "pytorch_basics.py line" in result["import_error"]
+    assert all(t["status"] == "failed" for t in result["tests"])
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["lab9"], "unknown lab"),
+    (["lab4", "--submission", "/no/such/folder"], "submission not found"),
+    (["lab4", "--submission", str(REPO / "README.md")], "not a Python file"),
+])
+def test_setup_errors_are_one_line_and_exit_2(args, message):
+    run = grade(*args)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in run.stderr
+
+
+def test_grade_outside_a_course_folder_explains_itself(tmp_path):
+    run = grade("lab4", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "assignments/lab4/pytorch_basics.py" in run.stderr
+
+
+def test_output_never_replaces_an_existing_file(tmp_path):
+    existing = tmp_path / "grades.json"
+    existing.write_text("keep me")
+    run = grade("lab4", "--reference", "-k", ONE_CHECK, "--format", "json", "--output", str(existing))
+    assert run.returncode == 2 and "already exists" in run.stderr
+    assert existing.read_text() == "keep me"
+    fresh = tmp_path / "new.json"
+    run = grade("lab4", "--reference", "-k", ONE_CHECK, "--format", "json", "--output", str(fresh))
+    assert run.returncode == 0 and json.loads(fresh.read_text())["score"] > 0
+
+
+def test_report_fits_80_columns_without_colour():
+    result = GradeResult("lab4", "PyTorch Essentials", "alice/pytorch_basics.py", [
+        CheckResult("test_a", "a check with a rather long title that has to wrap somewhere", 2, "passed", 2),
+        CheckResult("test_b", "a failing check", 3, "failed", 0,
+                    {"summary": "to_unet_input: wrong shape", "function": "to_unet_input",
+                     "input": "to_unet_input(float32 array of shape (1025, 44))",
+                     "rows": [("shape", "(1, 1, 1025, 44)", "(1025, 1, 1, 44)")],
+                     "hint": "unsqueeze(0) adds the batch dimension"}),
+        CheckResult("test_c", "moves to CUDA", 1, "skipped", skip_reason="needs a CUDA GPU"),
+    ])
+    text = as_text(result, width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "\x1b[" not in text
+    flowing = " ".join(text.split())
+    for expected in ("Score 2/5", "(1, 1, 1025, 44)", "(1025, 1, 1, 44)", "hint:", "skipped", "left out of the maximum"):
+        assert expected in flowing
