@@ -38,7 +38,7 @@ LABS: dict[str, Lab] = {
     for lab in (
         Lab("lab1", "Loading Audio", "audio_io", ("numpy", "torch", "librosa", "soundfile")),
         Lab("lab2", "NumPy for Audio", "numpy_basics", ("numpy", "torch")),
-        Lab("lab3", "STFT Spectrograms", "spectrograms", ("numpy", "torch", "librosa")),
+        Lab("lab3", "STFT Spectrograms", "spectrograms", ("numpy", "torch", "librosa", "matplotlib.pyplot")),
         Lab("lab4", "PyTorch Essentials", "pytorch_basics", ("numpy", "torch", "librosa")),
         Lab("lab5", "U-Net Vocal Separation", "unet", ("numpy", "torch")),
     )
