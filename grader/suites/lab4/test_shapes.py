@@ -1,0 +1,79 @@
+"""Lab 4 · Shapes: to_unet_input and the 4-D (batch, channels, freq, time) layout U-Net expects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import Phase, example, given, settings
+from hypothesis import strategies as st
+
+from grader.checks import compare, expect, expect_raises, run_probe
+
+# Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
+QUICK = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+
+sizes = st.integers(1, 9)  # 1 and odd sizes included: a 1 must not be mistaken for a batch axis
+
+
+def ramp(*shape: int) -> torch.Tensor:
+    """Distinct values, so a transposed or shuffled result cannot pass."""
+    return torch.arange(int(np.prod(shape)), dtype=torch.float32).reshape(shape)
+
+
+@pytest.mark.points(2)
+@QUICK
+@given(freq=sizes, time=sizes)
+@example(freq=1025, time=3)
+def test_to_unet_input_adds_batch_and_channel(submission, reference, freq, time):
+    """to_unet_input turns a (freq, time) spectrogram into (1, 1, freq, time)"""
+    compare(submission, reference, "to_unet_input", ramp(freq, time),
+            hint="lecture: tensor.unsqueeze(0).unsqueeze(0) -- unsqueeze(0) adds the batch dimension at the "
+                 "front, and again for the channel: U-Net expects (batch, channels, freq, time)")
+
+
+@pytest.mark.points(1)
+@QUICK
+@given(batch=sizes, freq=sizes, time=sizes)
+def test_to_unet_input_adds_channel_to_a_batch(submission, reference, batch, freq, time):
+    """to_unet_input turns a (batch, freq, time) stack into (batch, 1, freq, time)"""
+    compare(submission, reference, "to_unet_input", ramp(batch, freq, time),
+            hint="a (batch, freq, time) stack already has its batch dimension; unsqueeze(1) adds the single "
+                 "channel right after it -- unsqueeze(0) would make the batch a channel axis")
+
+
+@pytest.mark.points(1)
+def test_to_unet_input_keeps_4d(submission, reference):
+    """to_unet_input returns a 4-D tensor unchanged"""
+    for shape in ((1, 1, 5, 7), (3, 2, 4, 1)):
+        compare(submission, reference, "to_unet_input", ramp(*shape),
+                hint="a 4-D tensor is already (batch, channels, freq, time): return it as it is")
+
+
+@pytest.mark.points(1)
+def test_to_unet_input_returns_a_view(submission):
+    """to_unet_input returns a view of a tensor input (no copy)"""
+    for shape in ((5, 7), (2, 5, 7), (2, 1, 5, 7)):
+        seen = run_probe(submission, "is_view_of_input", "to_unet_input", ramp(*shape))
+        expect(seen["view"], "the result is a copy, not a view of the input", function="to_unet_input",
+               input=f"to_unet_input(float32 tensor of shape {shape})",
+               rows=[("memory", "shared with the input (a view)", "a new copy")],
+               hint="unsqueeze returns a view -- it never copies data; avoid .clone(), torch.tensor(x) "
+                    "and .contiguous() copies here")
+
+
+@pytest.mark.points(1)
+def test_to_unet_input_converts_arrays(submission, reference):
+    """to_unet_input converts a float64 (freq, time) array to a float32 (1, 1, freq, time) tensor"""
+    compare(submission, reference, "to_unet_input", np.linspace(0, 1, 15).reshape(3, 5),
+            hint="convert an ndarray with numpy_to_tensor first (float32, shared memory when possible), "
+                 "then add the batch and channel dimensions")
+
+
+@pytest.mark.points(1)
+def test_to_unet_input_rejects_other_shapes(submission):
+    """to_unet_input raises ValueError naming the shape for 1-D and 5-D input"""
+    for shape in ((7,), (2, 1, 3, 4, 5)):
+        expect_raises(submission, "to_unet_input", "ValueError", ramp(*shape), match=", ".join(map(str, shape)),
+                      hint="only 2-D (freq, time), 3-D (batch, freq, time) and 4-D make sense for U-Net; "
+                           "raise ValueError(f\"... got shape {tuple(x.shape)}\") for the rest")
