@@ -88,7 +88,7 @@ def _allow(libc, ruleset: int, path: str, access: int) -> None:
         return
     try:
         if not os.path.isdir(path):
-            access &= _EXECUTE | _WRITE_FILE | _READ_FILE | (1 << 14)  # file rights only
+            access &= _EXECUTE | _WRITE_FILE | _READ_FILE | (1 << 14) | (1 << 15)  # file rights, ioctl
         rule = _PathBeneath(access, fd)
         if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule),
                         ctypes.c_uint32(0)) != 0:

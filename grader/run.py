@@ -103,7 +103,7 @@ def _pytest(lab: Lab, plugin: "GradingPlugin", extra: list[str]) -> None:
 
     args = [str(lab.suite_dir), "-c", str(SUITE_INI), "--rootdir", str(lab.suite_dir),
             "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-            "--import-mode=importlib", *extra]
+            "--import-mode=importlib", "--assert=plain", *extra]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         code = pytest.main(args, plugins=[plugin])

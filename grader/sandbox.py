@@ -54,6 +54,11 @@ def system_read_paths() -> list[str]:
     return sorted(prefixes | set(system) | set(library_paths()) | {str(WORKER_SCRIPT.parent)})
 
 
+def gpu_devices() -> list[str]:
+    """Device files CUDA opens read-write (and ioctls) from the worker."""
+    return sorted(str(p) for p in Path("/dev").glob("nvidia*")) + (["/dev/dri"] if Path("/dev/dri").exists() else [])
+
+
 def worker_command(spec: WorkerSpec, channel_fd: int) -> list[str]:
     config = {
         "channel_fd": channel_fd,
@@ -63,12 +68,15 @@ def worker_command(spec: WorkerSpec, channel_fd: int) -> list[str]:
         "library_paths": library_paths(),
         "landlock": spec.landlock,
         "read_paths": system_read_paths() + [str(p) for p in spec.readable],
-        "write_paths": [str(spec.submission_dir), "/dev/null", "/dev/shm"] + [str(p) for p in spec.writable],
+        "write_paths": [str(spec.submission_dir), "/dev/null", "/dev/shm", *gpu_devices()]
+        + [str(p) for p in spec.writable],
         "memory_bytes": spec.memory_bytes,
         "file_bytes": spec.file_bytes,
         "max_processes": spec.max_processes,
     }
-    return [sys.executable, "-I", "-S", str(WORKER_SCRIPT), json.dumps(config)]
+    # -u: -I ignores PYTHONUNBUFFERED, and what a submission printed before it
+    # hung or crashed would die in the worker's buffer instead of reaching the report.
+    return [sys.executable, "-I", "-S", "-u", str(WORKER_SCRIPT), json.dumps(config)]
 
 
 def worker_environment(spec: WorkerSpec, token: str) -> dict[str, str]:

@@ -317,7 +317,7 @@ def audio_to_tensor(
         float32 magnitude spectrogram of shape
         ``(1, 1, 1 + n_fft // 2, 1 + len(audio) // hop_length)`` --
         ``(batch, channels, freq, time)`` -- on ``device``. With the
-        defaults, a 30 s clip gives ``(1, 1, 1025, 646)``.
+        defaults, a 30 s clip (661500 samples) gives ``(1, 1, 1025, 1 + 661500 // 512)`` = ``(1, 1, 1025, 1292)``.
 
     Raises
     ------
