@@ -1,0 +1,192 @@
+"""Lab 5 suite helpers (grader side): reference weights, student models, feedback.
+
+Nothing here trusts the submission: the student's UNet is built in the
+worker from weights sent as data, every probe answer is data, and the
+reference runs here through the very same probe functions
+(``grader.probes_lab5``), so both sides are measured alike.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+
+from grader import probes_lab5 as probes
+from grader import synth
+from grader.checks import CheckFailed, Feedback, attempt, describe, expect
+from grader.labs import COURSE_ROOT
+from grader.wire import TensorValue
+
+BASE = 8
+WEIGHTS = COURSE_ROOT / "reference" / "lab5" / "unet_base8.pt"
+WEIGHTS_INFO = WEIGHTS.with_suffix(".json")
+HELD_OUT_SECONDS = 2.0          # clips for the SDR check (training used 3 s songs with other seeds)
+MIN_IMPROVEMENT_DB = 6.0        # vocal SDR improvement the trained weights must reach
+
+NAMES_HINT = ("keep every __init__ exactly as given: the grader loads trained weights with "
+              "load_state_dict(strict=True), so layer names and shapes must not change")
+FORWARD_HINT = ("pad F and T at the end up to a multiple of 16, inc -> down1..down4, "
+                "up1(x5, x4) .. up4(x, x1), outc, crop back to (F, T), sigmoid; "
+                "in Up: up-sample, pad to x2's size, torch.cat([x2, x1], dim=1), conv")
+TRAIN_HINT = ("model.train(); optimizer.zero_grad(); mask = model(mixture_mag); "
+              "loss = F.l1_loss(mask * mixture_mag, vocals_mag); loss.backward(); optimizer.step(); "
+              "return loss.item()")
+
+
+@lru_cache(maxsize=None)
+def song_pair(seed: int = 5, n_frames: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mixture_mag, vocals_mag), each (2, 1, 129, n_frames): |STFT| (n_fft=256, hop 128) of two synthetic songs."""
+    window = torch.hann_window(256)
+    mixes, vocals = [], []
+    for s in (seed, seed + 1):
+        mix, voc, _ = synth.mixture(s, seconds=0.5, sr=22050)
+        for signal, out in ((mix, mixes), (voc, vocals)):
+            spec = torch.stft(torch.from_numpy(signal), 256, hop_length=128, window=window, center=True,
+                              return_complex=True)
+            out.append(spec.abs()[None, :, :n_frames])
+    return torch.stack(mixes), torch.stack(vocals)
+
+
+def unet_kwargs(bilinear: bool = False, n_channels: int = 1, n_classes: int = 1) -> dict:
+    return {"n_channels": n_channels, "n_classes": n_classes, "base": BASE, "bilinear": bilinear}
+
+
+def unet_call(kwargs: dict) -> str:
+    return "UNet(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
+
+
+# ------------------------------------------------------------------ reference side
+def random_weights(reference: Any, seed: int, bilinear: bool = False) -> dict:
+    """A plain ``state_dict`` for the reference UNet(base=8): ``torch.manual_seed(seed)``
+    initialisation, then BatchNorm statistics and affine parameters drawn away from their
+    defaults (1, 0), so that eval-mode outputs spread over (0, 1) instead of sitting at 0.5."""
+    torch.manual_seed(seed)
+    state = reference.UNet(**unet_kwargs(bilinear)).state_dict()
+    gen = torch.Generator().manual_seed(seed)
+    for name, value in state.items():
+        if name.endswith("running_mean"):
+            value.copy_(0.1 * torch.randn(value.shape, generator=gen))
+        elif name.endswith("running_var"):
+            value.copy_(0.05 + 0.25 * torch.rand(value.shape, generator=gen))
+        elif value.dim() == 1 and name.endswith(".weight"):
+            value.copy_(0.5 + torch.rand(value.shape, generator=gen))
+        elif value.dim() == 1 and name.endswith(".bias") and not name.startswith("outc."):
+            value.copy_(0.1 * torch.randn(value.shape, generator=gen))
+    return {name: value.clone() for name, value in state.items()}
+
+
+def reference_unet(reference: Any, state: dict | None, **kwargs: Any) -> torch.nn.Module:
+    """A fresh reference model with ``state`` loaded, in eval mode."""
+    return probes.lab5_build_unet(reference, state, **(kwargs or unet_kwargs()))
+
+
+def magnitudes(seed: int, shape: tuple, scale: float = 3.0) -> torch.Tensor:
+    """Non-negative float32 'spectrogram' values of ``shape``, reproducible from ``seed``."""
+    gen = torch.Generator().manual_seed(seed)
+    return scale * torch.rand(shape, generator=gen) ** 2
+
+
+@lru_cache(maxsize=None)
+def song_pair(seed: int = 5, n_frames: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mixture_mag, vocals_mag), each (2, 1, 129, n_frames): |STFT| (n_fft=256, hop 128) of two synthetic songs."""
+    window = torch.hann_window(256)
+    mixes, vocals = [], []
+    for s in (seed, seed + 1):
+        mix, voc, _ = synth.mixture(s, seconds=0.5, sr=22050)
+        for signal, out in ((mix, mixes), (voc, vocals)):
+            spec = torch.stft(torch.from_numpy(signal), 256, hop_length=128, window=window, center=True,
+                              return_complex=True)
+            out.append(spec.abs()[None, :, :n_frames])
+    return torch.stack(mixes), torch.stack(vocals)
+
+
+def trained_weights() -> tuple[dict, dict]:
+    """The committed checkpoint (loaded with weights_only=True) and its training record."""
+    if not WEIGHTS.is_file():
+        import pytest
+
+        pytest.skip(f"the trained Lab 5 weights ({WEIGHTS.relative_to(COURSE_ROOT)}) are not installed yet")
+    state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
+    info = json.loads(WEIGHTS_INFO.read_text()) if WEIGHTS_INFO.is_file() else {}
+    return dict(state), info
+
+
+def held_out_seeds(info: dict, count: int = 2) -> list[int]:
+    """Mixture seeds the training never saw: the record's evaluation seeds, outside its training range."""
+    settings = info.get("settings", {})
+    first, last = info.get("train_seeds", [0, settings.get("n_train", 256) - 1])
+    start = int(settings.get("eval_start", 10_000))
+    seeds = [s for s in range(start, start + 1000) if not first <= s <= last]
+    return seeds[:count]
+
+
+def held_out_clips(info: dict) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(seed, mixture, vocals) of the held-out songs, HELD_OUT_SECONDS long at 22050 Hz."""
+    return [(seed, *synth.mixture(seed, seconds=HELD_OUT_SECONDS, sr=22050)[:2]) for seed in held_out_seeds(info)]
+
+
+# ------------------------------------------------------------------ student side
+def student_unet(submission: Any, state: dict | None, **kwargs: Any) -> Any:
+    """The student's UNet built in the worker, ``state`` loaded with strict=True, in eval mode."""
+    kwargs = kwargs or unet_kwargs()
+    what = unet_call(kwargs) + (" with the reference's weights (load_state_dict strict=True)" if state else "")
+    return attempt(lambda: submission.probe("lab5_build_unet", state, **kwargs), function="UNet",
+                   input=what, hint=NAMES_HINT if state else "")
+
+
+def student_probe(submission: Any, probe: str, *args: Any, function: str, input: str,
+                  hint: str = "", **kwargs: Any) -> Any:
+    return attempt(lambda: submission.probe(probe, *args, **kwargs), function=function, input=input, hint=hint)
+
+
+def student_forward(submission: Any, model: Any, x: torch.Tensor, hint: str = FORWARD_HINT, **kwargs: Any):
+    """``model(x)`` in the worker (eval mode, no_grad); a failure becomes feedback."""
+    got = student_probe(submission, "lab5_forward", model, x, function="UNet.forward",
+                        input=f"model({describe(x)})", hint=hint, **kwargs)
+    expect_tensor(got, "UNet.forward", f"model({describe(x)})")
+    return got
+
+
+def expect_tensor(got: Any, function: str, given: str) -> None:
+    expect(isinstance(got, TensorValue), f"{function} should return a tensor", function=function, input=given,
+           rows=[("result", "a torch.Tensor", describe(got))])
+
+
+def expect_layout(got: Any, expected: dict, given: str) -> None:
+    """Same state_dict names and shapes; feedback names what is missing, extra or reshaped."""
+    if not isinstance(got, dict):
+        raise CheckFailed(Feedback("could not read the model's state_dict", "UNet", given,
+                                   [("state_dict", "name -> shape", describe(got))], NAMES_HINT))
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    reshaped = [k for k in expected if k in got and list(got[k]) != list(expected[k])]
+    rows = []
+    if missing:
+        rows.append(("missing keys", _names(missing), "absent"))
+    if extra:
+        rows.append(("unexpected keys", "none", _names(extra)))
+    rows += [(f"shape of {k}", str(tuple(expected[k])), str(tuple(got[k]))) for k in reshaped[:5]]
+    expect(not rows, "the model's layer names or shapes differ from the reference's", function="UNet",
+           input=given, rows=rows, hint=NAMES_HINT)
+
+
+def _names(keys: list[str], shown: int = 6) -> str:
+    more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+    return ", ".join(keys[:shown]) + more
+
+
+def audio_rows(got: Any, length: int) -> list[tuple[str, str, str]]:
+    """What is wrong with a ``separate`` result for ``length`` samples (empty if nothing)."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return [("result", "a tuple (vocals, accompaniment)", describe(got))]
+    rows = []
+    for name, part in zip(("vocals", "accompaniment"), got):
+        if not isinstance(part, np.ndarray):
+            rows.append((name, f"float32 NumPy array of shape ({length},)", describe(part)))
+        elif part.dtype != np.float32 or part.shape != (length,):
+            rows.append((name, f"float32 array of shape ({length},)", describe(part)))
+    return rows

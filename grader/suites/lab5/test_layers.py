@@ -1,0 +1,34 @@
+"""Lab 5 · the U-Net keeps the reference's layer names, so trained weights load strictly."""
+
+import pytest
+
+from grader.checks import attempt, expect
+from grader.suites.lab5.support import (NAMES_HINT, expect_layout, magnitudes, probes, random_weights,
+                                        student_forward, student_unet, unet_call, unet_kwargs)
+
+
+def check_layout_and_load(submission, reference, bilinear: bool) -> None:
+    kwargs = unet_kwargs(bilinear)
+    given = unet_call(kwargs)
+    model = student_unet(submission, None, **kwargs)
+    layout = attempt(lambda: submission.probe("lab5_layout", model), function="UNet", input=given)
+    expected = probes.lab5_layout(reference, probes.lab5_build_unet(reference, None, **kwargs))
+    expect_layout(layout, expected, given)
+    loaded = student_unet(submission, random_weights(reference, seed=11, bilinear=bilinear), **kwargs)
+    x = magnitudes(0, (1, 1, 20, 24))
+    out = student_forward(submission, loaded, x)
+    expect(tuple(out.shape) == (1, 1, 20, 24), "with the reference's weights loaded, the output has the wrong shape",
+           function="UNet.forward", input=f"{given} applied to a (1, 1, 20, 24) input",
+           rows=[("shape", "(1, 1, 20, 24)", str(tuple(out.shape)))], hint=NAMES_HINT)
+
+
+@pytest.mark.points(2)
+def test_layer_names_match_reference(submission, reference):
+    """UNet(base=8) has the reference's state_dict names and shapes, loads its weights strictly and runs"""
+    check_layout_and_load(submission, reference, bilinear=False)
+
+
+@pytest.mark.points(2)
+def test_layer_names_match_reference_bilinear(submission, reference):
+    """UNet(base=8, bilinear=True) has the reference's state_dict names and shapes, loads its weights and runs"""
+    check_layout_and_load(submission, reference, bilinear=True)
