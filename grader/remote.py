@@ -24,6 +24,7 @@ from grader import sandbox, wire
 from grader.sandbox import WorkerSpec
 
 OUTPUT_SHOWN = 4000  # characters of a check's worker output kept for its report
+LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
 
 
 class StudentError(Exception):
@@ -85,6 +86,7 @@ class WorkerSession:
         self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
         self.log_path = self.log_dir / "worker.log"
         self.log_path.touch()
+        self.log_emptied = 0  # bytes dropped from the front of the log: offsets stay comparable
         self.process = None
         self.token = ""
         self.channel: socket.socket | None = None
@@ -150,15 +152,24 @@ class WorkerSession:
 
     # ------------------------------------------------------------ checks
     def begin_check(self) -> None:
-        """A new check starts: earlier crashes no longer count against it."""
+        """A new check starts: earlier crashes and earlier output no longer count against it.
+
+        The worker's output shares its file size limit (RLIMIT_FSIZE) over the
+        whole run, so a check that flooded it would leave every later check
+        unable to print (OSError: File too large) and without output shown.
+        """
         self.check_failure = None
+        size = self.log_path.stat().st_size
+        if size > LOG_KEPT:
+            os.truncate(self.log_path, 0)  # the worker appends (O_APPEND): it writes at the new end
+            self.log_emptied += size
 
     def output_offset(self) -> int:
-        return self.log_path.stat().st_size
+        return self.log_emptied + self.log_path.stat().st_size
 
     def output_since(self, offset: int) -> str:
         with open(self.log_path, "rb") as log:
-            log.seek(offset)
+            log.seek(max(offset - self.log_emptied, 0))
             data = log.read(OUTPUT_SHOWN + 1)
         text = data.decode("utf-8", "replace")
         return text if len(text) <= OUTPUT_SHOWN else text[:OUTPUT_SHOWN] + "\n… (output truncated)"
@@ -232,6 +243,7 @@ class WorkerSession:
         return describe_exit(returncode)
 
     def _crash(self, reason: str) -> None:
+        self.ready = False  # a hung or broken worker gets no polite "exit" and second of grace: just the kill
         self.stop()
         raise WorkerCrash(reason)
 

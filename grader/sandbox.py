@@ -48,10 +48,15 @@ def library_paths() -> list[str]:
 
 
 def system_read_paths() -> list[str]:
-    """What Python, its libraries and the C runtime need to read."""
+    """What Python, its libraries and the C runtime need to read.
+
+    Not the grader's own folder: the worker loads its few files from there
+    before it confines itself, and submissions have no business reading the
+    suites (or anything else a checkout keeps there).
+    """
     prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent.parent)}
     system = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/opt", "/dev", "/run"]
-    return sorted(prefixes | set(system) | set(library_paths()) | {str(WORKER_SCRIPT.parent)})
+    return sorted(prefixes | set(system) | set(library_paths()))
 
 
 def gpu_devices() -> list[str]:
@@ -92,11 +97,12 @@ def worker_environment(spec: WorkerSpec, token: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "MPLBACKEND": "Agg",
         "GRADE_WORKER_TOKEN": token,
+        "OMP_NUM_THREADS": "1",  # the grader runs beside it: two busy pools thrash two cores
     }
     cache = cache_dir()
     env["NUMBA_CACHE_DIR"] = str(cache / "numba")
     env["MPLCONFIGDIR"] = str(cache / "matplotlib")
-    for name in ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    for name in ("CUDA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env

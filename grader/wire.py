@@ -73,8 +73,10 @@ def encode(value: Any, keep: Callable[[Any], int] | None = None) -> Any:
     such objects are an error (the grader never sends objects, only data).
     """
     kind = type(value)
-    if value is None or kind in (bool, int, float, str, bytes):
+    if value is None or kind in (bool, int, float, str):
         return value
+    if kind is bytes:
+        return {"__kind__": "bytes", "data": _byte_tensor(value)}
     if kind is complex:
         return {"__kind__": "complex", "re": repr(value.real), "im": repr(value.imag)}
     if kind is list:
@@ -112,7 +114,10 @@ def _encode_tensor(tensor: torch.Tensor) -> dict:
     with torch._C.DisableTorchFunctionSubclass():
         plain = torch.Tensor.as_subclass(tensor, torch.Tensor)
         device, layout = str(plain.device), str(plain.layout)
-        grad_fn = type(plain.grad_fn).__name__ if plain.grad_fn is not None else None
+        # Read grad_fn from the tensor itself: as_subclass made an alias whose
+        # grad_fn is always AliasBackward0 when it requires grad.
+        grad_fn = torch._C.TensorBase.grad_fn.__get__(tensor)
+        grad_fn = type(grad_fn).__name__ if grad_fn is not None else None
         meta = {
             "__kind__": "tensor",
             "class": _type_name(tensor),
@@ -135,8 +140,21 @@ def _encode_array(array: np.ndarray) -> dict:
         "class": _type_name(array),
         "dtype": plain.dtype.str,
         "shape": list(plain.shape),
-        "bytes": np.ascontiguousarray(plain).tobytes(),
+        "data": _byte_tensor(np.ascontiguousarray(plain).tobytes()),
     }
+
+
+def _byte_tensor(raw: bytes) -> torch.Tensor:
+    """Bytes as a uint8 tensor, stored raw by torch.save.  A ``bytes`` object
+    itself would be pickled, and an empty one (``bytes()``, e.g. from an empty
+    array) is refused by the weights-only loader: the reply would be lost."""
+    return torch.from_numpy(np.frombuffer(raw, dtype=np.uint8).copy())
+
+
+def _raw_bytes(data: Any) -> bytes:
+    if type(data) is not torch.Tensor or data.dtype != torch.uint8 or data.dim() != 1:
+        raise WireError("byte payload is not a 1-D uint8 tensor")
+    return data.detach().cpu().numpy().tobytes()
 
 
 # ---------------------------------------------------------------- decoding
@@ -216,10 +234,7 @@ def _decode_array(tree: dict, resolve=None, worker_side=False) -> np.ndarray:
     if dtype.kind not in _NUMERIC_KINDS:
         raise WireError(f"array of non-numeric dtype {dtype}")
     shape = tuple(int(n) for n in tree["shape"])
-    raw = tree["bytes"]
-    if type(raw) is not bytes:
-        raise WireError("array payload is not bytes")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(_raw_bytes(tree["data"]), dtype=dtype).reshape(shape).copy()
 
 
 def _torch_dtype(name: str) -> torch.dtype:
@@ -260,6 +275,7 @@ def _decode_npscalar(tree: dict, resolve, worker_side) -> Any:
 
 
 _DECODERS: dict[str, Callable[[dict, Any, bool], Any]] = {
+    "bytes": lambda t, r, w: _raw_bytes(t["data"]),
     "complex": lambda t, r, w: complex(float(_str(t["re"])), float(_str(t["im"]))),
     "tuple": _decode_tuple,
     "dict": _decode_dict,

@@ -1,0 +1,144 @@
+"""Hostile submissions: the Lab 4 reference with one function replaced by an attack.
+
+Each submission is generated from the reference's text plus the attack code
+appended at the end (which redefines the attacked function, or misbehaves at
+import), and graded by :func:`grader.run.grade` against a small suite of our
+own, registered as lab ``hostile4``: the lab's real suite keeps changing, and
+these tests are about containment, not about Lab 4.  The suite has
+
+- ``test_attacked``: compares ``numpy_to_tensor``, the function attacks replace;
+- ``test_untouched``: compares ``to_numpy``, which no attack touches (it runs
+  after the attacked check, so it also proves the next check gets a working worker);
+- ``test_not_selected``: left out by the keyword; it fails if it ever runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from grader import labs
+from grader.results import CheckResult, GradeResult
+from grader.run import grade
+from tests.helpers import LAB4_REFERENCE, grade_entries, kill_processes_with, processes_with
+
+LAB = "hostile4"
+KEYWORD = "attacked or untouched"
+SUITE = '''
+"""Checks for hostile submissions (written by tests/hostile/conftest.py)."""
+import numpy as np
+import pytest
+import torch
+
+from grader.checks import compare
+
+
+@pytest.mark.points(2)
+def test_attacked(submission, reference):
+    """numpy_to_tensor, the function the attacks replace"""
+    compare(submission, reference, "numpy_to_tensor", np.linspace(-1, 1, 12).reshape(3, 4))
+
+
+@pytest.mark.points(1)
+def test_untouched(submission, reference):
+    """to_numpy, which no attack touches"""
+    compare(submission, reference, "to_numpy", torch.arange(6.0).reshape(2, 3))
+
+
+@pytest.mark.points(5)
+def test_not_selected(submission):
+    """must never run: the keyword leaves it out"""
+    raise AssertionError("a deselected check ran")
+'''
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteLab(labs.Lab):
+    """A lab whose suite lives where we put it, with the Lab 4 reference."""
+
+    suite: Path = Path()
+
+    @property
+    def suite_dir(self) -> Path:
+        return self.suite
+
+    @property
+    def reference_file(self) -> Path:
+        return LAB4_REFERENCE
+
+
+@pytest.fixture(scope="session")
+def hostile_lab(tmp_path_factory) -> SuiteLab:
+    suite = tmp_path_factory.mktemp("hostile-suite")
+    (suite / "test_hostile_checks.py").write_text(SUITE)
+    lab = SuiteLab(LAB, "Hostile submissions", "pytorch_basics", ("numpy", "torch", "librosa"), suite=suite)
+    labs.LABS[LAB] = lab
+    yield lab
+    del labs.LABS[LAB]
+
+
+@dataclasses.dataclass
+class Graded:
+    """One hostile submission's grading run, and what it left behind."""
+
+    result: GradeResult
+    seconds: float
+    marker: str
+    leftover_folders: set[str]
+    leftover_processes: list[str]
+
+    def check(self, short: str) -> CheckResult:
+        (found,) = [c for c in self.result.checks if c.name == f"test_{short}"]
+        return found
+
+    def summary(self, short: str) -> str:
+        return (self.check(short).feedback or {}).get("summary", "")
+
+
+@pytest.fixture
+def attack(hostile_lab, tmp_path):
+    """``attack(code, ...)`` grades the reference plus ``code``; MARKER in it becomes a unique name."""
+
+    markers: list[str] = []
+
+    def run(code: str, *, call_timeout: float = 3, import_timeout: float = 60, keyword: str = KEYWORD) -> Graded:
+        marker = f"gh{uuid.uuid4().hex[:10]}"  # short enough for a process name (15 characters)
+        markers.append(marker)
+        source = LAB4_REFERENCE.read_text() + "\n\n# ---- attack ----\n" + textwrap.dedent(code).replace("MARKER", marker)
+        submission = tmp_path / "submission" / hostile_lab.filename
+        submission.parent.mkdir()
+        submission.write_text(source)
+        folders = grade_entries()
+        started = time.monotonic()
+        result = grade(LAB, submission, keyword=keyword, call_timeout=call_timeout, import_timeout=import_timeout)
+        seconds = time.monotonic() - started
+        return Graded(result, seconds, marker, grade_entries() - folders, processes_with(marker))
+
+    yield run
+    for marker in markers:  # if containment failed, do not leave the strays running
+        kill_processes_with(marker)
+
+
+def assert_contained(graded: Graded, *, attacked: str = "failed", reason: str | None = None,
+                     untouched: str = "passed", bound: float = 60) -> None:
+    """What every hostile run must show, whatever the attack."""
+    result = graded.result
+    assert [c.name for c in result.checks] == ["test_attacked", "test_untouched"]
+    checks = {c.name: c for c in result.checks}
+    for name, status in (("test_attacked", attacked), ("test_untouched", untouched)):
+        check = checks[name]
+        assert check.status == status, f"{name}: {check.status} ({check.feedback})"
+        assert check.score == (check.points if status == "passed" else 0)
+    if reason is not None:
+        summary = graded.summary("attacked")
+        assert reason in summary, f"expected {reason!r} in {summary!r}"
+    assert result.score == sum(c.points for c in result.checks if c.status == "passed")
+    assert result.to_dict()["score"] == result.score
+    assert graded.seconds < bound, f"the run took {graded.seconds:.1f} s"
+    assert graded.leftover_folders == set(), "the grading run left folders behind"
+    assert graded.leftover_processes == [], "processes outlived the grading run"

@@ -1,0 +1,161 @@
+"""Submissions that reach outside their scratch folder: files, the reference, the network.
+
+These rely on Landlock; without it they are skipped, not failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import LAB4_REFERENCE, REPO, needs_landlock
+from tests.hostile.conftest import assert_contained
+
+SUITE_FILE = min((REPO / "grader" / "suites" / "lab4").glob("test_*.py"))
+
+
+def reported(graded, check: str = "attacked") -> dict:
+    """The JSON an attack put in its exception message (the check's feedback) or printed."""
+    check_result = graded.check(check)
+    text = (check_result.feedback or {}).get("summary", "") + "\n" + check_result.output
+    found = re.search(re.escape(graded.marker) + r" (\{.*?\})(?: at |\n|$)", text)
+    assert found, f"no report from the attack in {text!r}"
+    return json.loads(found.group(1))
+
+
+@needs_landlock(1, "keep the worker from writing outside its scratch folder")
+def test_fake_results_files(attack, tmp_path):
+    targets = {
+        "repository": str(REPO / "results.json"),
+        "grader package": str(REPO / "grader" / "results.json"),
+        "system temp folder": "/tmp/MARKER-results.json",
+        "submission folder": str(tmp_path / "submission" / "results.json"),
+    }
+    graded = attack(f"""
+        import glob as _glob
+        import json as _json
+        import os as _os
+
+        _TARGETS = {targets!r}
+
+        def numpy_to_tensor(array):
+            fake = _json.dumps({{"score": 100, "max_score": 3, "tests": []}})
+            scratch = _os.getcwd()
+            grader_temp = _os.path.dirname(scratch)  # where the grader keeps its own folders
+            _TARGETS["grader temp folder"] = _os.path.join(grader_temp, "results.json")
+            for folder in _glob.glob(_os.path.join(grader_temp, "grade-*")):  # cannot list it: finds none
+                _TARGETS[folder] = _os.path.join(folder, "results.json")
+            outcomes = {{}}
+            for name, path in {{"scratch": _os.path.join(scratch, "results.json"), **_TARGETS}}.items():
+                try:
+                    with open(path, "w") as file:
+                        file.write(fake)
+                    outcomes[name] = "written"
+                except OSError as exc:
+                    outcomes[name] = type(exc).__name__
+            print(fake)
+            print("MARKER", _json.dumps(outcomes))
+            return torch.zeros(array.shape)  # a wrong answer: fake results must not make it count
+    """)
+    assert_contained(graded)
+    assert graded.result.score == 1 and graded.result.to_dict()["score"] == 1
+    outcomes = reported(graded)
+    assert outcomes.pop("scratch") == "written"  # its own folder: allowed, and thrown away after
+    assert outcomes == {name: "PermissionError" for name in [*targets, "grader temp folder"]}
+    for path in [*targets.values(), Path(tempfile.gettempdir()) / "results.json"]:
+        path = Path(path.replace("MARKER", graded.marker) if isinstance(path, str) else path)
+        assert not path.exists(), f"the submission wrote {path}"
+
+
+@needs_landlock(1, "keep the worker from reading the reference solution")
+def test_importing_the_reference(attack):
+    graded = attack(f"""
+        import importlib.util as _importlib_util
+        import json as _json
+
+        def numpy_to_tensor(array):
+            outcomes = {{}}
+            for name in ("reference", "reference.lab4.pytorch_basics", "grader.plugin"):
+                try:
+                    __import__(name)
+                    outcomes[name] = "imported"
+                except BaseException as exc:
+                    outcomes[name] = type(exc).__name__
+            try:
+                spec = _importlib_util.spec_from_file_location("stolen", {str(LAB4_REFERENCE)!r})
+                stolen = _importlib_util.module_from_spec(spec)
+                spec.loader.exec_module(stolen)
+                return stolen.numpy_to_tensor(array)  # the reference's own answer would earn the points
+            except BaseException as exc:
+                outcomes["by path"] = type(exc).__name__
+            raise ValueError("MARKER " + _json.dumps(outcomes))
+    """)
+    assert_contained(graded)
+    assert reported(graded) == {"reference": "ModuleNotFoundError",
+                                "reference.lab4.pytorch_basics": "ModuleNotFoundError",
+                                "grader.plugin": "ModuleNotFoundError",
+                                "by path": "PermissionError"}
+
+
+@needs_landlock(1, "keep the worker from reading the reference and the suites")
+def test_reading_the_reference_and_the_suites(attack):
+    paths = {
+        "reference": str(LAB4_REFERENCE),
+        "reference folder": str(LAB4_REFERENCE.parent),
+        "suite": str(SUITE_FILE),
+        "suites folder": str(SUITE_FILE.parent),
+        "grader package": str(REPO / "grader" / "checks.py"),
+        "repository": str(REPO),
+    }
+    graded = attack(f"""
+        import json as _json
+        import os as _os
+
+        _PATHS = {paths!r}
+
+        def numpy_to_tensor(array):
+            outcomes = {{}}
+            for name, path in _PATHS.items():
+                try:
+                    if _os.path.isdir(path):
+                        content = "\\n".join(_os.listdir(path))
+                    else:
+                        with open(path) as file:
+                            content = file.read()
+                    outcomes[name] = f"read {{len(content)}} characters"
+                except OSError as exc:
+                    outcomes[name] = type(exc).__name__
+            raise ValueError("MARKER " + _json.dumps(outcomes))
+    """)
+    assert_contained(graded)
+    assert reported(graded) == {name: "PermissionError" for name in paths}
+
+
+@needs_landlock(4, "refuse TCP connections from the worker")
+def test_network_connection(attack):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        graded = attack(f"""
+            import json as _json
+            import socket as _socket
+
+            def numpy_to_tensor(array):
+                try:
+                    _socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+                    outcome = "connected"
+                except OSError as exc:
+                    outcome = type(exc).__name__
+                raise ValueError("MARKER " + _json.dumps({{"tcp": outcome}}))
+        """)
+        listener.settimeout(0)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody knocked
+    assert_contained(graded)
+    assert reported(graded) == {"tcp": "PermissionError"}

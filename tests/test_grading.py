@@ -1,0 +1,126 @@
+"""Whole grading runs of Lab 4: the reference, the stub, a broken submission, bad set-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.run import SetupError, grade
+from tests.helpers import LAB4_REFERENCE, REPO, grade_entries
+
+
+@pytest.fixture(scope="module")
+def reference_run():
+    return grade("lab4", reference=True)
+
+
+@pytest.fixture(scope="module")
+def stub_run():
+    return grade("lab4", course=REPO)
+
+
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory):
+    """The reference, except that numpy_to_tensor copies float32 arrays instead of sharing them."""
+    folder = tmp_path_factory.mktemp("broken")
+    (folder / "pytorch_basics.py").write_text(LAB4_REFERENCE.read_text() + '''
+
+_shared_numpy_to_tensor = numpy_to_tensor
+
+def numpy_to_tensor(array):
+    return _shared_numpy_to_tensor(array).clone()  # the bug: a copy, so no memory is shared
+''')
+    return grade("lab4", folder, keyword="numpy_to_tensor")
+
+
+def ran(result):
+    return [c for c in result.checks if c.status != "skipped"]
+
+
+def test_reference_earns_full_marks(reference_run):
+    failed = [(c.name, c.feedback) for c in reference_run.checks if c.status == "failed"]
+    assert failed == []
+    assert reference_run.max_score > 0 and reference_run.score == reference_run.max_score
+    assert reference_run.all_passed and reference_run.import_error == ""
+    assert reference_run.submission == "reference solution"
+    for check in reference_run.checks:
+        assert check.status in ("passed", "skipped")
+        assert check.score == (check.points if check.status == "passed" else 0)
+        assert check.title and check.points > 0
+
+
+def test_reference_report_is_gradescope_shaped(reference_run):
+    data = reference_run.to_dict()
+    assert data["score"] == data["max_score"] == reference_run.max_score
+    assert len(data["tests"]) == len(reference_run.checks)
+    assert sum(t["max_score"] for t in data["tests"]) == data["max_score"]
+
+
+def test_skipped_checks_are_left_out_of_the_maximum(reference_run):
+    skipped = [c for c in reference_run.checks if c.status == "skipped"]
+    assert reference_run.max_score == sum(c.points for c in ran(reference_run))
+    for check in skipped:
+        assert check.score == 0 and check.skip_reason
+
+
+def test_stub_earns_nothing_and_says_not_implemented(stub_run, reference_run):
+    assert stub_run.score == 0 and stub_run.max_score == reference_run.max_score
+    assert [c.name for c in stub_run.checks] == [c.name for c in reference_run.checks]
+    assert stub_run.import_error == ""  # the stub imports fine; its functions raise
+    for check in ran(stub_run):
+        assert check.status == "failed" and check.score == 0
+        assert "not implemented" in check.feedback["summary"], (check.name, check.feedback)
+    assert stub_run.submission.endswith("assignments/lab4/pytorch_basics.py")
+
+
+def test_broken_submission_fails_the_specific_check(broken_run):
+    checks = ran(broken_run)
+    assert checks and all("numpy_to_tensor" in c.name for c in checks)  # the keyword selected them
+    sharing = [c for c in checks if "shar" in c.name]
+    assert sharing, "the suite has no memory-sharing check for numpy_to_tensor"
+    for check in sharing:
+        assert check.status == "failed" and check.score == 0
+        assert "share memory" in check.feedback["summary"]
+    others = [c for c in checks if c not in sharing]
+    assert others and all(c.status == "passed" for c in others), [(c.name, c.feedback) for c in others]
+    assert 0 < broken_run.score < broken_run.max_score
+
+
+def test_runs_leave_nothing_behind(reference_run, stub_run, broken_run):
+    assert grade_entries() == set()
+
+
+# ------------------------------------------------------------------ set-up errors
+def test_unknown_lab():
+    with pytest.raises(SetupError, match="unknown lab 'lab99'"):
+        grade("lab99", reference=True)
+
+
+def test_missing_submission(tmp_path):
+    with pytest.raises(SetupError, match="not found"):
+        grade("lab4", tmp_path / "nowhere" / "pytorch_basics.py")
+
+
+def test_folder_without_the_file(tmp_path):
+    (tmp_path / "something_else.py").write_text("")
+    with pytest.raises(SetupError, match="has no pytorch_basics.py"):
+        grade("lab4", tmp_path)
+
+
+def test_course_folder_without_the_assignment(tmp_path):
+    with pytest.raises(SetupError, match="assignments"):
+        grade("lab4", course=tmp_path)
+
+
+def test_not_a_python_file(tmp_path):
+    notes = tmp_path / "pytorch_basics.txt"
+    notes.write_text("")
+    with pytest.raises(SetupError, match="not a Python file"):
+        grade("lab4", notes)
+
+
+def test_setup_errors_leave_nothing_behind(tmp_path):
+    before = grade_entries()
+    for bad in (lambda: grade("nope"), lambda: grade("lab4", tmp_path)):
+        with pytest.raises(SetupError):
+            bad()
+    assert grade_entries() == before
