@@ -114,6 +114,21 @@ def test_tensor_subclass_is_stripped_and_cannot_lie():
     assert type(back.data) is torch.Tensor and back.type_name.endswith("Liar")
 
 
+def test_object_posing_as_a_tensor_does_not_travel_as_one():
+    class Impostor:
+        @property
+        def __class__(self):  # isinstance(impostor, torch.Tensor) is now True
+            return torch.Tensor
+
+    impostor = Impostor()
+    assert isinstance(impostor, torch.Tensor)
+    try:
+        tree = wire.encode(impostor, keep=lambda obj: 1)
+    except (TypeError, WireError):  # in the worker, an error reply: the check fails
+        return
+    assert tree["__kind__"] == "handle"
+
+
 def test_parameter_arrives_as_plain_tensor():
     back = through(torch.nn.Parameter(torch.ones(2)))
     assert type(back.data) is torch.Tensor and back.requires_grad and back.type_name == "torch.nn.parameter.Parameter"

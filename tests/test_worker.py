@@ -250,9 +250,9 @@ def test_worker_cannot_signal_the_grader(session):
     assert call(session, "signal_grader") == "PermissionError"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: /proc is readable, and the worker can read /proc/<grader pid>/environ, "
-    "undoing the scrubbed worker environment"))
+@pytest.mark.xfail(strict=False, reason=(
+    "known gap where the kernel allows it (seen as root, Linux 6.18): /proc is readable and the "
+    "worker can read /proc/<grader pid>/environ, undoing the scrubbed worker environment"))
 def test_worker_cannot_read_the_grader_environment(session):
     assert call(session, "grader_environment") == "PermissionError"
 
