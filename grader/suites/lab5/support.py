@@ -37,20 +37,6 @@ TRAIN_HINT = ("model.train(); optimizer.zero_grad(); mask = model(mixture_mag); 
               "return loss.item()")
 
 
-@lru_cache(maxsize=None)
-def song_pair(seed: int = 5, n_frames: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mixture_mag, vocals_mag), each (2, 1, 129, n_frames): |STFT| (n_fft=256, hop 128) of two synthetic songs."""
-    window = torch.hann_window(256)
-    mixes, vocals = [], []
-    for s in (seed, seed + 1):
-        mix, voc, _ = synth.mixture(s, seconds=0.5, sr=22050)
-        for signal, out in ((mix, mixes), (voc, vocals)):
-            spec = torch.stft(torch.from_numpy(signal), 256, hop_length=128, window=window, center=True,
-                              return_complex=True)
-            out.append(spec.abs()[None, :, :n_frames])
-    return torch.stack(mixes), torch.stack(vocals)
-
-
 def unet_kwargs(bilinear: bool = False, n_channels: int = 1, n_classes: int = 1) -> dict:
     return {"n_channels": n_channels, "n_classes": n_classes, "base": BASE, "bilinear": bilinear}
 
