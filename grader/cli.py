@@ -4,6 +4,7 @@
     grade lab4 --submission PATH    grade a student's folder or .py file
     grade lab4 --reference          grade the instructor's solution
     grade list                      the labs and their points
+    grade doctor                    the sandbox, device and cache in effect here
 
 Exit status: 0 every check that ran passed, 1 some failed, 2 the run could
 not start (one line on stderr says why).
@@ -12,8 +13,11 @@ not start (one line on stderr says why).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 EXIT_PASSED, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
@@ -21,7 +25,7 @@ EXIT_PASSED, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade", description="Grade a lab of the audio → U-Net course.")
-    p.add_argument("lab", help="lab to grade (lab1 … lab5), or 'list' to show the labs")
+    p.add_argument("lab", help="lab to grade (lab1 … lab5), 'list' to show the labs, 'doctor' to check the setup")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--submission", type=Path, metavar="PATH",
                         help="a folder holding the lab's file, or the .py file itself")
@@ -44,14 +48,42 @@ def fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.lab == "list":
-            return list_labs()
-        return grade_command(args)
+        with signals_interrupt():
+            if args.lab == "list":
+                return list_labs()
+            if args.lab == "doctor":
+                from grader.doctor import doctor
+
+                return doctor()
+            return grade_command(args)
     except KeyboardInterrupt:
         return fail("interrupted")
     except BrokenPipeError:  # the reader went away (e.g. `grade ... | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) stop the run like Ctrl-C: it unwinds,
+    and its workers and temporary folders go with it.  A second one is ignored,
+    so it cannot cut the clean-up short.  Restored afterwards."""
+    def interrupt(signum: int, frame: object) -> None:
+        for which in saved:
+            signal.signal(which, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    saved = {}
+    for which in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        try:
+            saved[which] = signal.signal(which, interrupt)
+        except (TypeError, ValueError):  # no such signal here, or not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for which, handler in saved.items():
+            signal.signal(which, handler)
 
 
 def grade_command(args: argparse.Namespace) -> int:

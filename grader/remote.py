@@ -3,9 +3,10 @@
 A :class:`WorkerSession` owns one submission's worker.  Each call is a
 request on the socket and a reply decoded with :mod:`grader.wire`; the
 deadline is enforced here, outside the worker, and ends in killing the
-worker's whole process group.  A worker that dies costs the current check
-only: the next check gets a fresh worker.  A submission that cannot even be
-imported fails every check with the same one-line reason, without retrying.
+worker and everything it started (its launcher knows exactly what that is).
+A worker that dies costs the current check only: the next check gets a
+fresh worker.  A submission that cannot even be imported fails every check
+with the same one-line reason, without retrying.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader import sandbox, wire
-from grader.sandbox import WorkerSpec
+from grader import wire
+from grader.isolation import Launcher, WorkerHandle, WorkerSpec, choose_launcher
 
 OUTPUT_SHOWN = 4000  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
@@ -77,18 +78,23 @@ def describe_exit(returncode: int) -> str:
 
 
 class WorkerSession:
-    """One submission's worker, restarted after a crash, closed at the end."""
+    """One submission's worker, restarted after a crash, closed at the end.
 
-    def __init__(self, spec: WorkerSpec, *, call_timeout: float = 10.0,
+    Workers come from ``launcher`` (the strongest isolation available when
+    none is given; the session then owns it and closes it with itself).
+    """
+
+    def __init__(self, spec: WorkerSpec, *, launcher: Launcher | None = None, call_timeout: float = 10.0,
                  import_timeout: float = 60.0) -> None:
         self.spec = spec
+        self.launcher = launcher or choose_launcher()
+        self.owns_launcher = launcher is None
         self.call_timeout, self.import_timeout = call_timeout, import_timeout
         self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
         self.log_path = self.log_dir / "worker.log"
         self.log_path.touch()
         self.log_emptied = 0  # bytes dropped from the front of the log: offsets stay comparable
-        self.process = None
-        self.token = ""
+        self.process: WorkerHandle | None = None
         self.channel: socket.socket | None = None
         self.generation = 0
         self.ready = False
@@ -104,7 +110,7 @@ class WorkerSession:
             return
         ours, theirs = socket.socketpair()
         with open(self.log_path, "ab") as log:
-            self.process, self.token = sandbox.launch_worker(self.spec, theirs.fileno(), log.fileno())
+            self.process = self.launcher.launch(self.spec, theirs.fileno(), log.fileno())
         theirs.close()
         self.channel, self.ready = ours, False
         self.generation += 1
@@ -119,7 +125,8 @@ class WorkerSession:
         what = f"importing {self.spec.module}.py"
         try:
             hello = self._receive(self.import_timeout, what)
-            self.sandbox = str(hello.get("sandbox", "unknown")) if isinstance(hello, dict) else "unknown"
+            reported = str(hello.get("sandbox", "unknown")) if isinstance(hello, dict) else "unknown"
+            self.sandbox = f"{self.launcher.describe()}; {reported}"  # said before any student code ran
             self._send({"op": "import"}, self.import_timeout)
             self._receive(self.import_timeout, what)
         except StudentError as exc:
@@ -142,12 +149,14 @@ class WorkerSession:
                 self.process.wait(timeout=1)
             except Exception:
                 pass
-        sandbox.kill_worker(self.process, self.token)
+        self.process.kill()
         self.channel.close()
         self.process, self.channel, self.ready = None, None, False
 
     def close(self) -> None:
         self.stop()
+        if self.owns_launcher:
+            self.launcher.close()
         shutil.rmtree(self.log_dir, ignore_errors=True)
 
     # ------------------------------------------------------------ checks

@@ -1,7 +1,10 @@
 """One grading run as a plain function: a lab and a submission in, a GradeResult out.
 
 The worker is launched first, so that it imports torch on one core while
-this process imports pytest and the suite on the other.
+this process imports pytest and the suite on the other.  Everything the run
+writes lives in one private ``grade-run-*`` folder and the launcher's own,
+removed when the run ends, however it ends short of SIGKILL (the CLI turns
+SIGTERM and SIGHUP into KeyboardInterrupt, which unwinds through here).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.labs import COURSE_ROOT, Lab, find_lab
+from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launcher
+from grader.isolation.cache import TrustedCache
+from grader.labs import PACKAGE, Lab, find_lab
 from grader.remote import WorkerSession
 from grader.results import CheckResult, GradeResult
-from grader.sandbox import WorkerSpec
 
 SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
 
@@ -60,17 +64,35 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         raise SetupError(exc.args[0]) from None
     source = resolve_submission(lab, submission, course or Path.cwd(), reference)
     with contextlib.ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-scratch-")))
-        clips = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-clips-")))
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-run-")))
+        scratch, clips = folder / "submission", folder / "clips"
+        scratch.mkdir()
+        clips.mkdir()
         shutil.copyfile(source, scratch / lab.filename)
-        spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips])
-        session = WorkerSession(spec, call_timeout=call_timeout, import_timeout=import_timeout)
+        launcher = stack.enter_context(_launcher())
+        spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
+                          probes=lab_probes(lab), cache=TrustedCache.default().ensure(launcher))
+        session = WorkerSession(spec, launcher=launcher, call_timeout=call_timeout, import_timeout=import_timeout)
         stack.callback(session.close)
         session.start()
         result = _run_suite(lab, session, clips, keyword)
         result.submission = "reference solution" if reference else str(source)
     result.execution_time = time.perf_counter() - started
     return result
+
+
+def _launcher() -> Launcher:
+    """The strongest isolation here ($GRADE_SANDBOX may ask for one), or a one-line SetupError."""
+    try:
+        return choose_launcher()
+    except IsolationError as exc:
+        raise SetupError(str(exc)) from None
+
+
+def lab_probes(lab: Lab) -> list[Path]:
+    """The lab's own probe file, the only one of the grader's files its worker gets besides its own."""
+    path = PACKAGE / f"probes_{lab.name}.py"
+    return [path] if path.is_file() else []
 
 
 def list_checks(lab_name: str) -> list[CheckResult]:
@@ -107,6 +129,8 @@ def _pytest(lab: Lab, plugin: "GradingPlugin", extra: list[str]) -> None:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         code = pytest.main(args, plugins=[plugin])
+    if code == pytest.ExitCode.INTERRUPTED:  # pytest swallowed a KeyboardInterrupt: stop the run, clean up
+        raise KeyboardInterrupt
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         last = (printed.getvalue().strip().splitlines() or ["no message"])[-1]
         raise SetupError(f"the {lab.name} suite could not run: {last}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import landlock
+from grader.isolation import landlock
 
 REPO = Path(__file__).resolve().parent.parent
 LAB4_REFERENCE = REPO / "reference" / "lab4" / "pytorch_basics.py"

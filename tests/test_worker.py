@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from grader.remote import RemoteObject, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
-from grader.sandbox import WorkerSpec
+from grader.isolation import WorkerSpec
 from grader.wire import TensorValue
 
 from tests.helpers import needs_landlock

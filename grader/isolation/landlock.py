@@ -19,6 +19,7 @@ _RULE_PATH_BENEATH = 1
 _CREATE_RULESET_VERSION = 1
 
 _EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_MAKE_CHAR, _MAKE_BLOCK = 1 << 6, 1 << 11   # device nodes: never, not even in the scratch folder
 _FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
 _NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
 _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
@@ -67,7 +68,7 @@ def restrict(read: list[str], write: list[str]) -> str:
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        for paths, access in ((read, READ), (write, fs_all)):
+        for paths, access in ((read, READ), (write, fs_all & ~(_MAKE_CHAR | _MAKE_BLOCK))):
             for path in paths:
                 _allow(libc, ruleset, path, access)
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -78,7 +79,7 @@ def restrict(read: list[str], write: list[str]) -> str:
         os.close(ruleset)
     extras = ", no TCP" if abi >= 4 else ""
     extras += ", no signals out" if abi >= 6 else ""
-    return f"Landlock ABI {abi}: files limited to system and scratch folders{extras}"
+    return f"Landlock ABI {abi}: files limited to system and scratch folders, no device nodes{extras}"
 
 
 def _allow(libc, ruleset: int, path: str, access: int) -> None:

@@ -1,186 +1,283 @@
-"""How a worker process is started, confined and cleaned up.
+"""Launchers: one object per kind of isolation, owning the workers it started.
 
-:func:`launch_worker` is the single place a worker comes to life: a future
-namespace sandbox (bubblewrap, ``unshare``) or a warm fork server wraps it.
-The worker needs only the socket it is handed and the configuration below.
+A launcher turns a :class:`WorkerSpec` into a running worker and hands back
+a :class:`WorkerHandle`; ``handle.kill()`` ends exactly that worker's
+processes and removes every writable place it had.  ``launcher.close()`` does
+that for all its workers and removes its folder.  Nothing lives in module
+state and nothing is set on the grader's own process (no subreaper, no
+signal handlers), so several launchers can run in one process, inside
+someone else's program, beside its own children.
+
+Kinds, strongest first (:func:`choose_launcher` picks the strongest that works):
+``namespaces`` (:mod:`grader.isolation.namespaces`), ``landlock`` (Landlock,
+capabilities dropped, rlimits; weaker: same PID space, network but TCP open,
+``/proc`` of the host) and ``none`` (no confinement at all, for platforms
+with nothing; it is also the fake that tests of the session logic use).
 """
 
 from __future__ import annotations
 
-import ctypes
-import json
 import os
 import secrets
+import shutil
 import signal
-import site
 import subprocess
 import sys
-import sysconfig
-from dataclasses import dataclass, field
+import tempfile
 from pathlib import Path
 
-WORKER_SCRIPT = Path(__file__).resolve().with_name("worker.py")
-_PR_SET_CHILD_SUBREAPER = 36
-_live_workers: set[int] = set()  # our own workers are never strays
+from grader.isolation import landlock
+from grader.isolation.processes import PidsCgroup, kill_descendants
+from grader.isolation.spec import (WORKER_FILES, View, WorkerSpec, gpu_devices, nproc_allowance,
+                                   python_roots, worker_command, worker_environment)
+
+KINDS = ("namespaces", "landlock", "none")
 
 
-@dataclass
-class WorkerSpec:
-    """Everything a worker needs, as plain data."""
-
-    submission_dir: Path          # the scratch folder holding the copied submission
-    module: str                   # module name to import from it
-    preload: list[str] = field(default_factory=lambda: ["numpy", "torch"])
-    readable: list[Path] = field(default_factory=list)   # extra read-only folders (fixtures)
-    writable: list[Path] = field(default_factory=list)   # extra writable folders (caches)
-    memory_bytes: int | None = 4 << 30
-    file_bytes: int | None = 256 << 20
-    max_processes: int | None = 64
-    landlock: bool = True
+class IsolationError(Exception):
+    """The isolation asked for cannot be had here (one line, says why)."""
 
 
-def library_paths() -> list[str]:
-    """Where third-party packages live: site-packages, without .pth extras."""
-    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
-    if site.ENABLE_USER_SITE:
-        paths.add(site.getusersitepackages())
-    return sorted(p for p in paths if os.path.isdir(p))
+class WorkerHandle:
+    """One running worker.  ``kill()`` ends exactly its processes, then removes its private folder."""
 
+    def __init__(self, process: subprocess.Popen, box: Path, cgroup: PidsCgroup | None,
+                 launcher: "Launcher") -> None:
+        self.process, self.box, self.cgroup, self.launcher = process, box, cgroup, launcher
 
-def system_read_paths() -> list[str]:
-    """What Python, its libraries and the C runtime need to read.
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
-    Not the grader's own folder: the worker loads its few files from there
-    before it confines itself, and submissions have no business reading the
-    suites (or anything else a checkout keeps there).
-    """
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent.parent)}
-    system = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/opt", "/dev", "/run"]
-    return sorted(prefixes | set(system) | set(library_paths()))
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
 
+    def poll(self) -> int | None:
+        return self.process.poll()
 
-def gpu_devices() -> list[str]:
-    """Device files CUDA opens read-write (and ioctls) from the worker."""
-    return sorted(str(p) for p in Path("/dev").glob("nvidia*")) + (["/dev/dri"] if Path("/dev/dri").exists() else [])
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout)
 
+    def kill(self) -> None:
+        """SIGKILL the worker and all it started; reap it; drop its folder. Idempotent."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        self._kill_processes()
+        self.process.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        shutil.rmtree(self.box, ignore_errors=True)
+        self.launcher._forget(self)
 
-def worker_command(spec: WorkerSpec, channel_fd: int) -> list[str]:
-    config = {
-        "channel_fd": channel_fd,
-        "submission_dir": str(spec.submission_dir),
-        "module": spec.module,
-        "preload": spec.preload,
-        "library_paths": library_paths(),
-        "landlock": spec.landlock,
-        "read_paths": system_read_paths() + [str(p) for p in spec.readable],
-        "write_paths": [str(spec.submission_dir), "/dev/null", "/dev/shm", *gpu_devices()]
-        + [str(p) for p in spec.writable],
-        "memory_bytes": spec.memory_bytes,
-        "file_bytes": spec.file_bytes,
-        "max_processes": spec.max_processes,
-    }
-    # -u: -I ignores PYTHONUNBUFFERED, and what a submission printed before it
-    # hung or crashed would die in the worker's buffer instead of reaching the report.
-    return [sys.executable, "-I", "-S", "-u", str(WORKER_SCRIPT), json.dumps(config)]
-
-
-def worker_environment(spec: WorkerSpec, token: str) -> dict[str, str]:
-    """A scrubbed environment: nothing of the grader's, plus cache locations."""
-    scratch = str(spec.submission_dir)
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": scratch,
-        "TMPDIR": scratch,
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "MPLBACKEND": "Agg",
-        "GRADE_WORKER_TOKEN": token,
-        "OMP_NUM_THREADS": "1",  # the grader runs beside it: two busy pools thrash two cores
-    }
-    cache = cache_dir()
-    env["NUMBA_CACHE_DIR"] = str(cache / "numba")
-    env["MPLCONFIGDIR"] = str(cache / "matplotlib")
-    for name in ("CUDA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
-
-
-def cache_dir() -> Path:
-    """Compiled-code caches shared by all runs, so numba compiles once, not per run."""
-    root = Path(os.environ.get("GRADE_CACHE_DIR") or Path.home() / ".cache" / "grade")
-    for sub in ("numba", "matplotlib"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def launch_worker(spec: WorkerSpec, channel_fd: int, output: int) -> tuple[subprocess.Popen, str]:
-    """Start a worker in its own session; returns the process and its token."""
-    become_subreaper()
-    token = secrets.token_hex(16)
-    spec.writable = [*spec.writable, cache_dir()]
-    process = subprocess.Popen(
-        worker_command(spec, channel_fd),
-        stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-        env=worker_environment(spec, token), cwd=spec.submission_dir,
-        pass_fds=(channel_fd,), start_new_session=True, close_fds=True,
-    )
-    _live_workers.add(process.pid)
-    return process, token
-
-
-def become_subreaper() -> None:
-    """Adopt orphans of our workers (Linux), so a detached child can be found and killed."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def kill_worker(process: subprocess.Popen, token: str) -> None:
-    """Kill the worker, its process group, and anything that carries its token
-    or was orphaned to us: forks and ``setsid`` children do not outlive it."""
-    for target in (lambda: os.killpg(process.pid, signal.SIGKILL), process.kill):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
-    process.wait()
-    _live_workers.discard(process.pid)
-    for _ in range(3):  # a stray may fork again while we look
-        strays = _strays(token)
-        if not strays:
-            break
-        for pid in strays:
+    def _kill_processes(self) -> None:
+        """Descendants first (the worker adopts orphans, so they are below it), then the worker."""
+        if self.process.poll() is None:
+            kill_descendants(self.process.pid)
+        for target in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill):
             try:
-                os.kill(pid, signal.SIGKILL)
+                target()
             except (ProcessLookupError, PermissionError):
                 pass
-        _reap(strays)
 
 
-def _strays(token: str) -> list[int]:
-    me, found = os.getpid(), []
-    marker = f"GRADE_WORKER_TOKEN={token}".encode()
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        if not entry.name.isdigit() or int(entry.name) == me or int(entry.name) in _live_workers:
-            continue
+class Launcher:
+    """Starts workers with one kind of isolation; owns them, and a private folder for them."""
+
+    kind = "none"
+
+    def __init__(self, *, cgroups: bool = True) -> None:
+        self._folder: Path | None = None
+        self._stages: dict[tuple[str, ...], Path] = {}
+        self._handles: list[WorkerHandle] = []
+        self._probed: tuple[bool, str] | None = None
+        self._pids_base = PidsCgroup.base() if cgroups and sys.platform.startswith("linux") else None
+
+    # ------------------------------------------------------------ what it offers
+    def available(self) -> bool:
+        """Whether this isolation works here (probed once per launcher object)."""
+        if self._probed is None:
+            self._probed = self._probe()
+        return self._probed[0]
+
+    def unavailable_reason(self) -> str:
+        self.available()
+        return self._probed[1]
+
+    def describe(self) -> str:
+        """One line starting with the kind: what confines a worker started here."""
+        return f"none: no confinement; {self._task_bound()}"
+
+    def _probe(self) -> tuple[bool, str]:
+        return True, ""
+
+    def _task_bound(self) -> str:
+        if self._pids_base is not None:
+            return "tasks bounded by a pids cgroup"
+        if nproc_allowance(WorkerSpec(Path("."), "m")) is not None:
+            return "tasks bounded by RLIMIT_NPROC"
+        return "tasks unbounded (root without a writable pids cgroup)"
+
+    # ------------------------------------------------------------ workers
+    def launch(self, spec: WorkerSpec, channel_fd: int, output: int) -> WorkerHandle:
+        """Start a worker for ``spec``: it talks on ``channel_fd``, prints to ``output``."""
+        if not self.available():
+            raise IsolationError(f"{self.kind} isolation is not available here: {self.unavailable_reason()}")
+        box = Path(tempfile.mkdtemp(prefix="box-", dir=self.folder()))
+        view = self._view(spec, box)
+        command = worker_command(spec, view, channel_fd)
+        cgroup = self._cgroup(spec, box)
+        argv, fds, kept = self._wrap(command, spec, box)
+        if cgroup is not None:
+            argv = cgroup.enter(argv)
         try:
-            status = (entry / "status").read_text()
-            ppid = int(status.split("PPid:")[1].split()[0])
-            if ppid == me or marker in (entry / "environ").read_bytes():
-                if "State:\tZ" not in status:
-                    found.append(int(entry.name))
-                elif ppid == me:
-                    _reap([int(entry.name)])
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
+            process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                env=worker_environment(view), cwd=self._cwd(spec), pass_fds=(channel_fd, *fds),
+                start_new_session=True, close_fds=True)
+        except BaseException:
+            for fd in ([kept] if kept is not None else []):
+                os.close(fd)
+            if cgroup is not None:
+                cgroup.remove()
+            shutil.rmtree(box, ignore_errors=True)
+            raise
+        finally:
+            for fd in fds:  # the child has its copies
+                os.close(fd)
+        handle = self._handle(process, box, cgroup, kept)
+        self._handles.append(handle)
+        return handle
+
+    def close(self) -> None:
+        """Kill every worker still running and remove the launcher's folder."""
+        for handle in list(self._handles):
+            handle.kill()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder, self._stages = None, {}
+
+    def __enter__(self) -> "Launcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def folder(self) -> Path:
+        """The launcher's private folder (staged worker files, one box per worker)."""
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="grade-box-"))
+        return self._folder
+
+    def stage(self, spec: WorkerSpec) -> Path:
+        """A private copy of the worker's own files and this lab's probes, nothing else of the grader."""
+        files = tuple(str(p) for p in (*WORKER_FILES, *spec.probes))
+        if files not in self._stages:
+            stage = Path(tempfile.mkdtemp(prefix="worker-", dir=self.folder()))
+            for path in files:
+                shutil.copyfile(path, stage / Path(path).name)
+            stage.chmod(0o755)
+            self._stages[files] = stage
+        return self._stages[files]
+
+    def view(self, spec: WorkerSpec) -> View:
+        """What a worker of ``spec`` would see (for ``grade doctor``); starts nothing."""
+        return self._view(spec, self.folder() / "box-example")
+
+    # ------------------------------------------------------------ hooks
+    def _view(self, spec: WorkerSpec, box: Path) -> View:
+        """Host paths as they are: the worker's private cache copy lives in its box."""
+        cache_dir = spec.cache_build if spec.warm_up_only else (box / "cache" if spec.cache else None)
+        return View(
+            scratch=str(spec.submission_dir), worker_dir=str(self.stage(spec)),
+            cache_dir=str(cache_dir) if cache_dir else None,
+            cache_source=None if spec.warm_up_only or not spec.cache else str(spec.cache),
+            tmp=str(spec.submission_dir), read=[], write=[], landlock=False,
+            parent_pid=os.getpid(), subreaper=True, max_tasks=nproc_allowance(spec))
+
+    def _wrap(self, command: list[str], spec: WorkerSpec, box: Path) -> tuple[list[str], tuple[int, ...], int | None]:
+        """The command line that starts ``command`` isolated, the fds it inherits
+        (closed here once it runs), and one fd its handle keeps (or None)."""
+        return command, (), None
+
+    def _cwd(self, spec: WorkerSpec) -> str:
+        return str(spec.submission_dir)
+
+    def _handle(self, process: subprocess.Popen, box: Path, cgroup: PidsCgroup | None,
+                kept: int | None) -> WorkerHandle:
+        return WorkerHandle(process, box, cgroup, self)
+
+    def _cgroup(self, spec: WorkerSpec, box: Path) -> PidsCgroup | None:
+        limit = spec.max_processes
+        return PidsCgroup.create(self._pids_base, f"grade-{box.name}-{secrets.token_hex(4)}", limit) \
+            if limit else None
+
+    def _forget(self, handle: WorkerHandle) -> None:
+        if handle in self._handles:
+            self._handles.remove(handle)
 
 
-def _reap(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+class NoIsolation(Launcher):
+    """No confinement: the worker is a plain process (platforms with nothing; tests' fake)."""
+
+    kind = "none"
+
+
+class LandlockLauncher(Launcher):
+    """Landlock, capabilities dropped and rlimits, applied by the worker to itself.
+
+    Weaker than namespaces: the worker shares the host's PID space (an orphan
+    that leaves the worker's subreaper can escape the kill without a pids
+    cgroup), its network (UDP, unix sockets by path) and ``/proc``; files are
+    limited to reading the system and writing its scratch folder.
+    """
+
+    kind = "landlock"
+
+    def _probe(self) -> tuple[bool, str]:
+        abi = landlock.abi_version()
+        return (abi >= 1, "" if abi >= 1 else "the kernel has no Landlock")
+
+    def describe(self) -> str:
+        return (f"landlock: Landlock ABI {landlock.abi_version()} (files, TCP, signals), no capabilities, "
+                f"rlimits; host PID space and network; {self._task_bound()}")
+
+    def _view(self, spec: WorkerSpec, box: Path) -> View:
+        return with_landlock(super()._view(spec, box), spec)
+
+
+def with_landlock(view: View, spec: WorkerSpec) -> View:
+    """``view`` (host paths) with Landlock rules: read the system, write only what is the worker's own.
+
+    Not ``/dev/shm`` nor ``/tmp``: shared with every other process, they would
+    keep what one submission leaves there for the next.
+    """
+    view.landlock = True
+    view.read = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev",
+                 *python_roots(), view.worker_dir, *[str(p) for p in spec.readable],
+                 *([view.cache_source] if view.cache_source else [])]
+    view.write = [view.scratch, "/dev/null", *gpu_devices(), *([view.cache_dir] if view.cache_dir else [])]
+    return view
+
+
+def choose_launcher(kind: str | None = None) -> Launcher:
+    """The strongest isolation that works here, or ``kind`` (else $GRADE_SANDBOX) when given.
+
+    Raises IsolationError when the kind asked for is unknown or not available.
+    """
+    from grader.isolation.namespaces import NamespaceLauncher
+
+    kind = kind or os.environ.get("GRADE_SANDBOX") or None
+    makers = {"namespaces": NamespaceLauncher, "landlock": LandlockLauncher, "none": NoIsolation}
+    if kind is not None:
+        if kind not in makers:
+            raise IsolationError(f"unknown sandbox {kind!r} (GRADE_SANDBOX: {', '.join(KINDS)})")
+        launcher = makers[kind]()
+        if not launcher.available():
+            raise IsolationError(f"sandbox {kind!r} is not available here: {launcher.unavailable_reason()}")
+        return launcher
+    for make in makers.values():
+        launcher = make()
+        if launcher.available():
+            return launcher
+    return NoIsolation()

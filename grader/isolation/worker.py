@@ -1,20 +1,29 @@
 """The worker: the only process that runs student code.
 
-Started by :func:`grader.sandbox.launch_worker` as ``python -I -S worker.py
-CONFIG`` with one end of a socket pair.  It needs nothing else from the
-grader: it loads ``wire.py``, ``probes.py`` and ``landlock.py`` by path (the
-``grader`` package, the reference and the suites are not importable here),
-limits itself (rlimits, Landlock), then answers requests until told to stop.
-Everything it sends back is data; anything else stays here behind a handle.
+Started by a launcher (:mod:`grader.isolation.launchers`) as ``python -I -S
+worker.py CONFIG`` with one end of a socket pair, usually inside a namespace
+sandbox.  It runs from a private copy of its own files (this one,
+``landlock.py``, ``wire.py``, ``probes.py`` and the lab's probes), loaded by
+path: the ``grader`` package, the reference and the suites are not there.
+
+Order matters.  It first ties itself to the grader and drops every privilege
+(capabilities, ``no_new_privs``, Landlock), and only then reads anything a
+previous run could have touched: it copies the trusted cache into its private
+cache folder, imports the lab's libraries and warms them up, sets its rlimits,
+says hello, and imports the submission.  Everything it sends back is data;
+anything else stays here behind a handle.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import importlib.util
 import json
 import os
 import resource
+import shutil
+import signal as signals
 import socket
 import sys
 import time
@@ -23,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+_PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER = 1, 24, 38, 36
+_CAPABILITY_VERSION_3 = 0x20080522
 
 
 def _load(name: str) -> Any:
@@ -32,11 +43,55 @@ def _load(name: str) -> Any:
     return module
 
 
+def _stay_tied_to_the_grader(config: dict) -> None:
+    """Die with the grader (PDEATHSIG), and adopt orphans so they can be found and killed.
+
+    A namespace sandbox does both from outside; without one, this is all
+    there is.  The parent check closes the race where the grader died before
+    PDEATHSIG was set.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, int(signals.SIGKILL), 0, 0, 0)
+    if config.get("parent_pid") and os.getppid() != config["parent_pid"]:
+        os._exit(1)
+    if config.get("subreaper"):
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _drop_privileges() -> None:
+    """No capabilities, now or after an exec, and no way to gain any (no_new_privs).
+
+    As root without a namespace this is what stops raw sockets, ``mknod``,
+    and reading the grader's ``/proc/PID/environ`` (CAP_SYS_PTRACE passes Landlock).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in range(64):
+        if libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
+            break  # EINVAL: past the last capability this kernel knows
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
+
+
+def _private_cache(config: dict) -> None:
+    """Copy the trusted cache into this worker's own cache folder (numba skips one it cannot write)."""
+    source, target = config.get("cache_source"), config.get("cache_dir")
+    if target:
+        if source and os.path.isdir(source):
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        for sub in ("numba", "matplotlib"):
+            os.makedirs(os.path.join(target, sub), exist_ok=True)
+
+
 def _warm_librosa() -> None:
     """Run librosa's numba-compiled paths once, before any deadline applies.
 
-    The first run after an install compiles them (over 10 s here); numba then
-    caches the machine code in NUMBA_CACHE_DIR, and later warm-ups only load it.
+    Compiling them takes over 10 s here: the trusted warm-up run (no student
+    code) does it once into the cache, and each worker loads the machine code
+    from its private copy of that cache.
     """
     import io
 
@@ -59,21 +114,8 @@ def _set_limits(config: dict) -> None:
     for key, which in limits.items():
         if config.get(key):
             resource.setrlimit(which, (config[key], config[key]))
-    if config.get("max_processes"):
-        allowed = _tasks_of_this_user() + config["max_processes"]
-        resource.setrlimit(resource.RLIMIT_NPROC, (allowed, allowed))
-
-
-def _tasks_of_this_user() -> int:
-    count, uid = 0, os.getuid()
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += len(os.listdir(f"/proc/{entry.name}/task"))
-            except OSError:
-                pass
-    return count
+    if config.get("max_tasks"):  # counted by the launcher on the host: the kernel counts the whole user
+        resource.setrlimit(resource.RLIMIT_NPROC, (config["max_tasks"], config["max_tasks"]))
 
 
 class Worker:
@@ -178,6 +220,12 @@ class Worker:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    _stay_tied_to_the_grader(config)
+    _drop_privileges()
+    sandbox = "no Landlock"
+    if config.get("landlock"):
+        sandbox = _load("landlock").restrict(config["read_paths"], config["write_paths"])
+    _private_cache(config)  # only now: nothing earlier reads what a previous run could have written
     sys.path[:0] = config["library_paths"]
     sys.dont_write_bytecode = True
     for name in config["preload"]:
@@ -185,16 +233,14 @@ def main() -> None:
     if "librosa" in config["preload"]:
         _warm_librosa()
     wire, probes = _load("wire"), _load("probes")
-    for extra in sorted(HERE.glob("probes_*.py")):  # a lab's own probes, e.g. probes_lab5.py
+    for extra in sorted(HERE.glob("probes_*.py")):  # the lab's own probes, e.g. probes_lab5.py
         vars(probes).update({k: v for k, v in vars(_load(extra.stem)).items() if not k.startswith("_")})
     channel = socket.socket(fileno=config["channel_fd"])
-    sandbox = "none"
-    if config.get("landlock"):
-        sandbox = _load("landlock").restrict(config["read_paths"], config["write_paths"])
     _set_limits(config)
     os.chdir(config["submission_dir"])
     wire.send_frame(channel, wire.dumps(wire.encode({"ok": True, "value": {"sandbox": sandbox}})))
-    Worker(channel, config, wire, probes).serve()
+    if not config.get("warm_up_only"):
+        Worker(channel, config, wire, probes).serve()
     os._exit(0)  # do not wait for threads the student left running
 
 

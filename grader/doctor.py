@@ -1,0 +1,89 @@
+"""``grade doctor``: what grading on this machine would run under, checked for real.
+
+It starts one worker (no submission, nothing imported) to see the sandbox
+work, and prints the isolation in effect, the limits, what a worker can see,
+the device and the state of the trusted cache.  It changes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from grader.isolation import Launcher, WorkerSpec, choose_launcher, landlock
+from grader.isolation.cache import TrustedCache, run_without_submission
+from grader.isolation.launchers import KINDS, IsolationError
+
+
+def doctor() -> int:
+    """Print the report; exit status 0 (a weaker sandbox is a warning, not an error)."""
+    try:
+        launcher = choose_launcher()
+    except IsolationError as exc:
+        print(f"sandbox:  {exc}")
+        return 0
+    with launcher, tempfile.TemporaryDirectory(prefix="grade-doctor-") as folder:
+        spec = WorkerSpec(Path(folder), "nothing", preload=[], warm_up_only=True)
+        (Path(folder) / "nothing.py").write_text("")
+        for line in report(launcher, spec):
+            print(line)
+    return 0
+
+
+def report(launcher: Launcher, spec: WorkerSpec) -> list[str]:
+    lines = [f"sandbox:  {launcher.describe()}", f"          {started(launcher, spec)}"]
+    if launcher.kind != "namespaces":
+        lines.append("          warning: weaker than a namespace sandbox (install bubblewrap: apt-get install bubblewrap)")
+    lines.append(f"          kinds here: {others()}; choose with GRADE_SANDBOX={'|'.join(KINDS)}")
+    abi = landlock.abi_version()
+    lines.append(f"Landlock: {f'ABI {abi}, applied inside the worker' if abi else 'not available on this kernel'}")
+    lines.append(f"limits:   {limits(spec)}")
+    view = launcher.view(spec)
+    if getattr(launcher, "tool", None) == "bwrap":
+        from grader.isolation.namespaces import bwrap_filesystem, mounts
+
+        lines.append(f"sees:     {', '.join(mounts(bwrap_filesystem(spec, launcher.stage(spec))))}; nothing else")
+    lines.append(f"reads:    {', '.join(view.read)}{' (Landlock)' if view.landlock else ''}")
+    lines.append(f"writes:   {', '.join(view.write)} (all private to one worker, removed when it ends)"
+                 if launcher.kind != "none" else "writes:   anything the grader's user may write")
+    lines.append(f"device:   {device()}")
+    lines.append(f"cache:    {TrustedCache.default().describe()}")
+    return lines
+
+
+def started(launcher: Launcher, spec: WorkerSpec) -> str:
+    """Start a worker that imports nothing, and say what it reported about itself."""
+    try:
+        return f"checked: a worker started here and reported: {run_without_submission(launcher, spec, 30)}"
+    except (OSError, RuntimeError) as exc:
+        return f"PROBLEM: a worker could not start: {exc}"
+
+
+def others() -> str:
+    from grader.isolation import LandlockLauncher, NamespaceLauncher, NoIsolation
+
+    found = []
+    for make in (NamespaceLauncher, LandlockLauncher, NoIsolation):
+        candidate = make()
+        found.append(f"{candidate.kind} ({'yes' if candidate.available() else candidate.unavailable_reason()})")
+    return ", ".join(found)
+
+
+def limits(spec: WorkerSpec) -> str:
+    def mib(n: int | None) -> str:
+        return "unlimited" if not n else f"{n / 2**20:.0f} MiB"
+
+    return (f"memory {mib(spec.memory_bytes)} (RLIMIT_DATA), each file {mib(spec.file_bytes)} (RLIMIT_FSIZE), "
+            f"{spec.max_processes} tasks, scratch {mib(spec.scratch_bytes)}, /tmp {mib(spec.tmp_bytes)}, "
+            f"/dev/shm {mib(spec.shm_bytes)} (tmpfs, namespaces only)")
+
+
+def device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"CUDA: {torch.cuda.get_device_name(0)} (torch {torch.__version__}, CUDA {torch.version.cuda})"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return f"MPS (Apple GPU; torch {torch.__version__})"
+    return f"CPU only (torch {torch.__version__}; no CUDA, no MPS): checks that need CUDA are skipped"

@@ -1,0 +1,138 @@
+"""The trusted cache: compiled code (numba, for librosa) and matplotlib's font list.
+
+Filling it takes over 10 s, so it is done once per installation, by a warm-up
+worker that imports the libraries and runs no student code, and published
+under a name keyed on the versions that make it valid.  Student workers only
+ever get it read-only and work on a private copy: nothing one submission
+writes there reaches another.  (Before, every worker wrote one shared cache,
+and a submission that rewrote numba's index ran its code in the next worker,
+before its confinement.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from grader.isolation.spec import PACKAGE, WorkerSpec
+
+STAMP = "stamp.json"
+WARMED = ("numba", "llvmlite", "librosa", "numpy", "scipy", "matplotlib", "soundfile")
+WARM_UP_PRELOAD = ["numpy", "librosa", "matplotlib.pyplot"]
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("GRADE_CACHE_DIR") or Path.home() / ".cache" / "grade")
+
+
+def versions() -> dict[str, str]:
+    """What the cache's content depends on: Python, the libraries, the warm-up code."""
+    found = {"python": sys.version, "executable": sys.executable,
+             "warm-up": hashlib.sha256((PACKAGE / "worker.py").read_bytes()).hexdigest()[:16]}
+    for name in WARMED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+@dataclass
+class TrustedCache:
+    """One installation's cache folder: ``warm-<key>/`` once published, never written after."""
+
+    root: Path
+
+    @classmethod
+    def default(cls) -> "TrustedCache":
+        return cls(cache_root())
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(versions(), sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def master(self) -> Path:
+        return self.root / f"warm-{self.key}"
+
+    def ready(self) -> bool:
+        return (self.master / STAMP).is_file()
+
+    def describe(self) -> str:
+        if self.ready():
+            size = sum(f.stat().st_size for f in self.master.rglob("*") if f.is_file())
+            return f"warmed, read-only for workers: {self.master} ({size / 2**20:.1f} MiB)"
+        return f"not warmed yet (the first grading run fills {self.master})"
+
+    def ensure(self, launcher, timeout: float = 300.0) -> Path | None:
+        """The published cache, warming it first when needed; None when warming failed
+        (workers then start with an empty private cache: slower, still correct)."""
+        if not self.ready():
+            try:
+                self.warm(launcher, timeout)
+            except (OSError, RuntimeError):
+                return None
+        return self.master
+
+    def warm(self, launcher, timeout: float) -> None:
+        """Fill a fresh folder with a trusted warm-up worker, then publish it atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
+        try:
+            for sub in ("numba", "matplotlib"):
+                (building / sub).mkdir()
+            with tempfile.TemporaryDirectory(prefix="grade-warm-") as empty:
+                (Path(empty) / "warm_up.py").write_text("")
+                preload = [m for m in WARM_UP_PRELOAD if _installed(m)]
+                spec = WorkerSpec(Path(empty), "warm_up", preload=preload, cache_build=building,
+                                  warm_up_only=True)
+                run_without_submission(launcher, spec, timeout)
+            (building / STAMP).write_text(json.dumps({"versions": versions(), "made": time.time()}, indent=1))
+            building.chmod(0o755)
+            try:
+                os.rename(building, self.master)  # another run may have published first: keep theirs
+            except OSError:
+                pass
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+
+def run_without_submission(launcher, spec: WorkerSpec, timeout: float) -> str:
+    """Start a worker that imports and warms up only, wait for its hello, and return
+    the confinement it reports.  RuntimeError when it does not say hello in time."""
+    from grader import wire
+
+    ours, theirs = socket.socketpair()
+    with tempfile.TemporaryFile() as output:
+        handle = launcher.launch(spec, theirs.fileno(), output.fileno())
+        theirs.close()
+        try:
+            ours.settimeout(timeout)
+            hello = wire.decode(wire.loads(wire.recv_frame(ours)))
+            handle.wait(timeout=timeout)
+        except Exception as exc:
+            output.seek(0)
+            tail = output.read()[-400:].decode("utf-8", "replace").strip()
+            raise RuntimeError(f"the warm-up worker failed ({exc}): {tail}") from None
+        finally:
+            handle.kill()
+            ours.close()
+    return str(hello.get("value", {}).get("sandbox", "unknown"))
+
+
+def _installed(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module.split(".")[0]) is not None
+    except (ImportError, ValueError):
+        return False

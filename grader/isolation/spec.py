@@ -1,0 +1,170 @@
+"""What a worker is asked to be: the request (:class:`WorkerSpec`) and what it sees (:class:`View`).
+
+The spec is written in the grader's terms (host paths, limits).  A launcher
+turns it into a :class:`View`: the paths as the worker will see them inside
+its sandbox, what Landlock lets it read and write there, and where its private
+cache copy lives.  :func:`worker_config` and :func:`worker_environment` then
+give the worker exactly that and nothing of the grader's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import site
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent            # grader/isolation
+GRADER = PACKAGE.parent                               # grader/
+WORKER_FILES = (PACKAGE / "worker.py", PACKAGE / "landlock.py", GRADER / "wire.py", GRADER / "probes.py")
+
+
+@dataclass
+class WorkerSpec:
+    """Everything a worker needs, as plain data (host paths)."""
+
+    submission_dir: Path          # the grader's copy of the submission (only ``module``.py is shown)
+    module: str                   # module name to import from it
+    preload: list[str] = field(default_factory=lambda: ["numpy", "torch"])
+    readable: list[Path] = field(default_factory=list)   # extra read-only folders (fixtures), same path inside
+    probes: list[Path] = field(default_factory=list)     # the lab's own probe files (grader/probes_labN.py)
+    cache: Path | None = None     # the trusted cache (read-only); each worker works on a private copy
+    cache_build: Path | None = None   # a trusted warm-up's writable cache; only with warm_up_only
+    warm_up_only: bool = False    # import, warm up, say hello, exit: runs no student code
+    memory_bytes: int | None = 4 << 30
+    file_bytes: int | None = 256 << 20
+    max_processes: int | None = 64
+    scratch_bytes: int = 256 << 20    # private tmpfs sizes, where the launcher makes tmpfs
+    tmp_bytes: int = 256 << 20
+    shm_bytes: int = 64 << 20
+
+    @property
+    def filename(self) -> str:
+        return f"{self.module}.py"
+
+
+@dataclass
+class View:
+    """The worker's side of the spec: paths as seen by the worker, and its Landlock rules."""
+
+    scratch: str                  # its working folder (HOME, cwd); holds the submission
+    worker_dir: str               # the private copy of worker.py and friends
+    cache_dir: str | None         # where numba/matplotlib write: a private copy, or the build
+    cache_source: str | None      # the trusted master it copies from (None: none, or warm-up)
+    tmp: str                      # TMPDIR
+    read: list[str]
+    write: list[str]
+    landlock: bool = True
+    parent_pid: int | None = None     # die (PDEATHSIG) and check we still have this parent
+    subreaper: bool = False           # adopt the student's orphans, so they can be found and killed
+    max_tasks: int | None = None      # RLIMIT_NPROC, computed on the host (it counts the whole user)
+
+
+def library_paths() -> list[str]:
+    """Where third-party packages live: site-packages, without .pth extras."""
+    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
+    if site.ENABLE_USER_SITE:
+        paths.add(site.getusersitepackages())
+    return sorted(p for p in paths if os.path.isdir(p))
+
+
+def python_roots() -> list[str]:
+    """The Python installation: prefixes (a venv and its base) and site-packages."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    return _outermost(p for p in prefixes | set(library_paths()) if os.path.isdir(p))
+
+
+def gpu_devices() -> list[str]:
+    """Device files CUDA opens read-write (and ioctls) from the worker."""
+    found = sorted(str(p) for p in Path("/dev").glob("nvidia*"))
+    return found + (["/dev/dri"] if Path("/dev/dri").exists() else [])
+
+
+def worker_config(spec: WorkerSpec, view: View, channel_fd: int) -> dict:
+    """The worker's whole configuration (one JSON argument): paths as it sees them."""
+    return {
+        "channel_fd": channel_fd,
+        "submission_dir": view.scratch,
+        "module": spec.module,
+        "preload": list(spec.preload),
+        "library_paths": library_paths(),
+        "landlock": view.landlock,
+        "read_paths": view.read,
+        "write_paths": view.write,
+        "cache_dir": view.cache_dir,
+        "cache_source": view.cache_source,
+        "warm_up_only": spec.warm_up_only,
+        "parent_pid": view.parent_pid,
+        "subreaper": view.subreaper,
+        "memory_bytes": spec.memory_bytes,
+        "file_bytes": spec.file_bytes,
+        "max_tasks": view.max_tasks,
+    }
+
+
+def worker_command(spec: WorkerSpec, view: View, channel_fd: int) -> list[str]:
+    # -u: -I ignores PYTHONUNBUFFERED, and what a submission printed before it
+    # hung or crashed would die in the worker's buffer instead of reaching the report.
+    config = json.dumps(worker_config(spec, view, channel_fd))
+    return [sys.executable, "-I", "-S", "-u", f"{view.worker_dir}/worker.py", config]
+
+
+def worker_environment(view: View) -> dict[str, str]:
+    """A scrubbed environment: nothing of the grader's, plus the private cache's location."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": view.scratch,
+        "TMPDIR": view.tmp,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",  # the grader runs beside it: two busy pools thrash two cores
+    }
+    if view.cache_dir:
+        env["NUMBA_CACHE_DIR"] = f"{view.cache_dir}/numba"
+        env["MPLCONFIGDIR"] = f"{view.cache_dir}/matplotlib"
+    for name in ("CUDA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def tasks_of_user(uid: int) -> int:
+    """Tasks (threads included) of ``uid`` on this host: RLIMIT_NPROC counts them all."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def nproc_allowance(spec: WorkerSpec) -> int | None:
+    """RLIMIT_NPROC for a worker: what its user already runs plus its share.
+
+    The kernel counts every task of the real user on the host (a user
+    namespace does not change that), so the count is made here, outside any
+    PID namespace.  Root is exempt from RLIMIT_NPROC (the kernel checks the
+    real user, root even inside a user namespace): None, and the launcher
+    bounds tasks with a pids cgroup where it can.
+    """
+    if spec.max_processes is None or not hasattr(os, "getuid") or os.getuid() == 0:
+        return None
+    return tasks_of_user(os.getuid()) + spec.max_processes
+
+
+def _outermost(paths) -> list[str]:
+    """Drop paths inside another one of the list."""
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return sorted(kept)
