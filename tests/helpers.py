@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.isolation import landlock
+from grader.isolation import NamespaceLauncher, choose_launcher, landlock
 
 REPO = Path(__file__).resolve().parent.parent
 LAB4_REFERENCE = REPO / "reference" / "lab4" / "pytorch_basics.py"
 LANDLOCK_ABI = landlock.abi_version()
+SANDBOX = choose_launcher().kind          # what grade() uses here (GRADE_SANDBOX may ask for less)
+NAMESPACES = NamespaceLauncher().available()
 
 
 def needs_landlock(abi: int, what: str) -> pytest.MarkDecorator:
@@ -23,8 +25,19 @@ def needs_landlock(abi: int, what: str) -> pytest.MarkDecorator:
                               reason=f"needs Landlock ABI {abi}+ to {what}; this kernel has {have}")
 
 
+def needs_confinement(what: str) -> pytest.MarkDecorator:
+    """Skip where grading runs with no confinement at all (GRADE_SANDBOX=none, or nothing available)."""
+    return pytest.mark.skipif(SANDBOX == "none", reason=f"needs a sandbox to {what}; grading here runs unconfined")
+
+
+def needs_namespaces(what: str) -> pytest.MarkDecorator:
+    """Skip (not fail) where grading does not run in a namespace sandbox."""
+    why = "GRADE_SANDBOX asks for less" if NAMESPACES else "no bubblewrap or unshare that works here"
+    return pytest.mark.skipif(SANDBOX != "namespaces", reason=f"needs the namespace sandbox to {what}; {why}")
+
+
 def grade_entries() -> set[str]:
-    """The grader's folders (grade-scratch-*, grade-clips-*, grade-log-*) in the temp folder."""
+    """The grader's folders (grade-run-*, grade-box-*, grade-log-*) in the temp folder."""
     return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("grade-")}
 
 

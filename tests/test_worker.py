@@ -7,8 +7,10 @@ test and the next one gets a fresh worker.
 
 from __future__ import annotations
 
+import os
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from grader.remote import RemoteObject, StudentError, SubmissionImportError, Wor
 from grader.isolation import WorkerSpec
 from grader.wire import TensorValue
 
-from tests.helpers import needs_landlock
+from tests.helpers import needs_confinement, needs_landlock, processes_with
 
 MODULE = '''
 import ctypes, os, signal, sys, time
@@ -27,6 +29,7 @@ import numpy as np
 import torch
 
 print("module imported")
+WORKER = os.urandom(8).hex()  # tells one worker process from the next (PIDs repeat in a PID namespace)
 
 def echo(*args, **kwargs):
     return {"args": list(args), "kwargs": kwargs}
@@ -34,8 +37,12 @@ def echo(*args, **kwargs):
 def double(x):
     return x * 2
 
-def pid():
-    return os.getpid()
+def ident():
+    return WORKER
+
+def name_me(name):
+    ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME: findable from the host
+    return WORKER
 
 def spin(label=""):
     print("spinning", label)
@@ -66,19 +73,22 @@ class Counter:
 def make_counter():
     return Counter()
 
-def signal_grader():
+def signal_grader(grader):
     try:
-        os.kill(os.getppid(), signal.SIGURG)   # ignored by default: harmless even if it got through
+        os.kill(grader, signal.SIGURG)   # ignored by default: harmless even if it got through
     except OSError as exc:
         return type(exc).__name__
     return "delivered"
 
-def grader_environment():
-    try:
-        with open(f"/proc/{os.getppid()}/environ", "rb") as file:
-            return file.read().decode("utf-8", "replace")
-    except OSError as exc:
-        return type(exc).__name__
+def grader_files(grader):
+    seen = {}
+    for name in ("environ", "maps"):
+        try:
+            with open(f"/proc/{grader}/{name}", "rb") as file:
+                seen[name] = f"read {len(file.read())} bytes"
+        except OSError as exc:
+            seen[name] = type(exc).__name__
+    return seen
 
 def copy_not_share(array):
     return torch.tensor(array)   # a copy: it does not share memory with the array
@@ -111,12 +121,11 @@ def call(session: WorkerSession, name: str, *args, **kwargs):
     return session.call(("module", name), args, kwargs)
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+def named(session: WorkerSession) -> str:
+    """Give the current worker process a unique name; returns it (``processes_with`` finds it)."""
+    name = f"gw{uuid.uuid4().hex[:10]}"
+    call(session, "name_me", name)
+    return name
 
 
 # ------------------------------------------------------------------ ordinary calls
@@ -131,37 +140,37 @@ def test_calls_return_data(session):
 
 
 def test_student_exception_is_data(session):
-    before = call(session, "pid")
+    before = call(session, "ident")
     with pytest.raises(StudentError) as caught:
         call(session, "boom")
     error = caught.value
     assert error.type_name == "ValueError" and error.message == "boom"
     assert error.is_a("Exception") and "hostile_module.py line" in error.where
-    assert call(session, "pid") == before  # the worker lives on
+    assert call(session, "ident") == before  # the worker lives on
 
 
 def test_sys_exit_is_an_exception_not_an_exit(session):
-    before = call(session, "pid")
+    before = call(session, "ident")
     with pytest.raises(StudentError, match=r"called sys.exit\(2\)"):
         call(session, "quit", 2)
-    assert call(session, "pid") == before
+    assert call(session, "ident") == before
 
 
 def test_import_output_is_captured(session):
-    call(session, "pid")
+    call(session, "ident")
     with open(session.log_path, encoding="utf-8") as log:
         assert "module imported" in log.read()
 
 
 # ------------------------------------------------------------------ crashes
 def test_timeout_kills_the_worker(session):
-    pid = call(session, "pid")
+    name = named(session)
     offset = session.output_offset()
     started = time.monotonic()
     with pytest.raises(WorkerCrash, match=r"timed out after 2 s while calling spin\(\)"):
         call(session, "spin", "label-before-the-loop")
     assert time.monotonic() - started < 10
-    assert not alive(pid)
+    assert processes_with(name) == []
     assert "spinning label-before-the-loop" in session.output_since(offset)  # printed before it hung
 
 
@@ -170,7 +179,7 @@ def test_crash_is_latched_for_the_rest_of_the_check(session):
         call(session, "segfault")
     starts = session.starts
     with pytest.raises(WorkerCrash) as again:
-        call(session, "pid")
+        call(session, "ident")
     assert again.value is first.value and session.starts == starts  # no new worker for this check
 
 
@@ -179,8 +188,8 @@ def test_next_check_gets_a_fresh_worker(session):
         call(session, "segfault")
     dead_generation = session.generation
     session.begin_check()
-    pid = call(session, "pid")
-    assert session.generation == dead_generation + 1 and alive(pid)
+    name = named(session)
+    assert session.generation == dead_generation + 1 and processes_with(name) != []
 
 
 def test_os_exit_in_a_call(session):
@@ -195,7 +204,7 @@ def test_handles_work_until_the_worker_restarts(session):
     with pytest.raises(WorkerCrash):
         call(session, "segfault")
     session.begin_check()
-    call(session, "pid")  # a fresh worker
+    call(session, "ident")  # a fresh worker
     with pytest.raises(WorkerCrash, match="lost when the worker restarted"):
         counter.call("add", 1)
     with pytest.raises(WorkerCrash, match="lost"):
@@ -210,10 +219,10 @@ def test_handles_can_be_released(session):
 
 
 def test_stop_ends_the_worker_and_a_call_starts_another(session):
-    pid = call(session, "pid")
+    before, name = call(session, "ident"), named(session)
     session.stop()
-    assert session.process is None and not alive(pid)
-    assert call(session, "pid") != pid
+    assert session.process is None and processes_with(name) == []
+    assert call(session, "ident") != before
 
 
 # ------------------------------------------------------------------ imports
@@ -247,14 +256,16 @@ def test_import_timeout_is_latched(tmp_path):
 # ------------------------------------------------------------------ confinement
 @needs_landlock(6, "stop the worker from signalling processes outside its sandbox")
 def test_worker_cannot_signal_the_grader(session):
-    assert call(session, "signal_grader") == "PermissionError"
+    # PermissionError under Landlock alone; in a PID namespace the grader does not even exist
+    assert call(session, "signal_grader", os.getpid()) in ("PermissionError", "ProcessLookupError")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known gap where the kernel allows it (seen as root, Linux 6.18): /proc is readable and the "
-    "worker can read /proc/<grader pid>/environ, undoing the scrubbed worker environment"))
-def test_worker_cannot_read_the_grader_environment(session):
-    assert call(session, "grader_environment") == "PermissionError"
+@needs_confinement("keep the worker out of the grader's /proc/PID/environ and maps")
+def test_worker_cannot_read_the_grader_environment_or_memory_map(session):
+    # was a known gap as root: CAP_SYS_PTRACE passes Landlock's ptrace check; now the worker has no
+    # capabilities, and in a PID namespace the grader's /proc entry does not exist
+    seen = call(session, "grader_files", os.getpid())
+    assert set(seen.values()) <= {"PermissionError", "FileNotFoundError"}, seen
 
 
 @pytest.mark.xfail(strict=True, reason=(
