@@ -110,7 +110,8 @@ def attack(hostile_lab, tmp_path):
         marker = f"gh{uuid.uuid4().hex[:10]}"  # short enough for a process name (15 characters)
         markers.append(marker)
         source = LAB4_REFERENCE.read_text() + "\n\n# ---- attack ----\n" + textwrap.dedent(code).replace("MARKER", marker)
-        submission = tmp_path / "submission" / hostile_lab.filename
+        folder = "submission" if len(markers) == 1 else f"submission-{len(markers)}"  # a test may grade twice
+        submission = tmp_path / folder / hostile_lab.filename
         submission.parent.mkdir()
         submission.write_text(source)
         folders = grade_entries()
