@@ -188,6 +188,8 @@ class Launcher:
     def _view(self, spec: WorkerSpec, box: Path) -> View:
         """Host paths as they are: the worker's private cache copy lives in its box."""
         cache_dir = spec.cache_build if spec.warm_up_only else (box / "cache" if spec.cache else None)
+        if cache_dir is not None:
+            cache_dir.mkdir(exist_ok=True)  # before the worker starts: Landlock only grants what exists
         return View(
             scratch=str(spec.submission_dir), worker_dir=str(self.stage(spec)),
             cache_dir=str(cache_dir) if cache_dir else None,
