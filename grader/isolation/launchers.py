@@ -60,13 +60,13 @@ class WorkerHandle:
         return self.process.wait(timeout)
 
     def kill(self) -> None:
-        """SIGKILL the worker and all it started; reap it; drop its folder. Idempotent."""
-        if self.cgroup is not None:
-            self.cgroup.kill()
+        """SIGKILL the worker and all it started, and wait until they are gone; reap it;
+        drop its folder.  Idempotent."""
         self._kill_processes()
-        self.process.wait()
-        if self.cgroup is not None:
+        if self.cgroup is not None:  # exact, and catches what forked while we looked
+            self.cgroup.kill()
             self.cgroup.remove()
+        self.process.wait()
         shutil.rmtree(self.box, ignore_errors=True)
         self.launcher._forget(self)
 

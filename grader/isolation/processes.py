@@ -150,15 +150,14 @@ class PidsCgroup:
         except (OSError, ValueError):
             return []
 
-    def kill(self) -> None:
-        """SIGKILL every member until none is left (a fork bomb keeps adding some, up to pids.max)."""
-        for _ in range(50):
-            members = self.members()
-            if not members:
-                return
+    def kill(self, seconds: float = 10.0) -> None:
+        """SIGKILL every member until none is left: a killed process stays a member until it
+        has exited, and a fork bomb keeps adding some (up to pids.max)."""
+        deadline = time.monotonic() + seconds
+        while (members := self.members()) and time.monotonic() < deadline:
             for pid in members:
                 _kill(pid)
-            time.sleep(0.002)
+            time.sleep(0.005)
 
     def remove(self) -> None:
         try:
