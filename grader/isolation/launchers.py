@@ -92,6 +92,7 @@ class Launcher:
         self._handles: list[WorkerHandle] = []
         self._probed: tuple[bool, str] | None = None
         self._pids_base = PidsCgroup.base() if cgroups and sys.platform.startswith("linux") else None
+        PidsCgroup.sweep(self._pids_base)
 
     # ------------------------------------------------------------ what it offers
     def available(self) -> bool:

@@ -139,6 +139,18 @@ class PidsCgroup:
             return None
         return cls(path)
 
+    @classmethod
+    def sweep(cls, base: Path | None, older_than: float = 600.0) -> None:
+        """Remove empty worker cgroups left by a grader that was SIGKILLed (it could not).
+        Only old ones: a young empty one may be about to receive its worker."""
+        for path in base.glob("grade-*") if base is not None else []:
+            try:
+                old = time.time() - path.stat().st_mtime > older_than
+            except OSError:
+                continue
+            if old and not cls(path).members():
+                cls(path).remove()
+
     def enter(self, argv: list[str]) -> list[str]:
         """``argv`` run from inside the cgroup: a shell moves itself in, then becomes the command,
         so nothing the worker starts exists outside it, even for a moment."""

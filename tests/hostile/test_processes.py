@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -11,9 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import REPO, kill_processes_with, needs_confinement, processes_with
+from tests.helpers import REPO, kill_processes_with, needs_confinement, needs_namespaces, processes_with
 from tests.hostile.conftest import assert_contained
 from tests.hostile.test_confinement import reported
 
@@ -178,19 +175,31 @@ def gone(marker: str, seconds: float = 10) -> list[str]:
     return processes_with(marker)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
-def test_workers_die_with_grade(tmp_path, signum):
-    """``grade`` stopped from outside (a timeout's SIGTERM, then SIGKILL): its workers and their
-    children go with it; after SIGTERM, its temporary folders too."""
+@needs_namespaces("end every process of a worker when grade is killed (without, only the worker itself dies)")
+def test_workers_die_when_grade_is_killed(tmp_path):
+    """``grade`` killed from outside (a timeout's SIGKILL): its workers and their detached
+    children go with it, though grade runs no clean-up."""
     marker = f"gk{uuid.uuid4().hex[:10]}"
+    process, _ = start_grading(tmp_path, marker)
+    try:
+        process.kill()
+        process.wait(timeout=30)
+        assert gone(marker) == [], "workers outlived grade"
+    finally:
+        kill_processes_with(marker)
+
+
+def test_sigterm_ends_the_run_and_cleans_up(tmp_path):
+    """``grade`` stopped by SIGTERM (a timeout's first signal): it unwinds, its workers and their
+    children die, and its temporary folders are removed."""
+    marker = f"gt{uuid.uuid4().hex[:10]}"
     process, temp = start_grading(tmp_path, marker)
     try:
-        process.send_signal(signum)
+        process.terminate()
         code = process.wait(timeout=30)
         assert gone(marker) == [], "workers outlived grade"
-        if signum == signal.SIGTERM:
-            assert code == 2 and b"interrupted" in process.stderr.read()
-            assert os.listdir(temp) == [], "grade left temporary folders behind"
+        assert code == 2 and b"interrupted" in process.stderr.read()
+        assert os.listdir(temp) == [], "grade left temporary folders behind"
     finally:
         process.kill()
         process.wait()
