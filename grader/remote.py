@@ -140,15 +140,13 @@ class WorkerSession:
         self.ready = True
 
     def stop(self) -> None:
-        """Stop the current worker and everything it started."""
+        """Stop the current worker and everything it started.
+
+        No polite "exit" first: a worker that exits on its own orphans what it
+        started before anyone could find it by its parent; the kill finds it all.
+        """
         if self.process is None:
             return
-        if self.process.poll() is None and self.ready:
-            try:
-                wire.send_frame(self.channel, wire.dumps(wire.encode({"op": "exit"})))
-                self.process.wait(timeout=1)
-            except Exception:
-                pass
         self.process.kill()
         self.channel.close()
         self.process, self.channel, self.ready = None, None, False
