@@ -25,7 +25,7 @@ import pytest
 from grader import labs
 from grader.results import CheckResult, GradeResult
 from grader.run import grade
-from tests.helpers import LAB4_REFERENCE, grade_entries, kill_processes_with, processes_with
+from tests.helpers import LAB4_REFERENCE, SANDBOX, grade_entries, kill_processes_with, processes_with
 
 LAB = "hostile4"
 KEYWORD = "attacked or untouched"
@@ -138,6 +138,7 @@ def assert_contained(graded: Graded, *, attacked: str = "failed", reason: str | 
     if reason is not None:
         summary = graded.summary("attacked")
         assert reason in summary, f"expected {reason!r} in {summary!r}"
+    assert result.sandbox.split()[0].rstrip(":") == SANDBOX, result.sandbox  # what confined it, keyword first
     assert result.score == sum(c.points for c in result.checks if c.status == "passed")
     assert result.to_dict()["score"] == result.score
     assert graded.seconds < bound, f"the run took {graded.seconds:.1f} s"
