@@ -100,7 +100,7 @@ class WorkerSession:
         self.ready = False
         self.import_failure: Exception | None = None
         self.check_failure: Exception | None = None
-        self.sandbox = "not started"
+        self.sandbox = self.launcher.describe()  # the worker adds what it enforces itself, when it says hello
         self.starts = 0
 
     # ------------------------------------------------------------ lifecycle
