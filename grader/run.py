@@ -64,7 +64,8 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         clips = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-clips-")))
         shutil.copyfile(source, scratch / lab.filename)
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips])
-        session = WorkerSession(spec, call_timeout=call_timeout, import_timeout=import_timeout)
+        session = WorkerSession(spec, call_timeout=call_timeout, import_timeout=import_timeout,
+                                reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
         session.start()
         result = _run_suite(lab, session, clips, keyword)
