@@ -64,7 +64,7 @@ def describe(value: Any) -> str:
     if isinstance(value, TensorValue):
         problem = tensor_problem(value, allow_meta=True)
         if problem:
-            return f"{problem} ({_dtype(value.dtype)}, shape {tuple(value.shape)})"
+            return f"{problem}, {_dtype(value.dtype)} of shape {tuple(value.shape)}"
         return f"{_dtype(value.dtype)} tensor of shape {tuple(value.shape)} on {value.device}"
     if isinstance(value, torch.Tensor):
         grad = ", requires_grad" if value.requires_grad else ""
@@ -290,10 +290,9 @@ def expect_plain_tensor(got: Any, *, function: str, input: str = "", hint: str =
     if not isinstance(got, TensorValue):
         raise CheckFailed(Feedback(f"{function} should return a torch.Tensor", function, input,
                                    [("result", "a torch.Tensor", describe(got))], hint))
-    problem = tensor_problem(got)
-    if problem:
-        raise CheckFailed(Feedback(f"{function} returned {problem}; expected {wanted}", function, input,
-                                   [(TENSOR_ROW, wanted, problem)], hint))
+    if tensor_problem(got):
+        raise CheckFailed(Feedback(f"{function} returned {describe(got)}; expected {wanted}", function, input,
+                                   [(TENSOR_ROW, wanted, describe(got))], hint))
 
 
 def _tensor_rows(got, expected: torch.Tensor, label, rtol, atol, device) -> list:
@@ -301,7 +300,7 @@ def _tensor_rows(got, expected: torch.Tensor, label, rtol, atol, device) -> list
         return [(label("type"), "a torch.Tensor", describe(got))]
     problem = tensor_problem(got, allow_meta=True)  # a meta result where none is expected: wrong device, below
     if problem:
-        return [(label(TENSOR_ROW), f"a dense {_dtype(expected.dtype)} tensor", problem)]
+        return [(label(TENSOR_ROW), f"a dense {_dtype(expected.dtype)} tensor", describe(got))]
     rows = []
     want_device = device or str(expected.device)
     if tuple(got.shape) != tuple(expected.shape):
