@@ -62,10 +62,7 @@ class CheckFailed(AssertionError):
 def describe(value: Any) -> str:
     """A short, student-readable description of a value."""
     if isinstance(value, TensorValue):
-        problem = tensor_problem(value, allow_meta=True)
-        if problem:
-            return f"{problem}, {_dtype(value.dtype)} of shape {tuple(value.shape)}"
-        return f"{_dtype(value.dtype)} tensor of shape {tuple(value.shape)} on {value.device}"
+        return _describe_tensor(value, allow_meta=True)
     if isinstance(value, torch.Tensor):
         grad = ", requires_grad" if value.requires_grad else ""
         return f"{_dtype(value.dtype)} tensor of shape {tuple(value.shape)} on {value.device}{grad}"
@@ -83,6 +80,13 @@ def describe(value: Any) -> str:
         value = value[: 4 * inert.SHORT]  # repr of the part that can be shown, not of megabytes
     text = inert.line(repr(value), 10 * inert.SHORT)
     return text if len(text) <= inert.SHORT else text[:inert.SHORT - 3] + "..."
+
+
+def _describe_tensor(value: TensorValue, allow_meta: bool) -> str:
+    problem = tensor_problem(value, allow_meta)
+    if problem:
+        return f"{problem}, {_dtype(value.dtype)} of shape {tuple(value.shape)}"
+    return f"{_dtype(value.dtype)} tensor of shape {tuple(value.shape)} on {value.device}"
 
 
 def describe_call(function: str, args: tuple, kwargs: dict) -> str:
@@ -291,8 +295,9 @@ def expect_plain_tensor(got: Any, *, function: str, input: str = "", hint: str =
         raise CheckFailed(Feedback(f"{function} should return a torch.Tensor", function, input,
                                    [("result", "a torch.Tensor", describe(got))], hint))
     if tensor_problem(got):
-        raise CheckFailed(Feedback(f"{function} returned {describe(got)}; expected {wanted}", function, input,
-                                   [(TENSOR_ROW, wanted, describe(got))], hint))
+        seen = _describe_tensor(got, allow_meta=False)
+        raise CheckFailed(Feedback(f"{function} returned {seen}; expected {wanted}", function, input,
+                                   [(TENSOR_ROW, wanted, seen)], hint))
 
 
 def _tensor_rows(got, expected: torch.Tensor, label, rtol, atol, device) -> list:

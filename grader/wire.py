@@ -325,7 +325,7 @@ def _encode_tensor(tensor: torch.Tensor) -> dict:
             "layout": layout,
             "device": str(_read["device"](tensor)),
             "dtype": str(_read["dtype"](tensor)).removeprefix("torch."),
-            "shape": [int(n) for n in _read["shape"](tensor)],
+            "shape": [] if layout == "nested" else [int(n) for n in _read["shape"](tensor)],  # ragged: no one shape
             "requires_grad": bool(_read["requires_grad"](tensor)),
             "grad_fn": type(grad_fn).__name__ if grad_fn is not None else None,
             "data": plain_copy(tensor),
