@@ -309,7 +309,7 @@ class WorkerSession:
     def _crash(self, reason: str) -> None:
         self.ready = False  # a hung or broken worker gets no polite "exit" and second of grace: just the kill
         self.stop()
-        raise WorkerCrash(reason)
+        raise WorkerCrash(inert.clean(reason, inert.MESSAGE))  # it may quote what the worker sent
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)
