@@ -37,7 +37,8 @@ class StudentError(Exception):
 
     def __init__(self, error: dict) -> None:
         self.type_name: str = inert.line(error.get("type", "Exception"), inert.NAME) or "Exception"
-        self.mro: list[str] = inert.lines(error.get("mro"), count=64, limit=inert.NAME)
+        mro = error.get("mro")
+        self.mro: list[str] = [inert.line(n, inert.NAME) for n in mro[:64]] if type(mro) is list else []
         self.message: str = inert.clean(error.get("message", ""), inert.MESSAGE)
         self.where: str = inert.line(error.get("where", ""), inert.WHERE)
         self.lines: list[str] = inert.lines(error.get("lines"))
