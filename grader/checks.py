@@ -231,8 +231,9 @@ def mismatches(got: Any, expected: Any, path: str = "", *, rtol: float, atol: fl
         for key in expected:
             rows += mismatches(got[key], expected[key], f"{path}[{key!r}]", rtol=rtol, atol=atol, device=device)
         return rows
-    if isinstance(expected, float) and not isinstance(expected, np.generic) and type(got) in (float, int):
-        expected = float.__float__(expected)
+    if isinstance(expected, float) and not isinstance(expected, np.generic) and (
+            type(got) is int or isinstance(got, float)):  # np.float64 is a float: judged by value
+        got, expected = float.__float__(got) if isinstance(got, float) else got, float.__float__(expected)
         if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not (math.isnan(got) and math.isnan(expected)):
             return [(label("value"), repr(expected), repr(got))]
         return []

@@ -132,6 +132,7 @@ class Version(str):
     (True, True),
     (2, 2.0),
     (1.5, type("Ratio", (float,), {})(1.5)),
+    (np.float64(1.5), 1.5),                       # a NumPy float64 is a Python float
 ])
 def test_instances_of_the_documented_type_are_judged_by_value(got, expected):
     assert mismatches(got, expected, rtol=1e-9, atol=0) == []
@@ -139,6 +140,7 @@ def test_instances_of_the_documented_type_are_judged_by_value(got, expected):
 
 @pytest.mark.parametrize("got, expected", [
     (1, True), (True, 1), ("2.13", "2.13.0"), (np.bool_(True), True), (None, "x"), (1.0, 1),
+    (np.float32(1.5), 1.5), (np.int64(3), 3), (True, 1.0),
 ])
 def test_other_types_or_values_are_not(got, expected):
     assert mismatches(got, expected, rtol=1e-9, atol=0)
