@@ -56,6 +56,10 @@ class StudentError(Exception):
         """Built-in exceptions this one also inherits, besides ``name``'s own line."""
         return unrelated_builtins(self.mro, name)
 
+    def __str__(self) -> str:
+        at = f" ({self.where})" if self.where else ""
+        return f"{self.type_name}: {self.message}{at}"
+
 
 def _builtin_class(name: str) -> type | None:
     found = getattr(builtins, name.removeprefix("builtins."), None)
@@ -91,10 +95,6 @@ def unrelated_builtins(mro: list[str], name: str) -> list[str]:
         return []
     return [c.__name__ for c in found
             if c is not None and not issubclass(c, wanted) and not issubclass(wanted, c)]
-
-    def __str__(self) -> str:
-        at = f" ({self.where})" if self.where else ""
-        return f"{self.type_name}: {self.message}{at}"
 
 
 class SubmissionImportError(StudentError):

@@ -53,6 +53,8 @@ def test_student_errors_are_inert_at_ingress():
     assert len(error.type_name) == inert.NAME and "\x1b" not in error.type_name
     assert len(error.message) == inert.MESSAGE and error.message.startswith("mmm")
     assert error.where == "f.py line 1" and len(error.lines) == inert.LINES and len(error.mro) == 64
+    assert str(StudentError({"type": "ValueError", "message": "bad\x1b[2J", "where": "f.py line 3"})) == \
+        "ValueError: bad (f.py line 3)"
     forged = StudentError({"type": None, "mro": "not a list", "message": b"\x1b"})
     assert forged.type_name == "None" and forged.mro == [] and "\x1b" not in forged.message
 
