@@ -114,7 +114,7 @@ def attack(hostile_lab, tmp_path):
         marker = f"gh{uuid.uuid4().hex[:10]}"  # short enough for a process name (15 characters)
         markers.append(marker)
         source = LAB4_REFERENCE.read_text() + "\n\n# ---- attack ----\n" + textwrap.dedent(code).replace("MARKER", marker)
-        submission = tmp_path / f"submission{len(markers)}" / hostile_lab.filename
+        submission = tmp_path / ("submission" if len(markers) == 1 else f"submission{len(markers)}") / hostile_lab.filename
         submission.parent.mkdir()
         submission.write_text(source)
         folders = grade_entries()
