@@ -16,8 +16,12 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from grader import inert
 from grader.remote import RemoteModule, StudentError, SubmissionImportError, WorkerCrash
 from grader.wire import Handle, TensorValue
+
+FIELD = 4000   # characters of a feedback field the report shows (student strings are cut sooner)
+CELL = 1000    # characters of one expected/got cell
 
 
 @dataclass
@@ -29,6 +33,12 @@ class Feedback:
     input: str = ""
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # (what, expected, got)
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        """Whatever a field was built from, it is inert text of a bounded length."""
+        self.summary, self.function = inert.clean(self.summary, FIELD), inert.line(self.function, inert.NAME)
+        self.input, self.hint = inert.clean(self.input, FIELD), inert.clean(self.hint, FIELD)
+        self.rows = [tuple(inert.clean(cell, CELL) for cell in row) for row in self.rows]
 
     def as_text(self) -> str:
         lines = [self.summary]
@@ -52,7 +62,7 @@ class CheckFailed(AssertionError):
 def describe(value: Any) -> str:
     """A short, student-readable description of a value."""
     if isinstance(value, TensorValue):
-        return f"{_dtype(value.dtype)} tensor of shape {tuple(value.shape)} on {value.device}"
+        return _describe_tensor(value, allow_meta=True)
     if isinstance(value, torch.Tensor):
         grad = ", requires_grad" if value.requires_grad else ""
         return f"{_dtype(value.dtype)} tensor of shape {tuple(value.shape)} on {value.device}{grad}"
@@ -60,14 +70,23 @@ def describe(value: Any) -> str:
         layout = "" if value.flags.c_contiguous else (" (Fortran order)" if value.flags.f_contiguous else " (strided view)")
         return f"{value.dtype} array of shape {value.shape}{layout}"
     if isinstance(value, Handle):
-        return f"a {value.type_name.rpartition('.')[2]} object"
+        return f"a {inert.line(value.type_name.rpartition('.')[2], inert.NAME)} object"
     if isinstance(value, (list, tuple)) and len(value) > 3:
         return f"{type(value).__name__} of {len(value)} items"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(describe(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, str) and len(value) > 4 * inert.SHORT:
+        value = value[: 4 * inert.SHORT]  # repr of the part that can be shown, not of megabytes
+    text = inert.line(repr(value), 10 * inert.SHORT)
+    return text if len(text) <= inert.SHORT else text[:inert.SHORT - 3] + "..."
+
+
+def _describe_tensor(value: TensorValue, allow_meta: bool) -> str:
+    problem = tensor_problem(value, allow_meta)
+    if problem:
+        return f"{problem}, {_dtype(value.dtype)} of shape {tuple(value.shape)}"
+    return f"{_dtype(value.dtype)} tensor of shape {tuple(value.shape)} on {value.device}"
 
 
 def describe_call(function: str, args: tuple, kwargs: dict) -> str:
@@ -123,29 +142,52 @@ def compare(submission: RemoteModule, reference: Any, function: str, *args: Any,
     return got
 
 
-def expect_raises(submission: RemoteModule, function: str, error: str, *args: Any,
+def expect_raises(submission: RemoteModule, function: str, error: str | tuple[str, ...], *args: Any,
                   hint: str = "", match: str = "", **kwargs: Any) -> StudentError:
-    """The student's function must raise ``error`` (or a subclass) for this input."""
+    """The student's function must raise the documented ``error`` for this input.
+
+    Accepted: that exception itself, or a subclass of it whose only built-in
+    ancestry is that exception's (``class ShapeError(ValueError)``).  A class
+    that also inherits other built-in exceptions is refused: one exception
+    that is a TypeError, a ValueError and a FileNotFoundError at once is no
+    error handling.  ``error`` may be a tuple where a docstring documents several.
+    """
+    names = (error,) if isinstance(error, str) else tuple(error)
+    shown = " or ".join(names)
     given = describe_call(function, args, kwargs)
     try:
         got = getattr(submission, function)(*args, **kwargs)
     except SubmissionImportError:
         raise
     except StudentError as exc:
-        if exc.type_name == "NotImplementedError" and error != "NotImplementedError":
+        if exc.type_name == "NotImplementedError" and "NotImplementedError" not in names:
             raise CheckFailed(student_raised(exc, function, given, hint)) from None
-        if not exc.is_a(error):
-            raise CheckFailed(Feedback(f"{function} raised {exc.type_name}, expected {error}",
-                                       function, given, [("exception", error, str(exc))], hint)) from None
+        if not any(exc.is_a(name) for name in names):
+            raise CheckFailed(wrong_exception(exc, names, function, given, hint)) from None
         if match and match.lower() not in exc.message.lower():
-            raise CheckFailed(Feedback(f"the {error} message should mention {match!r}",
+            raise CheckFailed(Feedback(f"the {shown} message should mention {match!r}",
                                        function, given, [("message", f"mentions {match!r}", exc.message)],
                                        hint)) from None
         return exc
     except WorkerCrash as exc:
         raise CheckFailed(Feedback(str(exc), function, given, hint=hint)) from None
-    raise CheckFailed(Feedback(f"{function} should raise {error} for this input", function, given,
-                               [("result", f"raises {error}", describe(got))], hint))
+    raise CheckFailed(Feedback(f"{function} should raise {shown} for this input", function, given,
+                               [("result", f"raises {shown}", describe(got))], hint))
+
+
+def wrong_exception(exc: StudentError, names: tuple[str, ...], function: str, given: str, hint: str) -> Feedback:
+    """Feedback for an exception of the wrong type, or of too many types at once."""
+    shown = " or ".join(names)
+    others = [n for name in names for n in exc.other_lines(name)]
+    if others and any(f"builtins.{name}" in exc.mro for name in names):
+        also = ", ".join(dict.fromkeys(others))
+        return Feedback(f"{function} raised {exc.type_name}, which is a {shown} but also a {also}",
+                        function, given, [("exception", f"{shown} (or your own subclass of it alone)",
+                                           f"{exc.type_name}, also a {also}")],
+                        hint or f"raise the documented {shown}: an exception that is every kind of error at once "
+                                "does not say what went wrong")
+    return Feedback(f"{function} raised {exc.type_name}, expected {shown}",
+                    function, given, [("exception", shown, str(exc))], hint)
 
 
 def expect(condition: bool, summary: str, *, function: str = "", input: str = "",
@@ -160,8 +202,11 @@ def expect_match(got: Any, expected: Any, *, function: str = "", input: str = ""
                  rtol: float = 1e-5, atol: float = 1e-6, device: str | None = None) -> None:
     rows = mismatches(got, expected, rtol=rtol, atol=atol, device=device)
     if rows:
-        what = rows[0][0]
-        raise CheckFailed(Feedback(f"{function or 'the result'}: wrong {what}", function, input, rows, hint))
+        what, wanted, seen = rows[0]
+        summary = f"{function or 'the result'}: wrong {what}"
+        if what.endswith(TENSOR_ROW):
+            summary = f"{function or 'the result'} returned {seen}; expected {wanted}"
+        raise CheckFailed(Feedback(summary, function, input, rows, hint))
 
 
 def mismatches(got: Any, expected: Any, path: str = "", *, rtol: float, atol: float,
@@ -186,15 +231,32 @@ def mismatches(got: Any, expected: Any, path: str = "", *, rtol: float, atol: fl
         for key in expected:
             rows += mismatches(got[key], expected[key], f"{path}[{key!r}]", rtol=rtol, atol=atol, device=device)
         return rows
-    if type(expected) is float and type(got) in (float, int):
+    if isinstance(expected, float) and not isinstance(expected, np.generic) and (
+            type(got) is int or isinstance(got, float)):  # np.float64 is a float: judged by value
+        got, expected = float.__float__(got) if isinstance(got, float) else got, float.__float__(expected)
         if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not (math.isnan(got) and math.isnan(expected)):
             return [(label("value"), repr(expected), repr(got))]
         return []
     if isinstance(expected, (np.generic,)):
         return _array_rows(np.asarray(got) if isinstance(got, np.ndarray) else got, np.asarray(expected), label, rtol, atol)
+    base = _documented_type(expected)
+    if base is not None:
+        same = _documented_type(got) is base and base(got) == base(expected)
+        return [] if same else [(label("value"), describe(base(expected)), describe(got))]
     if type(got) is not type(expected) or got != expected:
         return [(label("value"), describe(expected), describe(got))]
     return []
+
+
+def _documented_type(value: Any) -> type | None:
+    """The built-in type a value is judged as: an instance of a ``str`` or ``int`` subclass
+    is judged by its value, as the ``str``/``int`` it is; a bool is a bool, not an int."""
+    if isinstance(value, bool) or isinstance(value, np.generic):
+        return bool if type(value) is bool else None
+    for base in (str, int):
+        if isinstance(value, base):
+            return base
+    return None
 
 
 def _kind(value: Any) -> str:
@@ -203,9 +265,48 @@ def _kind(value: Any) -> str:
     return describe(value)
 
 
+TENSOR_ROW = "tensor"  # the row saying a result is not a plain dense tensor at all
+
+
+def tensor_problem(got: TensorValue, allow_meta: bool = False) -> str:
+    """Why ``got`` is not a plain dense tensor whose values were read ("" when it is one).
+
+    A tensor subclass, a sparse, nested or quantized layout, or one that came
+    without values is a wrong answer where a dense tensor is documented: its
+    values could not be compared.  ``allow_meta``: a meta tensor is expected.
+    """
+    short = got.type_name.rpartition(".")[2]
+    if got.layout == "dispatch":
+        return f"a {short} (a torch.Tensor subclass that overrides torch operations with __torch_dispatch__)"
+    if got.subclass:
+        return f"a {short} (a torch.Tensor subclass)"
+    if got.layout.startswith("sparse"):
+        return f"a sparse tensor ({got.layout})"
+    if got.layout != "strided":
+        return f"a {got.layout} tensor"
+    if got.data is None and not (allow_meta and got.device == "meta"):
+        return "a tensor without values" if got.device != "meta" else "a tensor on the meta device (no values)"
+    return ""
+
+
+def expect_plain_tensor(got: Any, *, function: str, input: str = "", hint: str = "", dtype: Any = None) -> None:
+    """``got`` must be a plain dense tensor with values (what a ``-> torch.Tensor`` function documents)."""
+    wanted = f"a dense {_dtype(dtype) + ' ' if dtype is not None else ''}torch.Tensor"
+    if not isinstance(got, TensorValue):
+        raise CheckFailed(Feedback(f"{function} should return a torch.Tensor", function, input,
+                                   [("result", "a torch.Tensor", describe(got))], hint))
+    if tensor_problem(got):
+        seen = _describe_tensor(got, allow_meta=False)
+        raise CheckFailed(Feedback(f"{function} returned {seen}; expected {wanted}", function, input,
+                                   [(TENSOR_ROW, wanted, seen)], hint))
+
+
 def _tensor_rows(got, expected: torch.Tensor, label, rtol, atol, device) -> list:
     if not isinstance(got, TensorValue):
         return [(label("type"), "a torch.Tensor", describe(got))]
+    problem = tensor_problem(got, allow_meta=True)  # a meta result where none is expected: wrong device, below
+    if problem:
+        return [(label(TENSOR_ROW), f"a dense {_dtype(expected.dtype)} tensor", describe(got))]
     rows = []
     want_device = device or str(expected.device)
     if tuple(got.shape) != tuple(expected.shape):
@@ -214,7 +315,7 @@ def _tensor_rows(got, expected: torch.Tensor, label, rtol, atol, device) -> list
         rows.append((label("dtype"), _dtype(expected.dtype), _dtype(got.dtype)))
     if _device_kind(got.device) != _device_kind(want_device):
         rows.append((label("device"), want_device, got.device))
-    if rows or got.data is None or expected.device.type == "meta":
+    if rows or expected.device.type == "meta":
         return rows
     return _value_rows(got.data, expected.detach().cpu(), label, rtol, atol)
 

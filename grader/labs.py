@@ -16,6 +16,7 @@ class Lab:
     title: str                             # "PyTorch Essentials"
     module: str                            # the file students write, without ".py"
     preload: tuple[str, ...] = ("numpy", "torch")   # imported by the worker before the submission
+    reply_bytes: int = 8 << 20     # the largest reply a check reads from the worker; more is a failed check
 
     @property
     def filename(self) -> str:
@@ -38,8 +39,10 @@ LABS: dict[str, Lab] = {
     for lab in (
         Lab("lab1", "Loading Audio", "audio_io", ("numpy", "torch", "librosa", "soundfile")),
         Lab("lab2", "NumPy for Audio", "numpy_basics", ("numpy", "torch")),
-        Lab("lab3", "STFT Spectrograms", "spectrograms", ("numpy", "torch", "librosa", "matplotlib.pyplot")),
-        Lab("lab4", "PyTorch Essentials", "pytorch_basics", ("numpy", "torch", "librosa")),
+        # Labs 3 and 4 return spectrograms of a 30 s clip: 5.3 MB as float32, room for float64 or complex.
+        Lab("lab3", "STFT Spectrograms", "spectrograms", ("numpy", "torch", "librosa", "matplotlib.pyplot"),
+            reply_bytes=32 << 20),
+        Lab("lab4", "PyTorch Essentials", "pytorch_basics", ("numpy", "torch", "librosa"), reply_bytes=32 << 20),
         Lab("lab5", "U-Net Vocal Separation", "unet", ("numpy", "torch")),
     )
 }

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from grader import fixtures
+from grader import fixtures, side_checks
 from grader.checks import CheckFailed, Feedback, student_raised
 from grader.labs import Lab
 from grader.remote import RemoteModule, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
@@ -65,6 +65,8 @@ class GradingPlugin:
         self.errors: list[str] = []
         self._pending: dict[str, CheckResult] = {}
         self._started: dict[str, tuple[float, int]] = {}
+        self._side_of: dict[str, tuple[str, ...]] = {}   # side check -> the main checks it needs
+        self._titles: dict[str, str] = {}
 
     # ------------------------------------------------------------ fixtures
     @pytest.fixture(scope="session")
@@ -83,6 +85,7 @@ class GradingPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): what the check is worth")
         config.addinivalue_line("markers", "cuda: the check needs a CUDA GPU")
+        config.addinivalue_line("markers", side_checks.DESCRIPTION)
         register_hypothesis_profile()
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -95,6 +98,22 @@ class GradingPlugin:
                 has_cuda = cuda_available() if has_cuda is None else has_cuda
                 if not has_cuda:
                     item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU, and none is available here"))
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """Every check, selected or not: what side checks need, and the titles to name them by."""
+        self._titles[side_checks.base_name(item.name)] = self._new_result(item).title
+        needs = side_checks.requirements(item)
+        if needs:
+            self._side_of[item.name] = needs
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for name, needs in self._side_of.items():
+            typos = [n for n in needs if n not in self._titles]
+            if typos:
+                self.errors.append(f"{name} is a side_of {', '.join(typos)}, which is no check of the suite")
+
+    def pytest_sessionfinish(self) -> None:
+        side_checks.settle(self.results, self._side_of, self._titles)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -44,17 +44,51 @@ def simulated_devices(cuda: int, mps: bool, name: str, version: str) -> Iterator
         yield
 
 
+# A probe reads tensors through torch._C.TensorBase (an immutable type, captured before the
+# submission is imported): a subclass's overrides, or a patched torch.Tensor method, never run.
+_TensorBase = torch._C.TensorBase
+_StorageBase = torch._C.StorageBase
+_no_torch_function = torch._C.DisableTorchFunctionSubclass
+_dispatch_keys, _PYTHON_KEY = torch._C._dispatch_keys, torch._C.DispatchKey.Python
+_grad = _TensorBase.__dict__["grad"].__get__
+_requires_grad = _TensorBase.__dict__["requires_grad"].__get__
+_layout = _TensorBase.__dict__["layout"].__get__
+
+
+def _readable(value: Any) -> bool:
+    """A tensor whose memory can be read as is: strided, not a __torch_dispatch__ subclass."""
+    return (issubclass(type(value), torch.Tensor) and not _dispatch_keys(value).has(_PYTHON_KEY)
+            and _layout(value) is torch.strided)
+
+
+def snapshot(value: Any) -> torch.Tensor | None:
+    """A plain copy of a tensor's values as they are now (None if it has no memory to read)."""
+    if not _readable(value):
+        return None
+    with _no_torch_function():
+        return _TensorBase.clone(_TensorBase.detach(value), memory_format=torch.contiguous_format)
+
+
+def storage_address(value: Any) -> int:
+    """Where a tensor's memory starts (0 when it has none to read)."""
+    if not _readable(value):
+        return 0
+    with _no_torch_function():
+        return int(_StorageBase.data_ptr(_TensorBase.untyped_storage(value)))
+
+
 def shares_memory(module: Any, function: str, array: np.ndarray, view: str | None = None) -> dict:
-    """Call ``function(array or a view of it)``, then write to the array and see
-    whether the result changed.  ``view`` is one of the layouts below."""
+    """Call ``function(array or a view of it)``, add 1 to the array, read the result, undo the write.
+
+    Returns the result itself and a copy of its values read while the array
+    was raised by one; the suite judges whether they moved together.
+    """
     owner, source = _make_view(array, view)
     result = getattr(module, function)(source)
-    if not isinstance(result, torch.Tensor):
-        return {"result": result, "shares": False}
-    before = result.detach().clone()
     owner += 1
-    changed = not torch.equal(result.detach(), before)
-    return {"result": before, "shares": changed}
+    raised = snapshot(result)
+    owner -= 1
+    return {"result": result, "after_write": raised}
 
 
 def _make_view(array: np.ndarray, view: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -71,24 +105,20 @@ def _make_view(array: np.ndarray, view: str | None) -> tuple[np.ndarray, np.ndar
 
 
 def is_view_of_input(module: Any, function: str, tensor: torch.Tensor) -> dict:
-    """Call ``function(tensor)`` and report whether the result is a view of it."""
+    """Call ``function(tensor)``; return the result and where its memory and the input's start."""
     result = getattr(module, function)(tensor)
-    if not isinstance(result, torch.Tensor):
-        return {"result": result, "view": False}
-    same_storage = result.untyped_storage().data_ptr() == tensor.untyped_storage().data_ptr()
-    return {"result": result, "view": bool(same_storage)}
+    return {"result": result, "result_storage": storage_address(result), "input_storage": storage_address(tensor)}
 
 
 def inputs_untouched(module: Any, function: str, *tensors: torch.Tensor) -> dict:
-    """Call ``function(*tensors)`` and report whether inputs and their .grad changed."""
-    copies = [t.detach().clone() for t in tensors]
-    grads = [t.grad for t in tensors]
+    """Call ``function(*tensors)``; return the result and the inputs as they are afterwards:
+    their values, their ``.grad`` and their ``requires_grad``."""
     result = getattr(module, function)(*tensors)
     return {
         "result": result,
-        "values_unchanged": all(torch.equal(t.detach(), c) for t, c in zip(tensors, copies)),
-        "grads_unchanged": all(t.grad is g for t, g in zip(tensors, grads)),
-        "requires_grad": [bool(t.requires_grad) for t in tensors],
+        "values": [snapshot(t) for t in tensors],
+        "grads": [_grad(t) for t in tensors],
+        "requires_grad": [bool(_requires_grad(t)) for t in tensors],
     }
 
 
@@ -97,8 +127,9 @@ def length(module: Any, obj: Any) -> int:
 
 
 def is_instance(module: Any, obj: Any, qualified_name: str) -> bool:
+    """Whether the object's real class (not what its ``__class__`` claims) derives from the named one."""
     module_name, _, name = qualified_name.rpartition(".")
-    return isinstance(obj, getattr(importlib.import_module(module_name), name))
+    return issubclass(type(obj), getattr(importlib.import_module(module_name), name))
 
 
 def loader_batches(module: Any, dataset: Any, batch_size: int) -> list:

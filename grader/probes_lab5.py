@@ -101,7 +101,7 @@ def lab5_parameter_grads(module: _Any, model: _Any, x: _torch.Tensor) -> dict:
     out.float().mean().backward()
     grads = {name: None if p.grad is None else float(p.grad.detach().abs().max())
              for name, p in model.named_parameters()}
-    return {"output": out.detach(), "grads": grads}
+    return {"output": out, "grads": grads}  # as it is: the codec reads it without calling its methods
 
 
 def lab5_train_steps(module: _Any, model: _Any, batches: list, lr: float = 1e-3, device: str | None = None) -> dict:
@@ -121,8 +121,8 @@ def lab5_train_steps(module: _Any, model: _Any, batches: list, lr: float = 1e-3,
                 mix, voc = mix.to(device), voc.to(device)
             returned.append(module.train_step(model, optimizer, mix.detach(), voc.detach()))
     moved = {name: float((p.detach() - before[name]).abs().max()) for name, p in params.items()}
-    return {
-        "losses": [v if type(v) is float else None for v in returned],
+    return {  # a float subclass counts as the float it is, read without calling its methods
+        "losses": [float.__float__(v) if issubclass(type(v), float) else None for v in returned],
         "types": [f"{type(v).__module__}.{type(v).__qualname__}".removeprefix("builtins.") for v in returned],
         "moved": moved,
     }

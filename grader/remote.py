@@ -11,6 +11,7 @@ with the same one-line reason, without retrying.
 
 from __future__ import annotations
 
+import builtins
 import os
 import select
 import shutil
@@ -21,30 +22,80 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader import wire
+from grader import inert, wire
 from grader.isolation import Launcher, WorkerHandle, WorkerSpec, choose_launcher
 
-OUTPUT_SHOWN = 4000  # characters of a check's worker output kept for its report
+OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
 
 
 class StudentError(Exception):
-    """The student's code raised; carries the exception as plain strings."""
+    """The student's code raised; carries the exception as plain, inert strings.
+
+    ``mro`` names every class of the exception with its module
+    (``builtins.ValueError``, ``pytorch_basics.ShapeError``), as the worker saw it.
+    """
 
     def __init__(self, error: dict) -> None:
-        self.type_name: str = str(error.get("type", "Exception"))
-        self.mro: list[str] = [str(n) for n in error.get("mro", [])]
-        self.message: str = str(error.get("message", ""))
-        self.where: str = str(error.get("where", ""))
-        self.lines: list[str] = [str(n) for n in error.get("lines", [])]
+        self.type_name: str = inert.line(error.get("type", "Exception"), inert.NAME) or "Exception"
+        mro = error.get("mro")
+        self.mro: list[str] = [inert.line(n, inert.NAME) for n in mro[:64]] if type(mro) is list else []
+        self.message: str = inert.clean(error.get("message", ""), inert.MESSAGE)
+        self.where: str = inert.line(error.get("where", ""), inert.WHERE)
+        self.lines: list[str] = inert.lines(error.get("lines"))
         super().__init__(str(self))
 
     def is_a(self, name: str) -> bool:
-        return name in self.mro
+        """Whether this is the built-in exception ``name`` or has it as its one line of ancestry.
+
+        A class that also inherits other built-in exceptions (one class that is
+        a TypeError, a ValueError and a FileNotFoundError at once) is none of them.
+        """
+        return single_line_of(self.mro, name)
+
+    def other_lines(self, name: str) -> list[str]:
+        """Built-in exceptions this one also inherits, besides ``name``'s own line."""
+        return unrelated_builtins(self.mro, name)
 
     def __str__(self) -> str:
         at = f" ({self.where})" if self.where else ""
         return f"{self.type_name}: {self.message}{at}"
+
+
+def _builtin_class(name: str) -> type | None:
+    found = getattr(builtins, name.removeprefix("builtins."), None)
+    return found if isinstance(found, type) else None
+
+
+def _builtins_in(mro: list[str]) -> list[str]:
+    return [n.removeprefix("builtins.") for n in mro if n.startswith("builtins.")]
+
+
+def single_line_of(mro: list[str], name: str) -> bool:
+    """``mro`` (qualified class names) is ``name`` or a subclass of it, with one line of
+    built-in ancestry: the built-ins in it are exactly the most derived one's own ancestors.
+
+    ``name`` is a built-in (``"ValueError"``) or a qualified library class
+    (``"librosa.util.exceptions.ParameterError"``).
+    """
+    seen = _builtins_in(mro)
+    first = _builtin_class(seen[0]) if seen else None
+    if first is None or set(seen) != {c.__name__ for c in first.__mro__}:
+        return False
+    wanted = _builtin_class(name) if "." not in name.removeprefix("builtins.") else None
+    if wanted is not None:
+        return wanted in first.__mro__
+    return name in mro
+
+
+def unrelated_builtins(mro: list[str], name: str) -> list[str]:
+    """The built-in exceptions in ``mro`` that are neither ancestors nor descendants of ``name``."""
+    wanted = _builtin_class(name)
+    found = [_builtin_class(n) for n in _builtins_in(mro)]
+    if wanted is None:
+        return []
+    return [c.__name__ for c in found
+            if c is not None and not issubclass(c, wanted) and not issubclass(wanted, c)]
 
 
 class SubmissionImportError(StudentError):
@@ -85,11 +136,12 @@ class WorkerSession:
     """
 
     def __init__(self, spec: WorkerSpec, *, launcher: Launcher | None = None, call_timeout: float = 10.0,
-                 import_timeout: float = 60.0) -> None:
+                 import_timeout: float = 60.0, reply_bytes: int = 8 << 20) -> None:
         self.spec = spec
         self.launcher = launcher or choose_launcher()
         self.owns_launcher = launcher is None
         self.call_timeout, self.import_timeout = call_timeout, import_timeout
+        self.limits = wire.reply_limits(reply_bytes)
         self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
         self.log_path = self.log_dir / "worker.log"
         self.log_path.touch()
@@ -124,11 +176,12 @@ class WorkerSession:
         self.start()
         what = f"importing {self.spec.module}.py"
         try:
-            hello = self._receive(self.import_timeout, what)
-            reported = str(hello.get("sandbox", "unknown")) if isinstance(hello, dict) else "unknown"
+            hello = self._receive(time.monotonic() + self.import_timeout, what, self.import_timeout)
+            reported = inert.line(hello.get("sandbox", "unknown"), 300) if isinstance(hello, dict) else "unknown"
             self.sandbox = f"{self.launcher.describe()}; {reported}"  # said before any student code ran
-            self._send({"op": "import"}, self.import_timeout)
-            self._receive(self.import_timeout, what)
+            deadline = time.monotonic() + self.import_timeout
+            self._send({"op": "import"}, deadline)
+            self._receive(deadline, what, self.import_timeout)
         except StudentError as exc:
             self.import_failure = SubmissionImportError(
                 {"type": exc.type_name, "mro": exc.mro, "message": exc.message,
@@ -177,8 +230,8 @@ class WorkerSession:
     def output_since(self, offset: int) -> str:
         with open(self.log_path, "rb") as log:
             log.seek(max(offset - self.log_emptied, 0))
-            data = log.read(OUTPUT_SHOWN + 1)
-        text = data.decode("utf-8", "replace")
+            data = log.read(4 * OUTPUT_SHOWN)
+        text = inert.clean(data.decode("utf-8", "replace"), OUTPUT_SHOWN + 1)
         return text if len(text) <= OUTPUT_SHOWN else text[:OUTPUT_SHOWN] + "\n… (output truncated)"
 
     # ------------------------------------------------------------ calls
@@ -193,48 +246,60 @@ class WorkerSession:
             raise self.check_failure
         self.ensure_ready()
         limit = self.call_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         request = {"op": "call", "target": list(target), "args": list(args), "kwargs": kwargs or {}}
         try:
-            self._send(request, limit)
-            return self._receive(limit, f"calling {describe_target(target)}")
+            self._send(request, deadline)
+            return self._receive(deadline, f"calling {describe_target(target)}", limit)
         except WorkerCrash as exc:
             self.check_failure = exc
             raise
 
     def release(self, handle: "RemoteObject") -> None:
         if handle.generation == self.generation and self.ready:
-            self._send({"op": "release", "id": handle.id}, self.call_timeout)
-            self._receive(self.call_timeout, "releasing an object")
+            deadline = time.monotonic() + self.call_timeout
+            self._send({"op": "release", "id": handle.id}, deadline)
+            self._receive(deadline, "releasing an object", self.call_timeout)
 
-    def _send(self, request: dict, limit: float) -> None:
+    def _send(self, request: dict, deadline: float) -> None:
         try:
             payload = wire.dumps(wire.encode(request))
         except wire.WireError as exc:
             raise TypeError(f"grader bug: cannot send {exc}") from None
-        self.channel.settimeout(limit)
+        self.channel.settimeout(max(deadline - time.monotonic(), 0.001))
         try:
             wire.send_frame(self.channel, payload)
         except (OSError, socket.timeout):
             self._crash(f"could not send the request ({self._why_dead()})")
 
-    def _receive(self, limit: float, doing: str) -> Any:
-        deadline = time.monotonic() + limit
+    def _receive(self, deadline: float, doing: str, seconds: float) -> Any:
+        """The reply, received and decoded before ``deadline``; anything else ends the worker.
+
+        The deadline covers waiting, reading and decoding: a worker that drips
+        a frame byte by byte, or sends one that is slow to decode, is out of
+        time like one that never answers.
+        """
+        limit = f"{seconds:g} s"
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._crash(f"timed out after {limit:g} s while {doing}")
+                self._crash(f"timed out after {limit} while {doing}")
             readable, _, _ = select.select([self.channel], [], [], min(remaining, 0.25))
             if readable:
                 break
             if self.process.poll() is not None:
                 self._crash(f"{describe_exit(self.process.returncode)} while {doing}")
-        self.channel.settimeout(max(deadline - time.monotonic(), 0.5))
         try:
-            reply = wire.decode(wire.loads(wire.recv_frame(self.channel)), self._handle)
-        except (EOFError, OSError, socket.timeout):
+            frame = wire.recv_frame(self.channel, self.limits.frame_bytes, deadline)
+            reply = wire.decode(wire.loads(frame, self.limits), self._handle, limits=self.limits)
+        except TimeoutError:
+            self._crash(f"timed out after {limit} while {doing} (the reply arrived too slowly)")
+        except (EOFError, OSError):
             self._crash(f"{self._why_dead()} while {doing}")
         except wire.WireError as exc:
-            self._crash(f"the worker sent a malformed reply ({exc}) while {doing}")
+            self._crash(f"the worker sent a reply the grader cannot accept ({exc}) while {doing}")
+        if time.monotonic() > deadline:
+            self._crash(f"timed out after {limit} while {doing} (reading the reply took too long)")
         if not isinstance(reply, dict) or reply.get("ok") not in (True, False):
             self._crash(f"the worker sent a malformed reply while {doing}")
         if reply["ok"] is False:
@@ -252,7 +317,7 @@ class WorkerSession:
     def _crash(self, reason: str) -> None:
         self.ready = False  # a hung or broken worker gets no polite "exit" and second of grace: just the kill
         self.stop()
-        raise WorkerCrash(reason)
+        raise WorkerCrash(inert.clean(reason, inert.MESSAGE))  # it may quote what the worker sent
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)

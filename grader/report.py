@@ -82,14 +82,14 @@ def failure_panel(check: CheckResult) -> RenderableType:
         table.add_column("", style="dim", no_wrap=True)
         table.add_column("expected", style="green", overflow="fold")
         table.add_column("got", style="red", overflow="fold")
-        for what, expected, got in rows:
-            table.add_row(what, expected, got)
+        for what, expected, got in rows:  # Text, not str: a str cell would be parsed as rich markup
+            table.add_row(Text(what), Text(expected), Text(got))
         body.append(table)
     if feedback.get("hint"):
         body.append(Text.assemble(("hint: ", "bold yellow"), feedback["hint"]))
     if check.output.strip():
         body.append(Text.assemble(("your code printed:\n", "dim"), _clip(check.output)))
-    title = f"✘ {check.title} ({check.points:g} pts)"
+    title = Text(f"✘ {check.title} ({check.points:g} pts)")
     return Panel(Group(*body), title=title, title_align="left", border_style="red", box=box.ROUNDED)
 
 

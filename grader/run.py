@@ -72,7 +72,8 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         launcher = stack.enter_context(_launcher())
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
                           probes=lab_probes(lab), cache=TrustedCache.default().ensure(launcher))
-        session = WorkerSession(spec, launcher=launcher, call_timeout=call_timeout, import_timeout=import_timeout)
+        session = WorkerSession(spec, launcher=launcher, call_timeout=call_timeout, import_timeout=import_timeout,
+                                reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
         session.start()
         result = _run_suite(lab, session, clips, keyword)

@@ -222,7 +222,7 @@ def test_oversized_frame_is_refused_unread():
     with a, b:
         a.sendall(struct.pack("!Q", wire.MAX_FRAME + 1))  # no payload follows: it must not wait for one
         b.settimeout(5)
-        with pytest.raises(WireError, match="exceeds"):
+        with pytest.raises(WireError, match="larger than"):
             wire.recv_frame(b)
         a.sendall(struct.pack("!Q", 2**63))
         with pytest.raises(WireError):
@@ -353,3 +353,262 @@ def test_malformed_tree_deep_inside_a_reply_is_refused():
     tree = {"__kind__": "dict", "items": {"ok": True, "value": [1, [2, {"__kind__": "dtype", "value": "nope"}]]}}
     with pytest.raises(WireError):
         tree_through(tree)
+
+
+# ------------------------------------------------------------------ values that are not plain (issue 8, class 1)
+class Ghost(torch.Tensor):
+    """A real __torch_dispatch__ wrapper subclass, answering the codec's alias with a sparse tensor."""
+
+    @staticmethod
+    def __new__(cls, shape):
+        return torch.Tensor._make_wrapper_subclass(cls, shape, dtype=torch.float32, device="cpu")
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten.alias.default:
+            return torch.zeros(args[0].shape).to_sparse()
+        return torch.ones(args[0].shape)
+
+
+def test_dispatch_subclass_travels_without_values_and_says_so():
+    back = through(Ghost((3, 4)))
+    assert back.data is None and back.layout == "dispatch" and back.subclass
+    assert back.shape == (3, 4) and back.type_name.endswith("Ghost")
+
+
+@pytest.mark.parametrize("tensor, layout", [
+    (torch.eye(3).to_sparse(), "sparse_coo"),
+    (torch.eye(3).to_sparse_csr(), "sparse_csr"),
+    (torch.nested.nested_tensor([torch.ones(2), torch.ones(3)]), "nested"),
+    (torch.quantize_per_tensor(torch.ones(3), 0.1, 0, torch.qint8), "quantized"),
+], ids=["coo", "csr", "nested", "quantized"])
+def test_tensors_that_are_not_plain_memory_travel_without_values(tensor, layout):
+    back = through(tensor)
+    assert back.data is None and back.layout == layout and not back.subclass
+
+
+def test_subclass_values_are_read_without_its_overrides():
+    class Liar(torch.Tensor):
+        def clone(self, *args, **kwargs):
+            return torch.full(self.shape, 9.0)
+
+        def detach(self):
+            return torch.full(self.shape, 9.0)
+
+        def contiguous(self, *args, **kwargs):
+            return torch.full(self.shape, 9.0)
+
+    back = through(torch.arange(6.0).reshape(2, 3).as_subclass(Liar))
+    assert back.subclass and back.layout == "strided" and torch.equal(back.data, torch.arange(6.0).reshape(2, 3))
+
+
+def test_conjugate_and_negative_views_arrive_resolved():
+    value = torch.tensor([1 + 2j, 3 - 4j]).conj()
+    back = through(value)
+    assert torch.equal(back.data, torch.tensor([1 - 2j, 3 + 4j])) and not back.data.is_conj()
+
+
+@pytest.mark.parametrize("value, plain", [
+    (torch.__version__, str(torch.__version__)),
+    (type("Named", (str,), {"__str__": lambda self: "lie"})("real"), "real"),
+    (type("Count", (int,), {"__int__": lambda self: 99, "__index__": lambda self: 99})(3), 3),
+    (type("Ratio", (float,), {"__float__": lambda self: 9.0})(2.5), 2.5),
+    (type("Blob", (bytes,), {})(b"ab"), b"ab"),
+], ids=["TorchVersion", "str", "int", "float", "bytes"])
+def test_builtin_subclasses_travel_as_their_plain_value(value, plain):
+    back = through(value)
+    assert type(back) is type(plain) and back == plain
+
+
+def test_numpy_float_scalars_stay_numpy_scalars():
+    assert type(through(np.float64(1.5))) is np.float64  # a float subclass, but a NumPy scalar first
+
+
+# ------------------------------------------------------------------ frames that ask too much (issue 8, class 4)
+def reply(value_tree) -> bytes:
+    """A reply archive as a (possibly forged) worker writes it."""
+    return wire.dumps({"__kind__": "dict", "items": {"ok": True, "value": value_tree}})
+
+
+def with_member(payload: bytes, name: str, data: bytes | None = None, **options) -> bytes:
+    """``payload`` rewritten member by member; ``name``'s bytes replaced by ``data`` (None: kept)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(payload)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            if item.filename.endswith(name):
+                content = content if data is None else data
+                dst.writestr(item.filename, content, **options)
+            else:
+                dst.writestr(item.filename, content)
+    return out.getvalue()
+
+
+STRICT = wire.reply_limits(1 << 20)
+
+
+def loads_strict(payload: bytes):
+    return wire.decode(wire.loads(payload, STRICT), limits=STRICT)
+
+
+def test_a_legitimate_reply_passes_the_strict_limits():
+    value = {"spectrogram": torch.rand(1, 1, 64, 32), "audio": np.zeros(1000, np.float32), "name": "x",
+             "items": [torch.ones(2)] * 3, "pair": (b"ab", 1.5)}
+    back = loads_strict(reply(wire.encode(value)))["value"]
+    assert torch.equal(back["items"][2].data, torch.ones(2)) and back["pair"] == (b"ab", 1.5)
+
+
+def test_frame_over_the_limit_is_refused_before_reading():
+    with pytest.raises(WireError, match="larger than"):
+        wire.loads(reply(wire.encode(np.zeros(300_000))), STRICT)
+
+
+def test_deflated_members_are_refused():
+    payload = with_member(reply(wire.encode(b"\0" * 100_000)), "data/0", compress_type=zipfile.ZIP_DEFLATED)
+    with pytest.raises(WireError, match="compressed"):
+        loads_strict(payload)
+
+
+def test_local_header_that_disagrees_with_the_directory_is_refused():
+    payload = bytearray(reply(wire.encode(b"abc")))
+    payload[8:10] = struct.pack("<H", zipfile.ZIP_DEFLATED)  # the first member's local header says "deflated"
+    with pytest.raises(WireError, match="compressed"):
+        loads_strict(bytes(payload))
+
+
+def test_overlapping_members_are_refused():
+    """Two directory entries pointing at the same bytes: read twice, counted once."""
+    payload = bytearray(reply(wire.encode([b"x" * 1000, b"y" * 1000])))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(payload)))
+    first, second = (archive.getinfo(f"archive/data/{i}") for i in (0, 1))
+    entry = payload.index(b"archive/data/1", payload.index(b"PK\x01\x02")) - 46  # its central directory record
+    payload[entry + 42:entry + 46] = struct.pack("<I", first.header_offset)
+    assert second.header_offset != first.header_offset
+    with pytest.raises(WireError, match="overlap"):
+        loads_strict(bytes(payload))
+
+
+def test_too_many_members_are_refused_before_parsing_them():
+    payload = reply(wire.encode([b"%d" % i for i in range(STRICT.entries + 1)]))
+    with pytest.raises(WireError, match="archive members"):
+        loads_strict(payload)
+
+
+def test_a_large_pickle_is_refused():
+    payload = reply(wire.encode([0.5] * 200_000))  # 1.8 MB of structure in a 2 MB frame
+    limits = wire.reply_limits(4 << 20)
+    with pytest.raises(WireError, match="structure takes"):
+        wire.loads(payload, limits)
+
+
+@pytest.mark.parametrize("pickled", [
+    b"\x80\x02cbuiltins\nbytearray\n\x8a\x05\x00\x00\x00\x00\x02\x85R.",           # bytearray(2**33)
+    b"\x80\x02ctorch\nFloatTensor\n\x8a\x05\x00\x00\x00\x00\x02\x85R.",            # a legacy constructor
+    b"\x80\x02ctorch._utils\n_rebuild_meta_tensor_no_storage\n)R.",
+    b"\x80\x02\x8b\x10\x00\x00\x00" + b"\x01" * 16 + b".",                          # LONG4
+    b"\x80\x02c_codecs\nencode\n(X\x01\x00\x00\x00aX\x06\x00\x00\x00latin1tR.",  # bytes
+], ids=["bytearray", "FloatTensor", "meta", "LONG4", "codecs"])
+def test_pickles_that_call_or_build_anything_else_are_refused(pickled):
+    with pytest.raises(WireError, match="not allowed"):
+        loads_strict(with_member(reply(None), "data.pkl", pickled))
+
+
+def test_a_stride_0_view_sent_as_bytes_is_refused_before_it_is_read():
+    """One stored byte, viewed as 2**40 of them: reading it whole would allocate a terabyte."""
+    payload = reply({"__kind__": "bytes", "data": torch.zeros(1, dtype=torch.uint8).expand(1 << 40)})
+    assert len(payload) < 4096
+    with pytest.raises(WireError, match="view"):
+        loads_strict(payload)
+
+
+@pytest.mark.parametrize("data", [
+    torch.arange(10.0)[2:],                         # an offset into a larger storage
+    torch.arange(10.0)[::2],                        # strided
+    torch.arange(12.0).reshape(3, 4).T,             # transposed
+    torch.arange(6.0).requires_grad_(True),         # requires grad
+], ids=["offset", "strided", "transposed", "requires_grad"])
+def test_tensor_payloads_must_be_their_own_contiguous_memory(data):
+    tree = {"__kind__": "tensor", "class": "torch.Tensor", "device": "cpu", "dtype": "float32",
+            "shape": list(data.shape), "requires_grad": False, "grad_fn": None, "data": data}
+    with pytest.raises(WireError):
+        loads_strict(reply(tree))
+
+
+def test_a_tensor_payload_sent_twice_is_refused():
+    """The pickle memo can name one tensor a thousand times; each copy would be decoded anew."""
+    shared = torch.zeros(1000, dtype=torch.uint8)
+    with pytest.raises(WireError, match="twice"):
+        loads_strict(reply([{"__kind__": "bytes", "data": shared} for _ in range(1000)]))
+
+
+def test_two_payloads_sharing_their_bytes_are_refused():
+    base = torch.zeros(1000, dtype=torch.uint8)
+    views = [base.view(torch.uint8), base.view(torch.uint8)]  # distinct tensors, one storage
+    with pytest.raises(WireError, match="share"):
+        loads_strict(reply([{"__kind__": "bytes", "data": v} for v in views]))
+
+
+def test_a_container_referred_to_twice_is_refused():
+    """A list that holds the same list twice, 25 levels deep, would be walked 2**25 times."""
+    tree: list = []
+    for _ in range(25):
+        tree = [tree, tree]
+    with pytest.raises(WireError, match="twice"):
+        loads_strict(reply(tree))
+
+
+def test_nesting_deeper_than_the_limit_is_refused():
+    tree: list = []
+    for _ in range(STRICT.depth + 5):
+        tree = [tree]
+    with pytest.raises(WireError, match="nested deeper"):
+        loads_strict(reply(tree))
+
+
+def test_encoding_a_value_that_contains_itself_fails_cleanly():
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(WireError, match="nested deeper"):
+        wire.encode(loop)
+
+
+def test_a_frame_dripped_byte_by_byte_misses_the_deadline():
+    """Every byte arrives well within a per-read timeout; the frame's deadline still ends the wait."""
+    import threading
+    import time
+
+    a, b = socket.socketpair()
+    stop = threading.Event()
+
+    def drip():
+        a.sendall(struct.pack("!Q", 100))
+        while not stop.wait(0.2):
+            try:
+                a.sendall(b"x")
+            except OSError:
+                return
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            wire.recv_frame(b, deadline=started + 1.0)
+        assert time.monotonic() - started < 10  # not 100 bytes x 0.2 s
+    finally:
+        stop.set()
+        thread.join()
+        a.close()
+        b.close()
+
+
+# ------------------------------------------------------------------ exceptions as data
+def test_exception_ancestry_names_modules_and_unmasks_fake_builtins():
+    fake = type("ValueError", (Exception,), {"__module__": "builtins"})  # claims to be the built-in
+    info = wire.exception_info(fake("x"), "/nowhere")
+    assert info["type"] == "ValueError"
+    assert info["mro"] == ["<submission>.ValueError", "builtins.Exception", "builtins.BaseException", "builtins.object"]
+    real = wire.exception_info(FileNotFoundError("y"), "/nowhere")
+    assert real["mro"][:2] == ["builtins.FileNotFoundError", "builtins.OSError"]
+    huge = wire.exception_info(type("E" * 100_000, (ValueError,), {})("m" * 100_000), "/nowhere")
+    assert len(huge["type"]) <= 1000 and len(huge["message"]) <= 2000 and all(len(n) <= 1000 for n in huge["mro"])

@@ -95,6 +95,10 @@ def copy_not_share(array):
 
 def patch_torch_equal():
     torch.equal = lambda *args, **kwargs: False
+    torch.Tensor.clone = torch.Tensor.detach = lambda self, *args, **kwargs: torch.zeros(self.shape)
+
+def share_memory(array):
+    return torch.from_numpy(array)
 '''
 
 
@@ -268,13 +272,16 @@ def test_worker_cannot_read_the_grader_environment_or_memory_map(session):
     assert set(seen.values()) <= {"PermissionError", "FileNotFoundError"}, seen
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: probes run in the student's process, so a submission that patches torch.equal "
-    "makes the shares_memory probe report memory sharing for a copy"))
 def test_probe_cannot_be_fooled_by_patching_torch(session):
+    """Probes read tensors through torch._C.TensorBase and return observations; the grader judges
+    them.  Patching torch.equal or torch.Tensor's methods changes neither."""
     try:
         call(session, "patch_torch_equal")
-        seen = session.call(("probe", "shares_memory"), ("copy_not_share", np.ones((3, 4), np.float32)))
+        array = np.ones((3, 4), np.float32)
+        copied = session.call(("probe", "shares_memory"), ("copy_not_share", array))
+        shared = session.call(("probe", "shares_memory"), ("share_memory", array))
     finally:
         session.stop()  # the next test gets an unpatched worker
-    assert seen["shares"] is False
+    assert torch.equal(copied["after_write"].data, copied["result"].data)      # a copy did not move
+    assert torch.equal(shared["after_write"].data, shared["result"].data + 1)  # shared memory did
+    assert torch.equal(shared["result"].data, torch.ones(3, 4))

@@ -27,7 +27,6 @@ import signal as signals
 import socket
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -192,30 +191,8 @@ class Worker:
         return function(*args, **kwargs)
 
     def describe(self, exc: BaseException) -> dict:
-        """Type, message and the student's own line, as plain strings."""
-        kind = type(exc)
-        try:
-            message = str(exc)[:2000]
-        except BaseException:
-            message = "<unprintable message>"
-        if isinstance(exc, SystemExit):
-            message = f"called sys.exit({exc.code!r})"
-        where = ""
-        if isinstance(exc, SyntaxError) and exc.filename:
-            where = f"{Path(exc.filename).name} line {exc.lineno}"
-            message = f"{exc.msg}: {(exc.text or '').strip()}"
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if f.filename.startswith(self.config["submission_dir"])]
-        if frames and not where:
-            last = frames[-1]
-            where = f"{Path(last.filename).name} line {last.lineno}, in {last.name}"
-        return {
-            "type": kind.__name__,
-            "mro": [c.__name__ for c in kind.__mro__],
-            "message": message,
-            "where": where,
-            "lines": [f"{Path(f.filename).name}:{f.lineno} {f.name}: {f.line}" for f in frames][-5:],
-        }
+        """Type, ancestry, message and the student's own lines, as plain strings (see wire.exception_info)."""
+        return self.wire.exception_info(exc, self.config["submission_dir"])
 
 
 def main() -> None:

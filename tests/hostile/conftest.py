@@ -102,11 +102,15 @@ class Graded:
 
 @pytest.fixture
 def attack(hostile_lab, tmp_path):
-    """``attack(code, ...)`` grades the reference plus ``code``; MARKER in it becomes a unique name."""
+    """``attack(code, ...)`` grades the reference plus ``code``; MARKER in it becomes a unique name.
+
+    ``lab="lab4"`` grades it with the real Lab 4 suite instead (pick checks with ``keyword``),
+    for attacks on that suite's own checks."""
 
     markers: list[str] = []
 
-    def run(code: str, *, call_timeout: float = 3, import_timeout: float = 60, keyword: str = KEYWORD) -> Graded:
+    def run(code: str, *, call_timeout: float = 3, import_timeout: float = 60, keyword: str | None = KEYWORD,
+            lab: str = LAB) -> Graded:
         marker = f"gh{uuid.uuid4().hex[:10]}"  # short enough for a process name (15 characters)
         markers.append(marker)
         source = LAB4_REFERENCE.read_text() + "\n\n# ---- attack ----\n" + textwrap.dedent(code).replace("MARKER", marker)
@@ -116,7 +120,7 @@ def attack(hostile_lab, tmp_path):
         submission.write_text(source)
         folders = grade_entries()
         started = time.monotonic()
-        result = grade(LAB, submission, keyword=keyword, call_timeout=call_timeout, import_timeout=import_timeout)
+        result = grade(lab, submission, keyword=keyword, call_timeout=call_timeout, import_timeout=import_timeout)
         seconds = time.monotonic() - started
         return Graded(result, seconds, marker, grade_entries() - folders, processes_with(marker))
 

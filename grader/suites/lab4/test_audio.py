@@ -8,7 +8,8 @@ import pytest
 import soundfile as sf
 
 from grader import fixtures
-from grader.checks import attempt, call_student, describe, describe_call, expect, expect_match, expect_raises
+from grader.checks import (attempt, call_student, describe, describe_call, expect, expect_match, expect_plain_tensor,
+                           expect_raises)
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}  # STFT magnitudes, float32 through two processes
 PIPELINE = ("librosa.load(path, sr=sr, mono=True) -> np.abs(librosa.stft(audio, n_fft=n_fft, "
@@ -51,7 +52,8 @@ def check_shape(submission, path: Path, **settings) -> None:
     hint = (f"(batch, channels, freq, time) = (1, 1, 1 + n_fft // 2, 1 + len(audio) // hop_length): here "
             f"{n} samples give 1 + {n_fft} // 2 = {expected[2]} bins and 1 + {n} // {hop} = {expected[3]} frames")
     got, given = run_student(submission, path, hint, **settings)
-    expect(tuple(getattr(got, "shape", ())) == expected, "audio_to_tensor gave the wrong shape",
+    expect_plain_tensor(got, function="audio_to_tensor", input=given)
+    expect(tuple(got.shape) == expected, "audio_to_tensor gave the wrong shape",
            function="audio_to_tensor", input=given, rows=[("shape", str(expected), _shape_of(got))], hint=hint)
 
 
@@ -119,11 +121,13 @@ def test_audio_to_tensor_30_second_clip(submission, long_clip):
     hint = (f"{seconds:g} s at 22050 Hz is {n} samples, and 1 + {n} // 512 = {expected[3]} frames -- compute "
             f"the frame count, do not copy it from a slide: (1025, 646) is the shape of a 15 s clip")
     got, given = run_student(submission, long_clip, hint)
-    expect(tuple(getattr(got, "shape", ())) == expected, "audio_to_tensor gave the wrong shape for a 30 s clip",
+    expect_plain_tensor(got, function="audio_to_tensor", input=given)
+    expect(tuple(got.shape) == expected, "audio_to_tensor gave the wrong shape for a 30 s clip",
            function="audio_to_tensor", input=f"{given}, {seconds:g} s at 22050 Hz",
            rows=[("shape", str(expected), _shape_of(got))], hint=hint)
 
 
+@pytest.mark.side_of("test_audio_to_tensor_matches_reference")
 @pytest.mark.points(1)
 def test_audio_to_tensor_missing_file(submission, clips):
     """audio_to_tensor raises FileNotFoundError naming a missing path"""

@@ -42,6 +42,7 @@ def test_batch_spectrograms_mixes_arrays_and_tensors(submission, reference):
                      f"tensor before cropping/padding; {CROP_PAD_HINT}")
 
 
+@pytest.mark.side_of("test_batch_spectrograms_crops_and_pads")
 @pytest.mark.points(1)
 def test_batch_spectrograms_rejects_bad_input(submission):
     """batch_spectrograms raises ValueError for an empty list, different freq sizes, or frames < 1"""
@@ -135,6 +136,7 @@ def test_dataloader_batches(submission, paths, expected_items):
                       "(batch, channels, freq, time); " + ITEM_HINT, **TOLERANCE)
 
 
+@pytest.mark.side_of("test_dataset_items")
 @pytest.mark.points(1)
 def test_dataset_validates_its_arguments(submission, paths):
     """SpectrogramDataset raises FileNotFoundError for a missing file and ValueError for frames < 1"""

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks import CheckFailed, compare, expect, expect_match, expect_raises, run_probe
+from grader.wire import TensorValue
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 
@@ -48,8 +49,8 @@ def test_numpy_to_tensor_converts_numeric_dtypes(submission, reference, array):
     compare(submission, reference, "numpy_to_tensor", array, hint=FLOAT32_HINT)
 
 
-def shared(submission, array: np.ndarray, view: str | None, shown: str, hint: str) -> dict:
-    """Run the shares_memory probe and check the values first."""
+def shared(submission, array: np.ndarray, view: str | None, shown: str, hint: str) -> bool:
+    """Run the shares_memory probe, check the values first, then judge whether they moved with the array."""
     seen = run_probe(submission, "shares_memory", "numpy_to_tensor", array, view=view,
                      input=f"numpy_to_tensor({shown}), a float32 array", hint=hint)
     layouts = {None: array, "fortran": np.asfortranarray(array), "every_other_column": array[:, ::2],
@@ -57,23 +58,27 @@ def shared(submission, array: np.ndarray, view: str | None, shown: str, hint: st
     expected = torch.from_numpy(np.ascontiguousarray(layouts[view]))
     expect_match(seen["result"], expected, function="numpy_to_tensor",
                  input=f"numpy_to_tensor({shown}), a float32 array of shape {layouts[view].shape}", hint=hint)
-    return seen
+    raised = seen["after_write"]
+    return isinstance(raised, TensorValue) and raised.data is not None and raised.shape == expected.shape \
+        and torch.equal(raised.data, expected + 1)
 
 
 SHARE_HINT = ("lecture: tensor = torch.from_numpy(spectrogram_data) shares memory with the array (no copy); "
               "torch.tensor(array), np.array(array) and .astype() copy it")
 
 
+@pytest.mark.side_of("test_numpy_to_tensor_converts_float64")
 @pytest.mark.points(2)
 def test_numpy_to_tensor_shares_memory(submission):
     """numpy_to_tensor shares memory with a float32 array (no copy)"""
-    seen = shared(submission, np.arange(12, dtype=np.float32).reshape(3, 4), None, "a", SHARE_HINT)
-    expect(seen["shares"], "the tensor does not share memory with the float32 array",
+    shares = shared(submission, np.arange(12, dtype=np.float32).reshape(3, 4), None, "a", SHARE_HINT)
+    expect(shares, "the tensor does not share memory with the float32 array",
            function="numpy_to_tensor", input="float32 array of shape (3, 4)",
            rows=[("after a += 1", "the tensor changes too", "the tensor kept the old values (a copy)")],
            hint=SHARE_HINT)
 
 
+@pytest.mark.side_of("test_numpy_to_tensor_converts_float64")
 @pytest.mark.points(1)
 def test_numpy_to_tensor_shares_memory_of_views(submission):
     """numpy_to_tensor also shares memory with Fortran-ordered, strided and transposed float32 arrays"""
@@ -82,8 +87,8 @@ def test_numpy_to_tensor_shares_memory_of_views(submission):
             "np.ascontiguousarray or .copy() before it makes a copy")
     for view, shown in (("fortran", "np.asfortranarray(a)"), ("every_other_column", "a[:, ::2]"),
                         ("transposed", "a.T")):
-        seen = shared(submission, array, view, shown, hint)
-        expect(seen["shares"], f"the tensor does not share memory with {shown}", function="numpy_to_tensor",
+        shares = shared(submission, array, view, shown, hint)
+        expect(shares, f"the tensor does not share memory with {shown}", function="numpy_to_tensor",
                input=f"numpy_to_tensor({shown}), a float32 array of shape (4, 6)",
                rows=[("after a += 1", "the tensor changes too", "the tensor kept the old values (a copy)")],
                hint=hint)
@@ -117,6 +122,7 @@ def shown_as(text: str) -> Iterator[None]:
         raise CheckFailed(exc.feedback) from None
 
 
+@pytest.mark.side_of("test_numpy_to_tensor_converts_float64")
 @pytest.mark.points(1)
 def test_numpy_to_tensor_rejects_non_arrays(submission):
     """numpy_to_tensor raises TypeError for lists, tensors and non-numeric arrays"""
@@ -129,6 +135,7 @@ def test_numpy_to_tensor_rejects_non_arrays(submission):
             expect_raises(_MadeInWorker(submission), "numpy_to_tensor", "TypeError", kind, hint=hint)
 
 
+@pytest.mark.side_of("test_numpy_to_tensor_converts_float64")
 @pytest.mark.points(1)
 def test_numpy_to_tensor_rejects_complex(submission):
     """numpy_to_tensor raises ValueError for a complex STFT, telling you to take np.abs"""

@@ -138,6 +138,7 @@ def test_select_device_honours_prefer(submission, reference):
         check_select(submission, reference, simulation, prefer, hint=hint)
 
 
+@pytest.mark.side_of("test_select_device_falls_back_to_cpu", "test_select_device_picks_cuda")
 @pytest.mark.points(1)
 def test_select_device_rejects_unavailable_cuda(submission):
     """select_device("cuda") raises RuntimeError naming cuda when there is no GPU"""
@@ -148,6 +149,7 @@ def test_select_device_rejects_unavailable_cuda(submission):
                            "is False, raise RuntimeError(f\"requested device {prefer!r} is not available\")")
 
 
+@pytest.mark.side_of("test_select_device_falls_back_to_cpu", "test_select_device_picks_cuda")
 @pytest.mark.points(1)
 def test_select_device_checks_the_gpu_index(submission):
     """select_device("cuda:1") raises RuntimeError when there is only one GPU"""
@@ -205,6 +207,7 @@ def test_to_device_meta(submission, reference):
                      "('cpu', 'cuda', 'mps', 'meta'), so do not special-case device names")
 
 
+@pytest.mark.side_of("test_to_device_cpu", "test_to_numpy_detaches")
 @pytest.mark.points(1)
 def test_to_device_and_to_numpy_reject_non_tensors(submission):
     """to_device and to_numpy raise TypeError for lists and NumPy arrays"""

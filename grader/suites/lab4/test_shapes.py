@@ -8,7 +8,7 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from grader.checks import compare, expect, expect_raises, run_probe
+from grader.checks import compare, expect, expect_match, expect_raises, run_probe
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 
@@ -47,13 +47,17 @@ def test_to_unet_input_keeps_4d(submission, reference):
                 hint="a 4-D tensor is already (batch, channels, freq, time): return it as it is")
 
 
+@pytest.mark.side_of("test_to_unet_input_adds_batch_and_channel")
 @pytest.mark.points(1)
-def test_to_unet_input_returns_a_view(submission):
+def test_to_unet_input_returns_a_view(submission, reference):
     """to_unet_input returns a view of a tensor input (no copy)"""
     for shape in ((5, 7), (2, 5, 7), (2, 1, 5, 7)):
-        seen = run_probe(submission, "is_view_of_input", "to_unet_input", ramp(*shape))
-        expect(seen["view"], "the result is a copy, not a view of the input", function="to_unet_input",
-               input=f"to_unet_input(float32 tensor of shape {shape})",
+        given = f"to_unet_input(float32 tensor of shape {shape})"
+        seen = run_probe(submission, "is_view_of_input", "to_unet_input", ramp(*shape), input=given)
+        expect_match(seen["result"], reference.to_unet_input(ramp(*shape)), function="to_unet_input", input=given)
+        view = seen["result_storage"] == seen["input_storage"] != 0
+        expect(view, "the result is a copy, not a view of the input", function="to_unet_input",
+               input=given,
                rows=[("memory", "shared with the input (a view)", "a new copy")],
                hint="unsqueeze returns a view -- it never copies data; avoid .clone(), torch.tensor(x) "
                     "and .contiguous() copies here")
@@ -67,6 +71,7 @@ def test_to_unet_input_converts_arrays(submission, reference):
                  "then add the batch and channel dimensions")
 
 
+@pytest.mark.side_of("test_to_unet_input_adds_batch_and_channel")
 @pytest.mark.points(1)
 def test_to_unet_input_rejects_other_shapes(submission):
     """to_unet_input raises ValueError naming the shape for 1-D and 5-D input"""

@@ -17,9 +17,8 @@ import torch
 
 from grader import probes_lab5 as probes
 from grader import synth
-from grader.checks import CheckFailed, Feedback, attempt, describe, expect
+from grader.checks import CheckFailed, Feedback, attempt, describe, expect, expect_plain_tensor
 from grader.labs import COURSE_ROOT
-from grader.wire import TensorValue
 
 BASE = 8
 WEIGHTS = COURSE_ROOT / "reference" / "lab5" / "unet_base8.pt"
@@ -138,8 +137,8 @@ def student_forward(submission: Any, model: Any, x: torch.Tensor, hint: str = FO
 
 
 def expect_tensor(got: Any, function: str, given: str) -> None:
-    expect(isinstance(got, TensorValue), f"{function} should return a tensor", function=function, input=given,
-           rows=[("result", "a torch.Tensor", describe(got))])
+    """A plain dense tensor whose values came back: anything else is a wrong answer."""
+    expect_plain_tensor(got, function=function, input=given)
 
 
 def expect_layout(got: Any, expected: dict, given: str) -> None:

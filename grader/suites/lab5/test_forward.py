@@ -87,6 +87,7 @@ def test_output_shape_matches_input(submission):
     run()
 
 
+@pytest.mark.side_of("test_forward_matches_reference")
 @pytest.mark.points(2)
 def test_output_is_a_mask_between_0_and_1(submission, reference):
     """the output is a mask in [0, 1], even for very loud inputs"""
@@ -102,6 +103,7 @@ def test_output_is_a_mask_between_0_and_1(submission, reference):
                hint="end forward with torch.sigmoid(logits): the network predicts a soft mask")
 
 
+@pytest.mark.side_of("test_forward_matches_reference")
 @pytest.mark.points(2)
 def test_batch_items_are_independent(submission, reference):
     """in eval mode each item of a batch of 3 gets the output it gets alone"""

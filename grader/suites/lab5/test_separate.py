@@ -29,6 +29,7 @@ def student_separate(submission, model, audio, train_first=False, **kwargs):
     return tuple(got), given
 
 
+@pytest.mark.side_of("test_separate_matches_reference")
 @pytest.mark.points(2)
 def test_separate_returns_float32_of_input_length(submission, reference):
     """separate returns two float32 arrays exactly as long as the input, for any length"""
@@ -37,6 +38,7 @@ def test_separate_returns_float32_of_input_length(submission, reference):
         student_separate(submission, model, mix_of(seed, seconds))
 
 
+@pytest.mark.side_of("test_separate_matches_reference")
 @pytest.mark.points(2)
 def test_separate_parts_sum_to_mixture(submission, reference):
     """vocals + accompaniment reconstruct the mixture"""
