@@ -25,6 +25,7 @@ from grader.sandbox import WorkerSpec
 
 OUTPUT_SHOWN = 4000  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
+CRASH_BUDGET = 3     # after this many checks in a row timed out or crashed, the remaining ones fail at once
 
 
 class StudentError(Exception):
@@ -96,6 +97,7 @@ class WorkerSession:
         self.check_failure: Exception | None = None
         self.sandbox = "not started"
         self.starts = 0
+        self.crashes_in_a_row, self.crashed, self.gave_up = 0, False, False
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -112,7 +114,10 @@ class WorkerSession:
 
     def ensure_ready(self) -> None:
         if self.import_failure is not None:
-            raise self.import_failure
+            raise _fresh(self.import_failure)  # one object raised again and again grows its traceback
+        if self.gave_up:
+            raise WorkerCrash(f"not run: your code timed out or crashed in {CRASH_BUDGET} checks in a row, "
+                              "so the remaining checks fail at once (fix those first, then grade again)")
         if self.ready:
             return
         self.start()
@@ -159,6 +164,8 @@ class WorkerSession:
         unable to print (OSError: File too large) and without output shown.
         """
         self.check_failure = None
+        self.crashes_in_a_row = self.crashes_in_a_row + 1 if self.crashed else 0
+        self.crashed, self.gave_up = False, self.gave_up or self.crashes_in_a_row >= CRASH_BUDGET
         size = self.log_path.stat().st_size
         if size > LOG_KEPT:
             os.truncate(self.log_path, 0)  # the worker appends (O_APPEND): it writes at the new end
@@ -183,7 +190,7 @@ class WorkerSession:
         the worker hung, died or answered with something malformed.
         """
         if self.check_failure is not None:
-            raise self.check_failure
+            raise _fresh(self.check_failure)
         self.ensure_ready()
         limit = self.call_timeout if timeout is None else timeout
         request = {"op": "call", "target": list(target), "args": list(args), "kwargs": kwargs or {}}
@@ -243,12 +250,21 @@ class WorkerSession:
         return describe_exit(returncode)
 
     def _crash(self, reason: str) -> None:
+        self.crashed = True
         self.ready = False  # a hung or broken worker gets no polite "exit" and second of grace: just the kill
         self.stop()
         raise WorkerCrash(reason)
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)
+
+
+def _fresh(error: Exception) -> Exception:
+    """A new exception with the same content, for raising a remembered failure again."""
+    if isinstance(error, StudentError):
+        return type(error)({"type": error.type_name, "mro": error.mro, "message": error.message,
+                            "where": error.where, "lines": error.lines})
+    return WorkerCrash(str(error))
 
 
 def describe_target(target: tuple) -> str:

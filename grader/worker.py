@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import linecache
 import os
 import resource
 import socket
@@ -162,17 +163,19 @@ class Worker:
         if isinstance(exc, SyntaxError) and exc.filename:
             where = f"{Path(exc.filename).name} line {exc.lineno}"
             message = f"{exc.msg}: {(exc.text or '').strip()}"
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if f.filename.startswith(self.config["submission_dir"])]
-        if frames and not where:
-            last = frames[-1]
-            where = f"{Path(last.filename).name} line {last.lineno}, in {last.name}"
+        # the student's own frames, each named by its qualified name (UNet.forward, not forward)
+        frames = [(f.f_code, line) for f, line in traceback.walk_tb(exc.__traceback__)
+                  if f.f_code.co_filename.startswith(self.config["submission_dir"])][-5:]
+        named = [(Path(code.co_filename).name, line, getattr(code, "co_qualname", code.co_name),
+                  linecache.getline(code.co_filename, line).strip()) for code, line in frames]
+        if named and not where:
+            where = f"{named[-1][0]} line {named[-1][1]}, in {named[-1][2]}"
         return {
             "type": kind.__name__,
             "mro": [c.__name__ for c in kind.__mro__],
             "message": message,
             "where": where,
-            "lines": [f"{Path(f.filename).name}:{f.lineno} {f.name}: {f.line}" for f in frames][-5:],
+            "lines": [f"{file}:{line} {name}: {text}" for file, line, name, text in named],
         }
 
 

@@ -102,7 +102,8 @@ def test_dataset_is_a_torch_dataset(submission, paths):
                      input=f"len({given})")
     expect(length == len(paths), "len(dataset) should be the number of audio files",
            function="SpectrogramDataset.__len__", input=f"len({given})",
-           rows=[("length", str(len(paths)), repr(length))], hint="__len__: return len(self.paths)")
+           rows=[("length", str(len(paths)), repr(length))],
+           hint="__len__ is the number of items: one per audio file you were given")
 
 
 @pytest.mark.points(2)
@@ -123,6 +124,7 @@ def test_dataset_items(submission, reference, paths, expected_items):
 
 
 @pytest.mark.points(2)
+@pytest.mark.grades("SpectrogramDataset")
 def test_dataloader_batches(submission, paths, expected_items):
     """DataLoader(dataset, batch_size=2) yields (B, 1, freq, frames) batches, the last one short"""
     dataset, given = make_dataset(submission, paths), shown(paths)
