@@ -128,7 +128,7 @@ def _hard_coded_cuda(error: dict, function: str, definitions: list[Definition]) 
         fix = "ask `select_device()` for the device instead of naming one"
     else:
         fix = "use the device of what you are given (a tensor's `.device`, a model's parameters' device)"
-    return (f"{asked}, and this machine has no CUDA GPU (a grader, a laptop or a Mac may not): "
+    return (f"{asked}, and this machine has no CUDA GPU (a grader, a laptop or a Mac may have none): "
             f"{fix}, so the same code runs everywhere")
 
 

@@ -253,7 +253,7 @@ def labelled(label: str, value: Text) -> Table:
 
 
 def _rows_table(rows: list) -> Table:
-    table = Table(box=box.MINIMAL, show_edge=False, pad_edge=False, expand=True)
+    table = Table(box=None, show_edge=False, pad_edge=False, header_style="dim", padding=(0, 2, 0, 0))
     table.add_column("", style="dim", no_wrap=True)
     table.add_column("expected", style="green", overflow="fold")
     table.add_column("got", style="red", overflow="fold")
@@ -354,7 +354,7 @@ def as_text(result: GradeResult, width: int = 80, verbose: bool = False) -> str:
     """The report as plain text, e.g. for a file."""
     console = Console(width=width, no_color=True, record=True, file=_Null(), force_terminal=False)
     console.print(render(result, verbose))
-    return console.export_text()
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
 class _Null:

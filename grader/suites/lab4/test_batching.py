@@ -14,7 +14,8 @@ from grader.checks import attempt, call_student, compare, describe, expect, expe
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 
-CROP_PAD_HINT = ("crop with spec[:, :frames], zero-pad the end with F.pad(spec, (0, frames - T)); then "
+CROP_PAD_HINT = ("keep the first `frames` time steps of a long spectrogram and zero-pad a short one at the end of "
+                 "its time axis (docs: F.pad lists the last axis first); then "
                  "torch.stack adds the batch dimension and unsqueeze(1) the channel: (batch, channels, freq, time)")
 
 
