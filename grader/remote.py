@@ -81,7 +81,7 @@ class WorkerSession:
     """One submission's worker, restarted after a crash, closed at the end."""
 
     def __init__(self, spec: WorkerSpec, *, call_timeout: float = 10.0,
-                 import_timeout: float = 60.0) -> None:
+                 import_timeout: float = 60.0, crash_budget: int = CRASH_BUDGET) -> None:
         self.spec = spec
         self.call_timeout, self.import_timeout = call_timeout, import_timeout
         self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
@@ -97,7 +97,7 @@ class WorkerSession:
         self.check_failure: Exception | None = None
         self.sandbox = "not started"
         self.starts = 0
-        self.crashes_in_a_row, self.crashed, self.gave_up = 0, False, False
+        self.crash_budget, self.crashes_in_a_row, self.crashed, self.gave_up = crash_budget, 0, False, False
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -116,7 +116,7 @@ class WorkerSession:
         if self.import_failure is not None:
             raise _fresh(self.import_failure)  # one object raised again and again grows its traceback
         if self.gave_up:
-            raise WorkerCrash(f"not run: your code timed out or crashed in {CRASH_BUDGET} checks in a row, "
+            raise WorkerCrash(f"not run: your code timed out or crashed in {self.crash_budget} checks in a row, "
                               "so the remaining checks fail at once (fix those first, then grade again)")
         if self.ready:
             return
@@ -165,7 +165,7 @@ class WorkerSession:
         """
         self.check_failure = None
         self.crashes_in_a_row = self.crashes_in_a_row + 1 if self.crashed else 0
-        self.crashed, self.gave_up = False, self.gave_up or self.crashes_in_a_row >= CRASH_BUDGET
+        self.crashed, self.gave_up = False, self.gave_up or self.crashes_in_a_row >= self.crash_budget
         size = self.log_path.stat().st_size
         if size > LOG_KEPT:
             os.truncate(self.log_path, 0)  # the worker appends (O_APPEND): it writes at the new end
