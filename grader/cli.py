@@ -6,26 +6,58 @@
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
 
-Exit status: 0 every check that ran passed, 1 some failed, 2 the run could
-not start (one line on stderr says why).
+``grade lab4`` is short for ``grade run lab4``.  Each subcommand is one entry
+of :data:`COMMANDS` (its arguments and the function that runs it), so a new
+one is a function and a line.  Exit status: 0 every check that ran passed,
+1 some failed, 2 the run could not start or an option is wrong (one line on
+stderr says why, never a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, NoReturn
 
 EXIT_PASSED, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade", description="Grade a lab of the audio → U-Net course.")
-    p.add_argument("lab", help="lab to grade (lab1 … lab5), 'list' to show the labs, 'doctor' to check the setup")
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a wrong option is one line on stderr (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"grade: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_SETUP)
+
+
+def seconds(text: str) -> float:
+    """A time limit: a finite, positive number of seconds (0, -1, nan and inf are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# ------------------------------------------------------------------ grade run lab4
+def run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", help="lab to grade (lab1 … lab5)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--submission", type=Path, metavar="PATH",
                         help="a folder holding the lab's file, or the .py file itself")
@@ -33,34 +65,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--overwrite", action="store_true", help="let --output replace an existing file")
-    p.add_argument("-k", dest="keyword", metavar="EXPR", help="only run checks matching EXPR, as pytest -k")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per call (default: 10)")
-    p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
+    p.add_argument("-k", dest="keyword", metavar="EXPR",
+                   help="only run checks matching EXPR, as pytest -k: test names, titles and function names")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="list every check, and the sandbox's technical description")
+    p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per call (default: 10)")
+    p.add_argument("--import-timeout", type=seconds, default=60.0, metavar="S",
                    help="seconds to start the worker and import the submission (default: 60)")
-    return p
-
-
-def fail(message: str) -> int:
-    print(f"grade: error: {message}", file=sys.stderr)
-    return EXIT_SETUP
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        with signals_interrupt():
-            if args.lab == "list":
-                return list_labs()
-            if args.lab == "doctor":
-                from grader.doctor import doctor
-
-                return doctor()
-            return grade_command(args)
-    except KeyboardInterrupt:
-        return fail("interrupted")
-    except BrokenPipeError:  # the reader went away (e.g. `grade ... | head`)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
 
 
 @contextlib.contextmanager
@@ -86,16 +97,23 @@ def signals_interrupt() -> Iterator[None]:
             signal.signal(which, handler)
 
 
-def grade_command(args: argparse.Namespace) -> int:
+def run_command(args: argparse.Namespace) -> int:
+    from grader import progress
     from grader.run import SetupError, grade
 
     if args.output is not None:
         problem = output_problem(args.output, args.overwrite, args.submission)
         if problem:
             return fail(problem)
+    live = progress.LiveProgress() if progress.wanted(args.format, sys.stdout, sys.stderr) else None
     try:
-        result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
-                       call_timeout=args.timeout, import_timeout=args.import_timeout)
+        if live is None:
+            result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
+                           call_timeout=args.timeout, import_timeout=args.import_timeout)
+        else:
+            with live:
+                result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
+                               call_timeout=args.timeout, import_timeout=args.import_timeout, progress=live)
     except SetupError as exc:
         return fail(str(exc))
     if not result.checks:
@@ -105,9 +123,9 @@ def grade_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = report.to_json(result)
     elif args.output is not None:
-        text = report.as_text(result)
+        text = report.as_text(result, verbose=args.verbose)
     else:
-        report.print_report(result)
+        report.print_report(result, verbose=args.verbose)
         text = None
     if text is not None:
         if args.output is None:
@@ -132,7 +150,8 @@ def output_problem(output: Path, overwrite: bool, submission: Path | None) -> st
     return ""
 
 
-def list_labs() -> int:
+# ------------------------------------------------------------------ grade list
+def list_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from grader.labs import available_labs
@@ -149,6 +168,49 @@ def list_labs() -> int:
                      "checks": len(checks), "points": sum(c.points for c in checks)})
     Console().print(lab_table(rows))
     return EXIT_PASSED
+
+
+# ------------------------------------------------------------------ the command line
+def doctor_command(args: argparse.Namespace) -> int:
+    from grader.doctor import doctor
+
+    return doctor()
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("grade a lab (`grade lab4` is short for `grade run lab4`)", run_arguments, run_command),
+    "list": Command("the labs, with their checks and points", lambda p: None, list_command),
+    "doctor": Command("the sandbox, device and cache in effect here", lambda p: None, doctor_command),
+}
+DEFAULT_COMMAND = "run"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = OneLineParser(prog="grade", description="Grade a lab of the audio → U-Net course.")
+    commands = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        command.arguments(commands.add_parser(name, help=command.help, description=command.help))
+    return p
+
+
+def fail(message: str) -> int:
+    print(f"grade: error: {message}", file=sys.stderr)
+    return EXIT_SETUP
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, DEFAULT_COMMAND)  # `grade lab4 ...` is `grade run lab4 ...`
+    args = parser().parse_args(argv)
+    try:
+        with signals_interrupt():
+            return COMMANDS[args.command].run(args)
+    except KeyboardInterrupt:
+        return fail("interrupted")
+    except BrokenPipeError:  # the reader went away (e.g. `grade ... | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

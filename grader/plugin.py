@@ -2,28 +2,36 @@
 
 Markers: ``points(n)`` weighs a check (every check must have one), ``cuda``
 marks a check that needs a GPU and is skipped (and left out of the maximum)
-without one.  Fixtures: ``submission`` (the student's module, in the worker),
-``reference`` (the instructor's module, here), ``clips`` (generated audio).
-Outcomes are collected as :class:`grader.results.CheckResult`, the way
-junitxml collects its XML: one report hook, small functions.
+without one, ``grades("f")`` names the stub function a check grades where its
+name and title do not (see :func:`grader.stub.function_of`), and
+``builds_on("test_x", ...)`` explains a failure by a failed base check
+(scores unchanged).  Fixtures: ``submission`` (the student's module, in the
+worker), ``reference`` (the instructor's module, here), ``clips`` (generated
+audio); they are plain module-level fixtures that find the plugin in the
+config's stash.  Outcomes are collected as :class:`grader.results.CheckResult`,
+the way junitxml collects its XML: one report hook, small functions.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import sys
 import time
+import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
-from grader import fixtures, side_checks
+from grader import fixtures, side_checks, stub
+from grader.causes import error_record, known_hint
 from grader.checks import CheckFailed, Feedback, student_raised
 from grader.labs import Lab
+from grader.outputs import split_warnings
 from grader.remote import RemoteModule, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
-from grader.results import CheckResult
+from grader.results import CheckResult, explain_builds_on
 
 HYPOTHESIS_PROFILE = "grading"
 
@@ -57,43 +65,72 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+class Progress(Protocol):
+    """Told how grading goes (grader.progress shows it on a terminal)."""
+
+    def begin(self, total: int) -> None: ...
+    def checking(self, function: str, title: str) -> None: ...
+    def advance(self) -> None: ...
+
+
+PLUGIN = pytest.StashKey["GradingPlugin"]()
+
+
+# ------------------------------------------------------------ fixtures
+@pytest.fixture(scope="session")
+def submission(request: pytest.FixtureRequest) -> RemoteModule:
+    return RemoteModule(request.config.stash[PLUGIN].session)
+
+
+@pytest.fixture(scope="session")
+def reference(request: pytest.FixtureRequest) -> ModuleType:
+    return load_reference(request.config.stash[PLUGIN].lab)
+
+
+@pytest.fixture(scope="session")
+def clips(request: pytest.FixtureRequest) -> dict[str, Path]:
+    return fixtures.standard_clips(request.config.stash[PLUGIN].clips_dir)
+
+
 class GradingPlugin:
-    def __init__(self, lab: Lab, session: WorkerSession | None, clips_dir: Path | None) -> None:
-        self.lab, self.session, self.clips_dir = lab, session, clips_dir
+    def __init__(self, lab: Lab, session: WorkerSession | None, clips_dir: Path | None,
+                 progress: Progress | None = None) -> None:
+        self.lab, self.session, self.clips_dir, self.progress = lab, session, clips_dir, progress
         self.results: list[CheckResult] = []
         self.collected: list[CheckResult] = []
         self.errors: list[str] = []
+        self.definitions = stub.lab_definitions(lab)
         self._pending: dict[str, CheckResult] = {}
         self._started: dict[str, tuple[float, int]] = {}
         self._side_of: dict[str, tuple[str, ...]] = {}   # side check -> the main checks it needs
         self._titles: dict[str, str] = {}
-
-    # ------------------------------------------------------------ fixtures
-    @pytest.fixture(scope="session")
-    def submission(self) -> RemoteModule:
-        return RemoteModule(self.session)
-
-    @pytest.fixture(scope="session")
-    def reference(self) -> ModuleType:
-        return load_reference(self.lab)
-
-    @pytest.fixture(scope="session")
-    def clips(self) -> dict[str, Path]:
-        return fixtures.standard_clips(self.clips_dir)
+        self._warning_filters: list = []
 
     # ------------------------------------------------------------ hooks
     def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[PLUGIN] = self
+        config.pluginmanager.register(sys.modules[__name__], "grading-fixtures")
         config.addinivalue_line("markers", "points(n): what the check is worth")
         config.addinivalue_line("markers", "cuda: the check needs a CUDA GPU")
         config.addinivalue_line("markers", side_checks.DESCRIPTION)
+        config.addinivalue_line("markers", "grades(function): the stub function the check grades")
+        config.addinivalue_line("markers", "builds_on(*checks): a failure of these explains this one's")
         register_hypothesis_profile()
+        # a deprecation in the grader's own code fails loudly instead of breaking grading one day
+        self._warning_filters = warnings.filters[:]
+        warnings.filterwarnings("error", category=DeprecationWarning, module=r"grader(\.|$)")
 
+    def pytest_unconfigure(self) -> None:
+        warnings.filters[:] = self._warning_filters
+
+    @pytest.hookimpl(tryfirst=True)  # before -k deselects: it also matches titles and function names
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         has_cuda = None
         for item in items:
             if item.get_closest_marker("points") is None:
                 self.errors.append(f"{item.nodeid} has no points marker")
-            self.collected.append(self._new_result(item))
+            result = self._new_result(item)
+            item.extra_keyword_matches.update(k for k in (result.title, result.function) if k)
             if item.get_closest_marker("cuda"):
                 has_cuda = cuda_available() if has_cuda is None else has_cuda
                 if not has_cuda:
@@ -111,17 +148,21 @@ class GradingPlugin:
             typos = [n for n in needs if n not in self._titles]
             if typos:
                 self.errors.append(f"{name} is a side_of {', '.join(typos)}, which is no check of the suite")
-
-    def pytest_sessionfinish(self) -> None:
-        side_checks.settle(self.results, self._side_of, self._titles)
+        self.collected = [self._new_result(item) for item in session.items]
+        if self.progress is not None:
+            self.progress.begin(len(session.items))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.errors.append(f"could not load {report.nodeid}: {report.longreprtext.strip().splitlines()[-1]}")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        result = self._pending.setdefault(item.nodeid, self._new_result(item))
+        if self.progress is not None:
+            self.progress.checking(result.function, result.title)
         self.session.begin_check()
         self._started[item.nodeid] = (time.perf_counter(), self.session.output_offset())
+        self.session.ensure_ready()  # a file that cannot be imported fails here, before the check's own work
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
@@ -132,7 +173,10 @@ class GradingPlugin:
         elif report.failed:
             result.status = "failed"
             if result.feedback is None:
-                result.feedback = dataclasses.asdict(feedback_for(call.excinfo.value if call.excinfo else None, report))
+                error = call.excinfo.value if call.excinfo else None
+                result.error = error_record(error)
+                result.feedback = dataclasses.asdict(feedback_for(error, report))
+                self._explain_known_cause(result)
         elif report.when == "call" and result.status == "pending":
             result.status = "passed"
         if report.when == "teardown":
@@ -143,17 +187,45 @@ class GradingPlugin:
         points = float(item.get_closest_marker("points").args[0]) if item.get_closest_marker("points") else 0.0
         doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
         title = doc[0] if doc else item.name.removeprefix("test_").replace("_", " ")
-        return CheckResult(name=item.name, title=title, points=points, status="pending")
+        grades = item.get_closest_marker("grades")
+        function = stub.function_of(item.name, title, grades.args[0] if grades and grades.args else None,
+                                    [d.name for d in self.definitions])
+        builds_on = [str(name) for mark in item.iter_markers("builds_on") for name in mark.args]
+        return CheckResult(name=item.name, title=title, points=points, status="pending", function=function,
+                           builds_on=builds_on)
+
+    def _explain_known_cause(self, result: CheckResult) -> None:
+        """A mistake we recognise (a hard-coded "cuda", a shape that does not fit a layer) gets its own hint."""
+        function = result.function or (result.feedback or {}).get("function", "")
+        hint = known_hint(result.error, function, self.definitions)
+        if hint:
+            result.feedback["hint"] = hint
+        if result.error and result.error["type"] == "NotImplementedError" and result.feedback:
+            raised_in = (result.error["frames"] or [{}])[-1].get("function", "")
+            if raised_in and raised_in != function and not raised_in.startswith(function + "."):
+                result.feedback["summary"] = f"{raised_in} is not implemented yet (and {function} needs it)"
 
     def _finish(self, item: pytest.Item, result: CheckResult) -> None:
         started, offset = self._started.pop(item.nodeid, (time.perf_counter(), 0))
         result.seconds = time.perf_counter() - started
-        result.output = self.session.output_since(offset)
+        result.output, result.warnings = split_warnings(self.session.output_since(offset), self.lab.filename)
         if result.status == "pending":
             result.status = "failed"
             result.feedback = dataclasses.asdict(Feedback("the check did not complete"))
         result.score = result.points if result.status == "passed" else 0.0
         self.results.append(self._pending.pop(item.nodeid))
+        if self.progress is not None:
+            self.progress.advance()
+
+    def pytest_sessionfinish(self) -> None:
+        """Steps that need every check's outcome; order-independent, once, at the end."""
+        names = {d.name for d in self.definitions}
+        for result in self.results:
+            said = (result.feedback or {}).get("function", "")
+            if not result.function and said in names:
+                result.function = said
+        side_checks.settle(self.results, self._side_of, self._titles)
+        explain_builds_on(self.results)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -27,6 +27,7 @@ from grader.isolation import Launcher, WorkerHandle, WorkerSpec, choose_launcher
 
 OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
+CRASH_BUDGET = 3     # after this many checks in a row timed out or crashed, the remaining ones fail at once
 
 
 class StudentError(Exception):
@@ -136,7 +137,8 @@ class WorkerSession:
     """
 
     def __init__(self, spec: WorkerSpec, *, launcher: Launcher | None = None, call_timeout: float = 10.0,
-                 import_timeout: float = 60.0, reply_bytes: int = 8 << 20) -> None:
+                 import_timeout: float = 60.0, reply_bytes: int = 8 << 20,
+                 crash_budget: int = CRASH_BUDGET) -> None:
         self.spec = spec
         self.launcher = launcher or choose_launcher()
         self.owns_launcher = launcher is None
@@ -154,6 +156,7 @@ class WorkerSession:
         self.check_failure: Exception | None = None
         self.sandbox = self.launcher.describe()  # the worker adds what it enforces itself, when it says hello
         self.starts = 0
+        self.crash_budget, self.crashes_in_a_row, self.crashed, self.gave_up = crash_budget, 0, False, False
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -170,7 +173,10 @@ class WorkerSession:
 
     def ensure_ready(self) -> None:
         if self.import_failure is not None:
-            raise self.import_failure
+            raise _fresh(self.import_failure)  # one object raised again and again grows its traceback
+        if self.gave_up:
+            raise WorkerCrash(f"not run: your code timed out or crashed in {self.crash_budget} checks in a row, "
+                              "so the remaining checks fail at once (fix those first, then grade again)")
         if self.ready:
             return
         self.start()
@@ -219,6 +225,8 @@ class WorkerSession:
         unable to print (OSError: File too large) and without output shown.
         """
         self.check_failure = None
+        self.crashes_in_a_row = self.crashes_in_a_row + 1 if self.crashed else 0
+        self.crashed, self.gave_up = False, self.gave_up or self.crashes_in_a_row >= self.crash_budget
         size = self.log_path.stat().st_size
         if size > LOG_KEPT:
             os.truncate(self.log_path, 0)  # the worker appends (O_APPEND): it writes at the new end
@@ -243,7 +251,7 @@ class WorkerSession:
         the worker hung, died or answered with something malformed.
         """
         if self.check_failure is not None:
-            raise self.check_failure
+            raise _fresh(self.check_failure)
         self.ensure_ready()
         limit = self.call_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
@@ -315,12 +323,21 @@ class WorkerSession:
         return describe_exit(returncode)
 
     def _crash(self, reason: str) -> None:
+        self.crashed = True
         self.ready = False  # a hung or broken worker gets no polite "exit" and second of grace: just the kill
         self.stop()
         raise WorkerCrash(inert.clean(reason, inert.MESSAGE))  # it may quote what the worker sent
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)
+
+
+def _fresh(error: Exception) -> Exception:
+    """A new exception with the same content, for raising a remembered failure again."""
+    if isinstance(error, StudentError):
+        return type(error)({"type": error.type_name, "mro": error.mro, "message": error.message,
+                            "where": error.where, "lines": error.lines})
+    return WorkerCrash(str(error))
 
 
 def describe_target(target: tuple) -> str:

@@ -1,4 +1,10 @@
-"""A grading run's outcome as plain data: what the report, JSON and gradebook read."""
+"""A grading run's outcome as plain data: what the report, JSON and gradebook read.
+
+Besides the outcome of each check, a result carries what the report needs to
+follow the lab and name a root cause once: the stub function a check grades
+(``function``), the student's exception when one ended it (``error``), and
+the checks it builds on (``builds_on``, explanation only: scores never change).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,11 @@ class CheckResult:
     output: str = ""               # what the submission printed during the check
     skip_reason: str = ""
     seconds: float = 0.0
+    function: str = ""             # the stub function it grades, e.g. "UNet.forward" ('' if unknown)
+    error: dict[str, Any] | None = None      # the student's exception: type, message, where, frames
+    warnings: str = ""             # warnings raised inside libraries during the check (not the student's)
+    builds_on: list[str] = field(default_factory=list)      # names of checks this one builds on
+    explained_by: list[str] = field(default_factory=list)   # functions whose failure explains this one
 
 
 @dataclass
@@ -28,6 +39,7 @@ class GradeResult:
     execution_time: float = 0.0
     sandbox: str = ""
     import_error: str = ""         # set when the submission could not be imported at all
+    functions: list[str] = field(default_factory=list)     # the stub's functions, in the lab's order
 
     @property
     def score(self) -> float:
@@ -62,6 +74,7 @@ class GradeResult:
                     "status": c.status,
                     "output": _output_text(c),
                     "feedback": c.feedback,
+                    "function": c.function,
                 }
                 for c in self.checks
             ],
@@ -71,17 +84,46 @@ class GradeResult:
         return [asdict(c) for c in self.checks]
 
 
+def plural(count: float, word: str) -> str:
+    """'1 point', '2 points', '1.5 points', '1 check', '3 checks'."""
+    return f"{count:g} {word}" if count == 1 else f"{count:g} {word}s"
+
+
+def also_fails(functions: list[str]) -> str:
+    """What a check that builds on failing checks says instead of its own hint."""
+    names = " and ".join(f"`{name}`" for name in functions)
+    return f"this also fails because {names} {'does' if len(functions) == 1 else 'do'} (see above)"
+
+
 def _output_text(check: CheckResult) -> str:
     parts = []
     if check.status == "skipped":
-        parts.append(f"skipped: {check.skip_reason} (worth {check.points:g} points, not counted)")
+        parts.append(f"skipped: {check.skip_reason} (worth {plural(check.points, 'point')}, not counted)")
     if check.feedback:
         fb = check.feedback
         parts.append(fb["summary"])
         parts += [f"{k}: {fb[k]}" for k in ("function", "input") if fb.get(k)]
         parts += [f"{what}: expected {exp}, got {got}" for what, exp, got in fb.get("rows", [])]
-        if fb.get("hint"):
+        if check.explained_by:
+            parts.append(also_fails(check.explained_by))
+        elif fb.get("hint"):
             parts.append(f"hint: {fb['hint']}")
     if check.output:
         parts.append("--- your code printed ---\n" + check.output)
+    if check.warnings:
+        parts.append("--- warnings from libraries (not from your code) ---\n" + check.warnings)
     return "\n".join(parts)
+
+
+def explain_builds_on(checks: list[CheckResult]) -> None:
+    """A failed check that builds on a failed check is explained by it (scores unchanged).
+
+    Order-independent: it runs once every check has its outcome.
+    """
+    by_name = {c.name.split("[")[0]: c for c in checks}
+    for check in checks:
+        if check.status != "failed":
+            continue
+        bases = [by_name[name] for name in check.builds_on if name in by_name]
+        failed = [base for base in bases if base.status == "failed" and base is not check]
+        check.explained_by = list(dict.fromkeys(base.function or base.title for base in failed))

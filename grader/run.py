@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launcher
 from grader.isolation.cache import TrustedCache
@@ -55,8 +56,11 @@ def resolve_submission(lab: Lab, path: Path | None, course: Path, reference: boo
 
 def grade(lab_name: str, submission: Path | None = None, *, reference: bool = False,
           course: Path | None = None, keyword: str | None = None,
-          call_timeout: float = 10.0, import_timeout: float = 60.0) -> GradeResult:
-    """Grade one submission of one lab; raises SetupError when it cannot start."""
+          call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None) -> GradeResult:
+    """Grade one submission of one lab; raises SetupError when it cannot start.
+
+    ``progress`` (see grader.plugin.Progress) is told which check runs, e.g. to show it live.
+    """
     started = time.perf_counter()
     try:
         lab = find_lab(lab_name)
@@ -76,7 +80,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
                                 reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
         session.start()
-        result = _run_suite(lab, session, clips, keyword)
+        result = _run_suite(lab, session, clips, keyword, progress)
         result.submission = "reference solution" if reference else str(source)
     result.execution_time = time.perf_counter() - started
     return result
@@ -109,13 +113,14 @@ def list_checks(lab_name: str) -> list[CheckResult]:
     return plugin.collected
 
 
-def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None) -> GradeResult:
+def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None,
+               progress: Any = None) -> GradeResult:
     from grader.plugin import GradingPlugin
 
-    plugin = GradingPlugin(lab, session, clips)
+    plugin = GradingPlugin(lab, session, clips, progress)
     _pytest(lab, plugin, ["-k", keyword] if keyword else [])
     result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
-                         sandbox=session.sandbox)
+                         sandbox=session.sandbox, functions=[d.name for d in plugin.definitions])
     if session.import_failure is not None:
         result.import_error = str(session.import_failure)
     return result

@@ -358,6 +358,7 @@ def exception_info(exc: BaseException, submission_dir: str) -> dict:
     is not the built-in one, whatever ``__module__`` it claims.
     """
     import builtins
+    import linecache
     import traceback
 
     kind = type(exc)
@@ -375,17 +376,20 @@ def exception_info(exc: BaseException, submission_dir: str) -> dict:
     if isinstance(exc, SyntaxError) and exc.filename:
         where = f"{PurePath(exc.filename).name} line {exc.lineno}"
         message = f"{exc.msg}: {(exc.text or '').strip()}"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(submission_dir)]
-    if frames and not where:
-        last = frames[-1]
-        where = f"{PurePath(last.filename).name} line {last.lineno}, in {last.name}"
+    # the student's own frames, each named by its qualified name (UNet.forward, not forward)
+    frames = [(f.f_code, line) for f, line in traceback.walk_tb(exc.__traceback__)
+              if f.f_code.co_filename.startswith(submission_dir)][-5:]
+    named = [(PurePath(code.co_filename).name, line, getattr(code, "co_qualname", code.co_name),
+              linecache.getline(code.co_filename, line).strip()) for code, line in frames]
+    if named and not where:
+        where = f"{named[-1][0]} line {named[-1][1]}, in {named[-1][2]}"
     cut = 1000  # the grader cuts every field shorter still; this keeps the reply small
     return {
         "type": type.__dict__["__name__"].__get__(kind)[:cut],
         "mro": [name[:cut] for name in mro[:64]],
         "message": message,
         "where": where[:cut],
-        "lines": [f"{PurePath(f.filename).name}:{f.lineno} {f.name}: {f.line}"[:cut] for f in frames][-5:],
+        "lines": [f"{file}:{line} {name}: {text}"[:cut] for file, line, name, text in named],
     }
 
 

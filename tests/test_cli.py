@@ -34,11 +34,12 @@ def test_reference_exits_0_with_full_marks_in_json():
     assert set(result["tests"][0]) >= {"name", "score", "max_score", "status", "output"}
 
 
-def test_stub_exits_1_and_reports_not_implemented():
+def test_stub_exits_1_and_reports_not_started():
     run = grade("lab4", "-k", ONE_CHECK)
     assert run.returncode == 1
-    assert "not implemented yet" in run.stdout
+    assert "1 of 1 function not started yet: `numpy_to_tensor`." in run.stdout
     assert "Score 0/" in run.stdout
+    assert run.stderr == "" and "\r" not in run.stdout + run.stderr  # piped: no live progress at all
 
 
 def test_syntax_error_is_one_clear_failure_per_check(tmp_path):
@@ -64,6 +65,21 @@ def test_setup_errors_are_one_line_and_exit_2(args, message):
     assert message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--import-timeout"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_time_limits_must_be_finite_and_positive(option, value):
+    run = grade("lab4", "--reference", option, value)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and option in run.stderr and value in run.stderr
+    assert run.stdout == ""
+
+
+def test_grade_lab4_is_short_for_grade_run_lab4():
+    for args in (["lab9"], ["run", "lab9"]):
+        run = grade(*args)
+        assert run.returncode == 2 and "unknown lab 'lab9'" in run.stderr
 
 
 def test_grade_outside_a_course_folder_explains_itself(tmp_path):

@@ -109,7 +109,9 @@ def make_session(tmp_path: Path, source: str, **kwargs) -> WorkerSession:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
-    session = make_session(tmp_path_factory.mktemp("worker"), MODULE, call_timeout=2, import_timeout=60)
+    # its tests crash the worker on purpose, one after another: no budget (tests/test_session_budget.py)
+    session = make_session(tmp_path_factory.mktemp("worker"), MODULE, call_timeout=2, import_timeout=60,
+                           crash_budget=1_000_000)
     yield session
     session.close()
     assert session.process is None
@@ -184,7 +186,8 @@ def test_crash_is_latched_for_the_rest_of_the_check(session):
     starts = session.starts
     with pytest.raises(WorkerCrash) as again:
         call(session, "ident")
-    assert again.value is first.value and session.starts == starts  # no new worker for this check
+    assert str(again.value) == str(first.value) and session.starts == starts  # no new worker for this check
+    assert again.value is not first.value  # a fresh exception: one object raised again grows its traceback
 
 
 def test_next_check_gets_a_fresh_worker(session):
@@ -238,7 +241,8 @@ def test_import_failure_is_latched(tmp_path):
         session.begin_check()
         with pytest.raises(SubmissionImportError) as again:
             session.call(("module", "anything"))
-        assert again.value is first.value and session.starts == 1
+        assert str(again.value) == str(first.value) and session.starts == 1
+        assert again.value is not first.value  # a fresh exception: one object raised again grows its traceback
     finally:
         session.close()
 

@@ -111,7 +111,8 @@ def test_peak_normalize_keeps_silence(submission):
     expect(ok, "silence should stay silence", function="peak_normalize",
            input=describe_call("peak_normalize", (silence, 0.9), {}),
            rows=[("result", "all zeros of shape (2, 64), no nan", seen)],
-           hint="when np.max(np.abs(audio)) == 0 there is nothing to scale: return np.zeros_like(audio)")
+           hint="when the loudest sample is 0 there is nothing to scale: give back silence of the same shape "
+                "(dividing by the peak would give nan)")
 
 
 # ---------------------------------------------------------------- errors

@@ -79,7 +79,7 @@ def test_standardize_constant_gives_zeros(submission):
             seen += f" with {int(np.isnan(got).sum())} nan and {int(np.count_nonzero(got))} non-zero values"
         expect(ok, "a constant input should standardize to zeros", function="standardize", input=call,
                rows=[("result", f"all zeros of shape {x.shape}, no nan", seen)],
-               hint="test np.all(x == x.flat[0]) and return np.zeros_like(x): a float32 constant can "
+               hint="test whether every value equals the first one and give back zeros of the same shape: a float32 constant can "
                     "have a tiny non-zero std from rounding, and dividing by it gives garbage")
 
 

@@ -16,7 +16,7 @@ from grader.checks import attempt, call_student, describe, describe_call, expect
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOT_HINT = ('draw with librosa.display.specshow(magnitude_to_db(magnitude), sr=sr, hop_length=hop_length, '
-             'x_axis="time", y_axis="hz", ax=ax), then fig.savefig(path) and plt.close(fig)')
+             'x_axis="time", y_axis="hz", ax=ax), then save the figure to path and close it (docs: Figure.savefig, pyplot.close)')
 SIZE_RANGE = (100, 6000)   # pixels, each side
 MIN_BYTES = 5000           # a real plot with axes, labels and colours is tens of kilobytes
 MIN_INK = 0.15             # share of non-background pixels: about 0.5 for a spectrogram, 0.02 for empty axes

@@ -32,8 +32,9 @@ def test_simple_neural_operation(submission, reference, batch, channels, freq, t
 
 
 CASES = [(5,), (2, 3), (1, 1, 4, 6)]
-GRAD_HINT = ("p = prediction.detach().clone().requires_grad_(True); loss = F.mse_loss(p, target); "
-             "loss.backward(); return p.grad -- autograd calculates the gradient for you")
+GRAD_HINT = ("let autograd compute it (lecture: autograd): make a leaf copy of prediction that requires grad, "
+             "compute F.mse_loss on it, call backward() and read the copy's .grad; "
+             "docs: torch.Tensor.requires_grad_, torch.Tensor.grad")
 
 
 @pytest.mark.points(2)
@@ -58,8 +59,8 @@ def same_values(after, sent: torch.Tensor) -> bool:
 @pytest.mark.points(1)
 def test_mse_gradient_leaves_inputs_untouched(submission):
     """mse_gradient changes neither the inputs nor their .grad nor their requires_grad"""
-    hint = ("work on a copy: p = prediction.detach().clone().requires_grad_(True); calling "
-            "prediction.requires_grad_() or backward() on the caller's tensor changes it and fills its .grad")
+    hint = ("work on a detached copy of prediction (detach, clone), not on the caller's tensor: "
+            "requires_grad_() or backward() on their tensor changes it and fills its .grad")
     for requires_grad in (True, False):
         prediction = randn(2, 3, seed=5).requires_grad_(requires_grad)
         target = randn(2, 3, seed=6)
@@ -88,8 +89,8 @@ def test_mse_gradient_returns_a_plain_tensor(submission):
     expect(got.grad_fn is None and not got.requires_grad, "the gradient still carries an autograd graph",
            function="mse_gradient", input=given,
            rows=[("grad_fn", "None", str(got.grad_fn)), ("requires_grad", "False", str(got.requires_grad))],
-           hint="return p.grad (a plain tensor) -- not a result computed from p, which records a graph; "
-                "add .detach() if you compute it yourself")
+           hint="the .grad that backward() fills is a plain tensor; a result computed from a tensor that "
+                "requires grad records a graph (docs: torch.Tensor.detach)")
 
 
 @pytest.mark.points(1)

@@ -14,7 +14,8 @@ from grader.checks import attempt, call_student, compare, describe, expect, expe
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 
-CROP_PAD_HINT = ("crop with spec[:, :frames], zero-pad the end with F.pad(spec, (0, frames - T)); then "
+CROP_PAD_HINT = ("keep the first `frames` time steps of a long spectrogram and zero-pad a short one at the end of "
+                 "its time axis (docs: F.pad lists the last axis first); then "
                  "torch.stack adds the batch dimension and unsqueeze(1) the channel: (batch, channels, freq, time)")
 
 
@@ -103,7 +104,8 @@ def test_dataset_is_a_torch_dataset(submission, paths):
                      input=f"len({given})")
     expect(length == len(paths), "len(dataset) should be the number of audio files",
            function="SpectrogramDataset.__len__", input=f"len({given})",
-           rows=[("length", str(len(paths)), repr(length))], hint="__len__: return len(self.paths)")
+           rows=[("length", str(len(paths)), repr(length))],
+           hint="__len__ is the number of items: one per audio file you were given")
 
 
 @pytest.mark.points(2)
@@ -124,6 +126,7 @@ def test_dataset_items(submission, reference, paths, expected_items):
 
 
 @pytest.mark.points(2)
+@pytest.mark.grades("SpectrogramDataset")
 def test_dataloader_batches(submission, paths, expected_items):
     """DataLoader(dataset, batch_size=2) yields (B, 1, freq, frames) batches, the last one short"""
     dataset, given = make_dataset(submission, paths), shown(paths)

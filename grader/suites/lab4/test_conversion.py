@@ -150,5 +150,5 @@ def test_to_numpy_detaches(submission, reference):
     """to_numpy brings back a tensor that requires grad as an ndarray with the same values"""
     tensor = torch.linspace(-1, 1, 12).reshape(3, 4).requires_grad_(True)
     compare(submission, reference, "to_numpy", tensor,
-            hint="lecture: result = tensor.cpu().numpy(); .numpy() refuses a tensor that requires grad, "
-                 "so call .detach() first: tensor.detach().cpu().numpy()")
+            hint="lecture: move back to the CPU before NumPy; .numpy() also refuses a tensor that requires "
+                 "grad, so take it out of the autograd graph first (docs: torch.Tensor.detach)")

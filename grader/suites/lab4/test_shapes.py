@@ -26,8 +26,9 @@ def ramp(*shape: int) -> torch.Tensor:
 def test_to_unet_input_adds_batch_and_channel(submission, reference, freq, time):
     """to_unet_input turns a (freq, time) spectrogram into (1, 1, freq, time)"""
     compare(submission, reference, "to_unet_input", ramp(freq, time),
-            hint="lecture: tensor.unsqueeze(0).unsqueeze(0) -- unsqueeze(0) adds the batch dimension at the "
-                 "front, and again for the channel: U-Net expects (batch, channels, freq, time)")
+            hint="U-Net expects (batch, channels, freq, time): a single spectrogram needs a batch axis and a "
+                 "channel axis of size 1 in front of (freq, time); unsqueeze(dim) inserts one at position dim "
+                 "(lecture: adding dimensions; docs: torch.unsqueeze)")
 
 
 @pytest.mark.points(1)
@@ -78,4 +79,4 @@ def test_to_unet_input_rejects_other_shapes(submission):
     for shape in ((7,), (2, 1, 3, 4, 5)):
         expect_raises(submission, "to_unet_input", "ValueError", ramp(*shape), match=", ".join(map(str, shape)),
                       hint="only 2-D (freq, time), 3-D (batch, freq, time) and 4-D make sense for U-Net; "
-                           "raise ValueError(f\"... got shape {tuple(x.shape)}\") for the rest")
+                           "for anything else raise ValueError with the shape you got in its message")

@@ -28,12 +28,14 @@ MIN_IMPROVEMENT_DB = 6.0        # vocal SDR improvement the trained weights must
 
 NAMES_HINT = ("keep every __init__ exactly as given: the grader loads trained weights with "
               "load_state_dict(strict=True), so layer names and shapes must not change")
-FORWARD_HINT = ("pad F and T at the end up to a multiple of 16, inc -> down1..down4, "
-                "up1(x5, x4) .. up4(x, x1), outc, crop back to (F, T), sigmoid; "
-                "in Up: up-sample, pad to x2's size, torch.cat([x2, x1], dim=1), conv")
-TRAIN_HINT = ("model.train(); optimizer.zero_grad(); mask = model(mixture_mag); "
-              "loss = F.l1_loss(mask * mixture_mag, vocals_mag); loss.backward(); optimizer.step(); "
-              "return loss.item()")
+FORWARD_HINT = ("follow the U-Net picture of the lecture: four halvings need (F, T) divisible by 16, so pad at "
+                "the end first and crop back at the end; keep every encoder level's output, because on the way "
+                "up each Up joins the up-sampled map with its skip connection along the channel axis "
+                "(docs: torch.cat, F.pad); a sigmoid turns the logits into a mask")
+TRAIN_HINT = ("one step of the lecture's training loop: train mode, clear the gradients of the last step, "
+              "forward, the L1 distance between the masked mixture and the vocals (Jansson et al. 2017), "
+              "backward, one optimizer step, and the loss as a Python number "
+              "(docs: torch.optim.Optimizer, F.l1_loss, Tensor.item)")
 
 
 def unet_kwargs(bilinear: bool = False, n_channels: int = 1, n_classes: int = 1) -> dict:

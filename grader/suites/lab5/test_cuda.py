@@ -35,6 +35,7 @@ def on_both(submission, state, probe, *args, function, given, hint, **kwargs):
 
 @pytest.mark.cuda
 @pytest.mark.points(2)
+@pytest.mark.grades("UNet.forward")
 def test_forward_on_cuda_matches_cpu(submission, reference):
     """forward on CUDA agrees with forward on the CPU"""
     x = magnitudes(8, (2, 1, 37, 29))
@@ -59,7 +60,7 @@ def test_train_step_on_cuda_matches_cpu(submission, reference):
     expect(ok, "train_step on CUDA does not give the CPU's losses", function="train_step", input=given,
            rows=[("losses", ", ".join(map(repr, cpu["losses"])) + " (CPU)",
                   ", ".join(map(repr, cuda["losses"])) + " (cuda)"), ("returned types", "float", str(cuda["types"]))],
-           hint="return loss.item(), a Python float for a loss on any device. " + TRAIN_HINT)
+           hint="Tensor.item() gives a Python float for a loss on any device. " + TRAIN_HINT)
 
 
 @pytest.mark.cuda

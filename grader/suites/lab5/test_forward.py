@@ -10,6 +10,8 @@ from grader.suites.lab5.support import (FORWARD_HINT, magnitudes, probes, random
                                         expect_tensor, student_forward, student_probe,
                                         student_unet, unet_call, unet_kwargs)
 
+pytestmark = pytest.mark.grades("UNet.forward")
+
 FEW = settings(max_examples=8)     # the grading profile runs 15 examples and does not shrink
 SIZES = st.integers(1, 40)
 

@@ -6,6 +6,8 @@ from grader.checks import describe, expect
 from grader.suites.lab5.support import (FORWARD_HINT, expect_tensor, magnitudes, probes, random_weights,
                                         reference_unet, student_probe, student_unet)
 
+pytestmark = pytest.mark.grades("UNet.forward")
+
 
 @pytest.mark.points(3)
 def test_every_parameter_gets_a_gradient(submission, reference):

@@ -8,6 +8,8 @@ from grader.checks import expect
 from grader.suites.lab5.support import (HELD_OUT_SECONDS, MIN_IMPROVEMENT_DB, audio_rows, held_out_clips,
                                         student_probe, student_unet, trained_weights)
 
+pytestmark = [pytest.mark.grades("separate"), pytest.mark.builds_on("test_forward_matches_reference")]
+
 
 @pytest.mark.points(5)
 def test_trained_weights_separate_vocals(submission):

@@ -8,9 +8,13 @@ from grader.checks import describe, expect, expect_match
 from grader.suites.lab5.support import (audio_rows, probes, random_weights, reference_unet, student_probe,
                                         student_unet)
 
-SEPARATE_HINT = ("X = torch.stft(audio, n_fft, hop_length=hop_length, window=hann, center=True, "
-                 "return_complex=True); mask = model(X.abs()[None, None])[0, 0] in eval mode under no_grad; "
-                 "vocals = istft(mask * X, ..., length=len(audio)), accompaniment = istft((1 - mask) * X, ...)")
+SEPARATE_HINT = ("the lecture's pipeline: the complex STFT of the audio (a Hann window, on the model's device), "
+                 "the model's mask from its magnitude (eval mode, no gradients, two leading axes for "
+                 "(batch, channels)), then the inverse STFT of the mask times the complex STFT for the vocals "
+                 "and of the rest for the accompaniment, as long as the input (docs: torch.stft, torch.istft)")
+
+# separate runs the student's UNet: when forward is wrong, so is every separation
+pytestmark = pytest.mark.builds_on("test_forward_matches_reference")
 
 
 def mix_of(seed: int, seconds: float) -> np.ndarray:

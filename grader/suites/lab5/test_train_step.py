@@ -8,6 +8,9 @@ from grader.checks import describe, expect
 from grader.suites.lab5.support import (TRAIN_HINT, probes, random_weights, reference_unet, song_pair,
                                         student_probe, student_unet)
 
+# train_step runs the student's UNet: when forward is wrong, so is every loss
+pytestmark = pytest.mark.builds_on("test_forward_matches_reference")
+
 
 def run_both(submission, reference, seed: int, steps: int, lr: float) -> tuple[dict, dict, str]:
     """``steps`` calls of train_step on the same pair, from the same weights, reference and student."""
@@ -23,7 +26,8 @@ def run_both(submission, reference, seed: int, steps: int, lr: float) -> tuple[d
     expect(not bad, "train_step should return the loss as a Python float",
            function="train_step", input=given,
            rows=[(f"result of call {i + 1}", "float", t) for i, t in bad[:1]],
-           hint="return loss.item(): a Python float, not the tensor (which would keep the graph alive)")
+           hint="Tensor.item() gives a one-element tensor's value as a Python float; the tensor itself "
+                "would keep the whole graph alive")
     return expected, got, given
 
 
