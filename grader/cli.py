@@ -4,6 +4,7 @@
     grade lab4 --submission PATH    grade a student's folder or .py file
     grade lab4 --reference          grade the instructor's solution
     grade list                      the labs and their points
+    grade mutants lab4              the mutation score of lab4's suite
 
 Exit status: 0 every check that ran passed, 1 some failed, 2 the run could
 not start (one line on stderr says why).
@@ -42,6 +43,11 @@ def fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["mutants"]:  # a subcommand of its own, for instructors
+        from grader.mutation.cli import main as mutants
+
+        return mutants(argv[1:])
     args = parser().parse_args(argv)
     try:
         if args.lab == "list":
