@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, compare, describe, describe_call, expect, expect_raises
+from grader.suites.lab1.support import expect_untouched
 
 RATES = [8000, 16000, 22050, 44100, 48000]
 
@@ -42,9 +43,11 @@ def test_to_mono_averages_channels(submission, reference):
 
 @pytest.mark.points(1)
 def test_to_mono_leaves_mono_unchanged(submission, reference):
-    """to_mono returns 1-D audio unchanged"""
-    compare(submission, reference, "to_mono", noise(2, (257,)),
-            hint="if audio.ndim == 1, return it as it is: averaging its samples would destroy it")
+    """to_mono returns 1-D audio unchanged, float32 or float64 alike"""
+    for dtype in (np.float32, np.float64):
+        compare(submission, reference, "to_mono", noise(2, (257,), dtype=dtype),
+                hint="if audio.ndim == 1, return it as it is (no averaging, no cast to float32): "
+                     "the stub says the input itself, unchanged")
 
 
 # ---------------------------------------------------------------- resample
@@ -55,8 +58,9 @@ def test_resample_matches_librosa(submission, reference, clips):
     compare(submission, reference, "resample", noise(3, (4410,)), 44100, 22050, hint=hint)
     compare(submission, reference, "resample", noise(4, (2, 2205), dtype=np.float64), 22050, 16000,
             hint=hint + "; resample along the last axis so (2, N) stays 2 channels")
-    compare(submission, reference, "resample", noise(5, (500,)), 22050, 22050,
-            hint="nothing to do when the rates are equal: return the audio as float32")
+    for dtype in (np.float32, np.float64):
+        compare(submission, reference, "resample", noise(5, (500,), dtype=dtype), 22050, 22050,
+                hint="nothing to do when the rates are equal: return the same samples, as float32")
 
 
 @pytest.mark.points(1)
@@ -96,6 +100,16 @@ def test_peak_normalize_reaches_peak(submission, seed, n, stereo, scale, peak):
            function="peak_normalize", input=given_call,
            rows=[("signs", "unchanged", f"{int((~direction).sum())} flipped")],
            hint="scale by a positive factor; use np.abs only to find the peak")
+
+
+@pytest.mark.points(1)
+@pytest.mark.side_of("test_peak_normalize_reaches_peak")
+def test_peak_normalize_returns_a_new_array(submission):
+    """peak_normalize returns a new array and leaves the audio it was given as it was"""
+    for audio in (noise(7, (300,), 0.3), noise(8, (2, 50), 2.0, np.float64)):
+        expect_untouched(submission, "peak_normalize", audio, 0.9,
+                         hint="return audio * (peak / current_peak), a new array: `audio *= ...` scales "
+                              "the caller's waveform too")
 
 
 @pytest.mark.points(1)
