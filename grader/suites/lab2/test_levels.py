@@ -6,20 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import example, given, strategies as st
 
-from grader.checks import (CheckFailed, Feedback, call_student, describe, describe_call, expect, expect_match,
-                           expect_raises, run_probe, student_raised)
-from grader.remote import StudentError, SubmissionImportError, WorkerCrash
-
-
-def values_match(submission, reference, function: str, *args, hint: str = "", rtol=1e-5, atol=1e-6, **kwargs):
-    """Like compare, but any floating dtype is accepted: the values are what count."""
-    expected = getattr(reference, function)(*args, **kwargs)
-    got = call_student(submission, function, *args, hint=hint, **kwargs)
-    if isinstance(got, np.ndarray) and got.dtype.kind == "f" and got.dtype != expected.dtype:
-        got = got.astype(expected.dtype)
-    expect_match(got, expected, function=function, input=describe_call(function, args, kwargs),
-                 hint=hint, rtol=rtol, atol=atol)
-    return got
+from grader.checks import call_student, describe, describe_call, expect, expect_match, expect_raises, run_probe
+from grader.suites.lab1.support import expect_raises_in_worker
+from grader.suites.lab2.support import as_expected_float, values_match
 
 
 # ---------------------------------------------------------------- amplitude_to_db
@@ -37,16 +26,28 @@ def test_amplitude_to_db_matches_reference(submission, reference):
 
 @pytest.mark.points(1)
 def test_amplitude_to_db_ref_function(submission, reference):
-    """amplitude_to_db with ref=np.max puts the loudest value at 0 dB"""
-    x = np.abs(np.random.default_rng(22).standard_normal((4, 30))) * 3
-    expected = reference.amplitude_to_db(x, ref=np.max)
-    call = "amplitude_to_db(float64 array of shape (4, 30), ref=np.max)"
-    got = run_probe(submission, "lab2_call_with_numpy_ref", "amplitude_to_db", x, "max", input=call,
-                    hint="if callable(ref), use ref(np.abs(x)) as the reference amplitude")
-    if isinstance(got, np.ndarray) and got.dtype.kind == "f":
-        got = got.astype(expected.dtype)
-    expect_match(got, expected, function="amplitude_to_db", input=call, atol=1e-5,
-                 hint="if callable(ref), the reference amplitude is ref(np.abs(x)), so the maximum becomes 0 dB")
+    """amplitude_to_db with ref=np.max puts the loudest |x| at 0 dB, for positive and signed x"""
+    signed = np.random.default_rng(22).standard_normal((4, 30)) * 3
+    signed[1, 3] = -4 * np.abs(signed).max()  # the loudest value is negative: ref(x) would miss it
+    for x, what in ((np.abs(signed), "non-negative"), (signed, "signed")):
+        expected = reference.amplitude_to_db(x, ref=np.max)
+        call = f"amplitude_to_db({what} float64 array of shape (4, 30), ref=np.max)"
+        got = run_probe(submission, "lab2_call_with_numpy_ref", "amplitude_to_db", x, "max", input=call,
+                        hint="if callable(ref), use ref(np.abs(x)) as the reference amplitude")
+        expect_match(as_expected_float(got, expected), expected, function="amplitude_to_db", input=call, atol=1e-5,
+                     hint="if callable(ref), the reference amplitude is ref(np.abs(x)) (of |x|, not x), "
+                          "so the loudest value becomes 0 dB")
+
+
+@pytest.mark.points(1)
+def test_amplitude_to_db_edge_parameters(submission, reference):
+    """amplitude_to_db with top_db=0 raises every value to the maximum; a negative ref counts as |ref|"""
+    x = np.array([[1.0, 0.1, 0.01, 1e-3], [-0.5, 0.0, 1e-6, 2.0]])
+    values_match(submission, reference, "amplitude_to_db", x, top_db=0.0, atol=1e-5,
+                 hint="top_db=0 is allowed: the floor is max - 0, so every value becomes the maximum; "
+                      "test `top_db is not None`, not `if top_db:` (0 is falsy)")
+    values_match(submission, reference, "amplitude_to_db", x, ref=-0.5, atol=1e-5,
+                 hint="a negative ref counts by its absolute value, like x: use abs(ref)")
 
 
 @pytest.mark.points(1)
@@ -86,21 +87,10 @@ def test_standardize_constant_gives_zeros(submission):
 @pytest.mark.points(1)
 def test_standardize_rejects_empty(submission):
     """standardize raises ValueError for an empty array"""
-    call, hint = "standardize(float64 array of shape (0,))", "check `if x.size == 0: raise ValueError(...)` first"
-    try:  # the empty array is made in the worker: empty arrays cannot cross the wire
-        got = submission.probe("lab2_call_on_empty", "standardize")
-    except SubmissionImportError:
-        raise
-    except StudentError as exc:
-        if exc.type_name == "NotImplementedError" or not exc.is_a("ValueError"):
-            feedback = student_raised(exc, "standardize", call, hint)
-            raise CheckFailed(Feedback(feedback.summary, "standardize", call,
-                                       [("exception", "ValueError", str(exc))], hint)) from None
-        return
-    except WorkerCrash as exc:
-        raise CheckFailed(Feedback(str(exc), "standardize", call, hint=hint)) from None
-    expect(False, "standardize should raise ValueError for this input", function="standardize", input=call,
-           rows=[("result", "raises ValueError", describe(got))], hint=hint)
+    # the empty array is made in the worker: empty arrays cannot cross the wire
+    expect_raises_in_worker(submission, "lab2_call_on_empty", "standardize", "ValueError",
+                            input="standardize(float64 array of shape (0,))",
+                            hint="check `if x.size == 0: raise ValueError(...)` first")
 
 
 # ---------------------------------------------------------------- mix_at_snr
@@ -141,11 +131,24 @@ def test_mix_at_snr_matches_reference(submission, reference):
 
 
 @pytest.mark.points(1)
-def test_mix_at_snr_rejects_bad_inputs(submission):
-    """mix_at_snr raises ValueError for different shapes and for silent noise"""
+def test_mix_at_snr_rejects_different_shapes(submission):
+    """mix_at_snr raises ValueError when the shapes differ, even when they would broadcast"""
     signal, noise = pair(31)
-    expect_raises(submission, "mix_at_snr", "ValueError", signal, noise[:-1], 10.0,
-                  hint="compare signal.shape and noise.shape first")
+    hint = "compare signal.shape != noise.shape first: NumPy would broadcast (N,) with (1, N) without a word"
+    expect_raises(submission, "mix_at_snr", "ValueError", signal, noise[:-1], 10.0, hint=hint)
+    expect_raises(submission, "mix_at_snr", "ValueError", signal, noise[np.newaxis, :], 10.0, hint=hint)
+    expect_raises(submission, "mix_at_snr", "ValueError", signal[np.newaxis, :], noise[:1], 10.0, hint=hint)
+
+
+@pytest.mark.points(1)
+def test_mix_at_snr_rejects_silence_and_empty(submission):
+    """mix_at_snr raises ValueError for silent noise, a silent signal and empty arrays"""
+    signal, noise = pair(32)
     expect_raises(submission, "mix_at_snr", "ValueError", signal, np.zeros_like(noise), 10.0,
                   hint="silent noise has power 0: no gain can reach the SNR, "
                        "so raise ValueError instead of dividing by 0")
+    expect_raises(submission, "mix_at_snr", "ValueError", np.zeros_like(signal), noise, 10.0,
+                  hint="a silent signal has power 0: the SNR is undefined, so raise ValueError")
+    expect_raises_in_worker(submission, "lab2_call_on_empty", "mix_at_snr", "ValueError", count=2, extra=(10.0,),
+                            input="mix_at_snr(float64 array of shape (0,), float64 array of shape (0,), 10.0)",
+                            hint="check `if signal.size == 0: raise ValueError(...)`: the mean of nothing is nan")

@@ -73,6 +73,14 @@ def test_stft_magnitude_values(submission, reference, length, n_fft, hop_length)
 
 
 @pytest.mark.points(1)
+def test_stft_magnitude_float64_input(submission, reference):
+    """stft_magnitude of a float64 waveform is still a float32 spectrogram"""
+    close_to_reference(submission, reference, "stft_magnitude", waveform(3000).astype(np.float64), 512, 128,
+                       hint="float64 audio gives a complex128 STFT and a float64 magnitude: finish with "
+                            ".astype(np.float32)", dtype_matters=True)
+
+
+@pytest.mark.points(1)
 def test_stft_magnitude_thirty_seconds(submission):
     """stft_magnitude of 30 s at 22050 Hz has 1 + 661500 // 512 frames with the lecture's settings"""
     sr, seconds, n_fft, hop = 22050, 30, 2048, 512

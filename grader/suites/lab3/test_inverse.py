@@ -46,7 +46,10 @@ def test_reconstruct_odd_n_fft(submission):
 
 @pytest.mark.points(1)
 def test_reconstruct_rejects_mismatched_shapes(submission):
-    """reconstruct raises ValueError when magnitude and phase have different shapes"""
+    """reconstruct raises ValueError when magnitude and phase have different shapes, even broadcastable ones"""
     _, magnitude, phase = spectrogram(512, 128, 0.1)
-    expect_raises(submission, "reconstruct", "ValueError", magnitude, phase[:, :-1], 128,
-                  hint="compare magnitude.shape and phase.shape before combining them")
+    hint = ("compare magnitude.shape != phase.shape before combining them: NumPy would broadcast a (F, 1) "
+            "phase over every frame without a word")
+    expect_raises(submission, "reconstruct", "ValueError", magnitude, phase[:, :-1], 128, hint=hint)
+    expect_raises(submission, "reconstruct", "ValueError", magnitude, phase[:, :1], 128, hint=hint)
+    expect_raises(submission, "reconstruct", "ValueError", magnitude[:, :1], phase, 128, hint=hint)
