@@ -2,6 +2,7 @@
 
     grade mutants lab2                       every mutant of reference/lab2, 2 at a time
     grade mutants lab2 --function rms        only the mutants inside rms()
+    grade mutants lab2 --id rms/Lt_LtE/e761ee65   one mutant, e.g. a survivor being fixed
     grade mutants lab2 --output report.txt   the report to a file
 
 Exit status: 0 no mutant survives unexplained, 1 some do, 2 the run could not start.
@@ -25,6 +26,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--function", action="append", metavar="NAME",
                    help="only mutants inside this top-level function (repeatable)")
     p.add_argument("--operator", action="append", metavar="NAME", help="only this operator (repeatable)")
+    p.add_argument("--id", action="append", metavar="ID", dest="ids",
+                   help="only the mutant with this id, e.g. a survivor being fixed (repeatable)")
     p.add_argument("--limit", type=int, metavar="N", help="grade only the first N mutants")
     p.add_argument("--all-checks", action="store_true",
                    help="grade every mutant with the whole suite (default: its function's checks first)")
@@ -63,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     source = lab.reference_file.read_text()
     everything = make_mutants(source, default_operators())
     mutants = make_mutants(source, operators, set(args.function) if args.function else None)
+    if args.ids:
+        mutants = [m for m in mutants if m.id in set(args.ids)]
     if args.limit is not None:
         mutants = mutants[:args.limit]
     if not mutants:
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = grade_mutants(lab, mutants, jobs=args.jobs, restrict=not args.all_checks,
                              call_timeout=args.timeout, progress=progress)
     equivalents = report.load_equivalents(report.equivalents_path(lab))
-    complete = not (args.function or args.operator or args.limit)
+    complete = not (args.function or args.operator or args.limit or args.ids)
     text = report.render(lab, outcomes, equivalents, seconds=time.perf_counter() - started,
                          made={m.id for m in everything} if complete else None)
     if args.output is None:

@@ -113,6 +113,14 @@ def test_peak_normalize_returns_a_new_array(submission):
 
 
 @pytest.mark.points(1)
+def test_peak_normalize_default_peak(submission, reference):
+    """peak_normalize without a peak scales the loudest sample to 1.0"""
+    compare(submission, reference, "peak_normalize", noise(9, (2, 80), 0.2),
+            hint="the signature's default is peak=1.0: keep `def peak_normalize(audio, peak=1.0)` as given",
+            rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.points(1)
 def test_peak_normalize_keeps_silence(submission):
     """peak_normalize leaves silence as zeros, with no nan"""
     silence = np.zeros((2, 64), np.float32)
@@ -129,6 +137,20 @@ def test_peak_normalize_keeps_silence(submission):
 
 
 # ---------------------------------------------------------------- errors
+@pytest.mark.points(1)
+def test_smallest_valid_rates_are_accepted(submission, reference):
+    """duration_seconds and resample accept any positive rate, down to 1 Hz"""
+    audio = noise(10, (40,))
+    got = call_student(submission, "duration_seconds", audio, 1,
+                       hint="only sr <= 0 is invalid: check `if sr <= 0`, not `sr <= 1` or `sr < 8000`")
+    expect(isinstance(got, (int, float)) and not isinstance(got, bool) and got == 40.0, "wrong duration at 1 Hz",
+           function="duration_seconds", input=describe_call("duration_seconds", (audio, 1), {}),
+           rows=[("seconds", "40.0", describe(got))], hint="only sr <= 0 is invalid; 40 samples at 1 Hz last 40 s")
+    for rates in ((1, 2), (2, 1)):
+        compare(submission, reference, "resample", audio, *rates,
+                hint="only rates <= 0 are invalid: check `orig_sr <= 0 or target_sr <= 0`")
+
+
 @pytest.mark.points(1)
 def test_invalid_input_raises_value_error(submission):
     """duration_seconds, to_mono, resample and peak_normalize raise ValueError for invalid input"""
