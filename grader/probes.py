@@ -77,7 +77,8 @@ def call_watching_arrays(module: Any, function: str, args: list, kwargs: dict,
 
     ``views`` maps a position in ``args`` to a layout of :func:`_make_view`:
     that argument is handed over as a strided view (its owner is watched).
-    ``changed`` lists the positions and keyword names of changed arrays.
+    ``changed`` lists the positions and keyword names of changed arrays,
+    ``shared`` those the result shares memory with.
     """
     args, owners = list(args), {}
     for index, view in (views or {}).items():
@@ -87,7 +88,8 @@ def call_watching_arrays(module: Any, function: str, args: list, kwargs: dict,
     before = {k: v.copy() for k, v in watched.items()}
     result = getattr(module, function)(*args, **kwargs)
     changed = [k for k, v in watched.items() if not np.array_equal(v, before[k], equal_nan=v.dtype.kind in "fc")]
-    return {"result": result, "changed": changed}
+    shared = [k for k, v in watched.items() if isinstance(result, np.ndarray) and np.shares_memory(result, v)]
+    return {"result": result, "changed": changed, "shared": shared}
 
 
 def is_view_of_input(module: Any, function: str, tensor: torch.Tensor) -> dict:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, compare, describe, describe_call, expect, expect_raises
-from grader.suites.lab1.support import expect_untouched
+from grader.suites.lab1.support import expect_new_array, values_match
 
 RATES = [8000, 16000, 22050, 44100, 48000]
 
@@ -105,19 +105,21 @@ def test_peak_normalize_reaches_peak(submission, seed, n, stereo, scale, peak):
 @pytest.mark.points(1)
 @pytest.mark.side_of("test_peak_normalize_reaches_peak")
 def test_peak_normalize_returns_a_new_array(submission):
-    """peak_normalize returns a new array and leaves the audio it was given as it was"""
-    for audio in (noise(7, (300,), 0.3), noise(8, (2, 50), 2.0, np.float64)):
-        expect_untouched(submission, "peak_normalize", audio, 0.9,
+    """peak_normalize returns a new array and leaves the audio it was given as it was, silence included"""
+    for audio in (noise(7, (300,), 0.3), noise(8, (2, 50), 2.0, np.float64), np.zeros(40, np.float32)):
+        expect_new_array(submission, "peak_normalize", audio, 0.9,
                          hint="return audio * (peak / current_peak), a new array: `audio *= ...` scales "
                               "the caller's waveform too")
 
 
 @pytest.mark.points(1)
 def test_peak_normalize_default_peak(submission, reference):
-    """peak_normalize without a peak scales the loudest sample to 1.0"""
-    compare(submission, reference, "peak_normalize", noise(9, (2, 80), 0.2),
-            hint="the signature's default is peak=1.0: keep `def peak_normalize(audio, peak=1.0)` as given",
-            rtol=1e-5, atol=1e-6)
+    """peak_normalize without a peak scales the loudest sample to 1.0, integer samples too"""
+    pcm = (noise(9, (300,), 0.2) * 32767).astype(np.int16)  # a waveform as 16-bit integers
+    for audio in (noise(9, (2, 80), 0.2), pcm):
+        values_match(submission, reference, "peak_normalize", audio,
+                     hint="the signature's default is peak=1.0: keep `def peak_normalize(audio, peak=1.0)`; "
+                          "integer samples scale like any others (np.abs and * work on them too)")
 
 
 @pytest.mark.points(1)
