@@ -22,6 +22,8 @@ def test_amplitude_to_db_matches_reference(submission, reference):
     values_match(submission, reference, "amplitude_to_db", x, top_db=None, hint=hint + " (top_db=None: no floor)",
                  atol=1e-5)
     values_match(submission, reference, "amplitude_to_db", x, ref=0.5, amin=1e-3, top_db=40.0, hint=hint, atol=1e-5)
+    values_match(submission, reference, "amplitude_to_db", np.array([[0, 1, 10], [100, -1000, 3]]), atol=1e-5,
+                 hint=hint + "; integer amplitudes work too")
 
 
 @pytest.mark.points(1)
@@ -55,7 +57,8 @@ def test_amplitude_to_db_rejects_bad_arguments(submission):
     """amplitude_to_db raises ValueError for amin <= 0 and for top_db < 0"""
     x = np.ones(4)
     expect_raises(submission, "amplitude_to_db", "ValueError", x, amin=0.0, hint="amin must be > 0")
-    expect_raises(submission, "amplitude_to_db", "ValueError", x, top_db=-10.0, hint="top_db must be >= 0 (or None)")
+    for top_db in (-10.0, -0.5):
+        expect_raises(submission, "amplitude_to_db", "ValueError", x, top_db=top_db, hint="top_db must be >= 0 (or None)")
 
 
 # ---------------------------------------------------------------- standardize
@@ -70,8 +73,8 @@ def test_standardize_matches_reference(submission, reference):
 
 @pytest.mark.points(1)
 def test_standardize_constant_gives_zeros(submission):
-    """standardize returns all zeros (no nan) for a constant input"""
-    for x in (np.full(7, 0.1, np.float32), np.full((3, 4), 5.0)):
+    """standardize returns all zeros (no nan) for a constant input, a single value included"""
+    for x in (np.full(7, 0.1, np.float32), np.full((3, 4), 5.0), np.array([3.0])):
         got = call_student(submission, "standardize", x)
         call = describe_call("standardize", (x,), {})
         ok = isinstance(got, np.ndarray) and got.shape == x.shape and not np.isnan(got).any() and not np.any(got)
@@ -123,11 +126,13 @@ def test_mix_at_snr_reaches_target(submission, snr_db, seed):
 
 @pytest.mark.points(1)
 def test_mix_at_snr_matches_reference(submission, reference):
-    """mix_at_snr returns signal + g * noise with the gain g that reaches snr_db"""
+    """mix_at_snr returns signal + g * noise with the gain g that reaches snr_db, down to a single sample"""
     signal, noise = pair(30)
-    values_match(submission, reference, "mix_at_snr", signal, noise, 6.0,
-                 hint="return signal + g * noise, g = sqrt(P_signal / (P_noise * 10 ** (snr_db / 10))): "
-                      "keep the signal as it is and scale only the noise, by a positive g")
+    hint = ("return signal + g * noise, g = sqrt(P_signal / (P_noise * 10 ** (snr_db / 10))): "
+            "keep the signal as it is and scale only the noise, by a positive g")
+    values_match(submission, reference, "mix_at_snr", signal, noise, 6.0, hint=hint)
+    values_match(submission, reference, "mix_at_snr", np.array([0.5]), np.array([-0.2]), 6.0,
+                 hint=hint + "; a single sample is a valid (if short) signal")
 
 
 @pytest.mark.points(1)
