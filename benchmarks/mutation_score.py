@@ -8,9 +8,11 @@ grader/mutation) and saves, per lab, the text report and the raw outcomes:
 
     python benchmarks/mutation_score.py --labs lab1 lab2 lab3 --tag after [--jobs 2]
     python benchmarks/mutation_score.py --rescore before after   # scores of saved runs, today's equivalents
+    python benchmarks/mutation_score.py --recheck after          # survivors graded again after new checks
 
-``--rescore`` recounts saved runs against the equivalents recorded now, so a
-run made before the suites changed is scored on the same footing as one after.
+``--rescore`` recounts saved runs against the equivalents recorded now (and
+rewrites their text reports), so a run made before the suites changed is
+scored on the same footing as one after.
 """
 
 from __future__ import annotations
@@ -55,6 +57,31 @@ def run(lab_name: str, tag: str, jobs: int, results: Path) -> None:
     print(f"{lab_name} {tag}: {report.score(outcomes, equivalents).line()} ({seconds:.0f} s)", flush=True)
 
 
+def recheck(tag: str, labs: list[str], jobs: int, results: Path) -> None:
+    """Grade the survivors of a saved run again with today's suite, and update the run.
+
+    For a suite that only gained checks since the run: a mutant it killed then
+    is killed now, so only the survivors need grading again.
+    """
+    for lab_name in labs:
+        path = results / f"mutants-{lab_name}-{tag}.json"
+        data = json.loads(path.read_text())
+        lab = find_lab(lab_name)
+        wanted = {r["id"] for r in data["outcomes"] if r["status"] != "killed"}
+        mutants = [m for m in make_mutants(lab.reference_file.read_text(), default_operators()) if m.id in wanted]
+        started = time.perf_counter()
+        fresh = {o.mutant.id: o for o in grade_mutants(lab, mutants, jobs=jobs)}
+        for record in data["outcomes"]:
+            if record["id"] in fresh:
+                outcome = fresh[record["id"]]
+                record.update(status=outcome.status, failed=outcome.failed, detail=outcome.detail)
+        data["seconds"] += time.perf_counter() - started
+        data["rechecked"] = sorted(fresh)
+        path.write_text(json.dumps(data))
+        print(f"{lab_name} {tag}: {len(fresh)} survivors graded again", flush=True)
+    rescore([tag], labs, results)
+
+
 def rescore(tags: list[str], labs: list[str], results: Path) -> None:
     for lab_name in labs:
         lab = find_lab(lab_name)
@@ -67,6 +94,9 @@ def rescore(tags: list[str], labs: list[str], results: Path) -> None:
             outcomes = [Outcome(Mutant(r["id"], r["function"], r["operator"], r["line"], "", r["diff"]),
                                 r["status"], r["failed"], r["detail"], r["seconds"]) for r in data["outcomes"]]
             print(f"{lab_name} {tag:<8} {report.score(outcomes, equivalents).line()} ({data['seconds']:.0f} s)")
+            text = report.render(lab, outcomes, equivalents, title=f"{tag}, rescored with today's equivalents",
+                                 seconds=data["seconds"])
+            (results / f"mutants-{lab_name}-{tag}.txt").write_text(text)
 
 
 def main() -> None:
@@ -76,8 +106,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--rescore", nargs="+", metavar="TAG", help="score saved runs, grade nothing")
+    parser.add_argument("--recheck", metavar="TAG", help="grade a saved run's survivors again, update the run")
     args = parser.parse_args()
     args.results.mkdir(parents=True, exist_ok=True)
+    if args.recheck:
+        recheck(args.recheck, args.labs, args.jobs, args.results)
+        return
     if args.rescore:
         rescore(args.rescore, args.labs, args.results)
         return
