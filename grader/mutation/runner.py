@@ -76,12 +76,11 @@ def _reachable(start: str, uses: dict[str, set[str]]) -> set[str]:
 
 def grade_mutant(lab_name: str, mutant: Mutant, keyword: str | None, call_timeout: float = 10.0) -> Outcome:
     """Grade one mutant (in this process); see the module docstring for the shortcut."""
+    from grader.labs import find_lab
     from grader.run import SetupError, grade
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="grade-mutant-") as folder:
-        from grader.labs import find_lab
-
         path = Path(folder) / find_lab(lab_name).filename
         path.write_text(mutant.source)
         for subset in ([keyword, None] if keyword else [None]):
