@@ -5,6 +5,7 @@
     grade lab4 --reference          grade the instructor's solution
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
+    grade mutants lab4              the mutation score of lab4's suite
 
 ``grade lab4`` is short for ``grade run lab4``.  Each subcommand is one entry
 of :data:`COMMANDS` (its arguments and the function that runs it), so a new
@@ -200,6 +201,10 @@ def fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["mutants"]:  # a subcommand with a parser of its own, for suite authors
+        from grader.mutation.cli import main as mutants
+
+        return mutants(argv[1:])
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, DEFAULT_COMMAND)  # `grade lab4 ...` is `grade run lab4 ...`
     args = parser().parse_args(argv)

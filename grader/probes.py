@@ -99,9 +99,31 @@ def _make_view(array: np.ndarray, view: str | None) -> tuple[np.ndarray, np.ndar
         "every_other_column": lambda a: a[:, ::2],
         "transposed": lambda a: a.T,
         "reversed": lambda a: a[::-1],
+        "every_other": lambda a: a[::2],
     }
     made = views[view](array)
     return (made if view == "fortran" else array), made  # asfortranarray copies
+
+
+def call_watching_arrays(module: Any, function: str, args: list, kwargs: dict,
+                         views: dict | None = None) -> dict:
+    """Call ``function(*args, **kwargs)`` and report which array arguments it changed in place.
+
+    ``views`` maps a position in ``args`` to a layout of :func:`_make_view`:
+    that argument is handed over as a strided view (its owner is watched).
+    ``changed`` lists the positions and keyword names of changed arrays,
+    ``shared`` those the result shares memory with.
+    """
+    args, owners = list(args), {}
+    for index, view in (views or {}).items():
+        owners[int(index)], args[int(index)] = _make_view(args[int(index)], view)
+    watched = {**{str(i): owners.get(i, a) for i, a in enumerate(args)}, **kwargs}
+    watched = {k: v for k, v in watched.items() if isinstance(v, np.ndarray)}
+    before = {k: v.copy() for k, v in watched.items()}
+    result = getattr(module, function)(*args, **kwargs)
+    changed = [k for k, v in watched.items() if not np.array_equal(v, before[k], equal_nan=v.dtype.kind in "fc")]
+    shared = [k for k, v in watched.items() if isinstance(result, np.ndarray) and np.shares_memory(result, v)]
+    return {"result": result, "changed": changed, "shared": shared}
 
 
 def is_view_of_input(module: Any, function: str, tensor: torch.Tensor) -> dict:

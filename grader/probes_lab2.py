@@ -28,6 +28,9 @@ def lab2_call_with_numpy_ref(module: _Any, function: str, x: _np.ndarray, ref: s
     return getattr(module, function)(x, ref=getattr(_np, ref), **kwargs)
 
 
-def lab2_call_on_empty(module: _Any, function: str, shape: tuple = (0,), dtype: str = "float64") -> _Any:
-    """Call ``function`` on an empty array made here (empty arrays cannot cross the wire)."""
-    return getattr(module, function)(_np.zeros(tuple(shape), dtype=dtype))
+def lab2_call_on_empty(module: _Any, function: str, shape: tuple = (0,), dtype: str = "float64", count: int = 1,
+                       extra: tuple = ()) -> _Any:
+    """Call ``function(empty, ..., *extra)`` with ``count`` empty arrays made here
+    (empty arrays cannot cross the wire)."""
+    empties = [_np.zeros(tuple(shape), dtype=dtype) for _ in range(count)]
+    return getattr(module, function)(*empties, *extra)

@@ -42,3 +42,55 @@ def lab3_read_image_file(module: _Any, path: str) -> dict:
     except Exception as exc:
         seen["decode_error"] = f"{type(exc).__name__}: {exc}"
     return seen
+
+
+def lab3_plot_watching(module: _Any, function: str, *args: _Any) -> dict:
+    """Call ``function(*args)`` (plot_spectrogram) and record what each saved figure showed.
+
+    Every ``Figure.savefig`` during the call is intercepted (``plt.savefig``
+    goes through it too) and the figure described there and then, whatever
+    drew it (specshow, imshow, pcolormesh).  Also counts the figures the call
+    left open, and closes them so that later checks start clean.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = set(plt.get_fignums())
+    saved: list = []
+    original = Figure.savefig
+
+    def savefig(figure: _Any, *a: _Any, **k: _Any) -> _Any:
+        saved.append(_picture(figure))
+        return original(figure, *a, **k)
+
+    Figure.savefig = savefig
+    try:
+        result = getattr(module, function)(*args)
+    finally:
+        Figure.savefig = original
+    left_open = sorted(set(plt.get_fignums()) - before)
+    for number in left_open:
+        plt.close(number)
+    return {"result": result, "saved": saved, "left_open": len(left_open)}
+
+
+def _picture(figure: _Any) -> dict | None:
+    """The largest image drawn on the figure (its data, as float64), with its axes' limits and labels."""
+    best, best_axes = None, None
+    for axes in figure.axes:
+        for artist in [*axes.images, *axes.collections]:
+            data = artist.get_array() if hasattr(artist, "get_array") else None
+            if data is None or _np.ndim(data) != 2:
+                continue
+            if best is None or _np.size(data) > _np.size(best):
+                best, best_axes = data, axes
+    if best is None:
+        return None
+    data = _np.ma.filled(_np.ma.asarray(best, dtype=_np.float64), _np.nan)
+    return {"data": _np.ascontiguousarray(data),
+            "xlim": tuple(float(v) for v in best_axes.get_xlim()),
+            "ylim": tuple(float(v) for v in best_axes.get_ylim()),
+            "xlabel": str(best_axes.get_xlabel()), "ylabel": str(best_axes.get_ylabel())}

@@ -117,7 +117,8 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
     -------
     np.ndarray
         For ``(C, N)`` input: the average of the channels, shape ``(N,)``,
-        dtype ``float32``.  For 1-D input: the input itself, unchanged.
+        dtype ``float32``.  For 1-D input: the input itself, unchanged, dtype
+        included (a ``float64`` mono signal stays ``float64``).
 
     Raises
     ------
@@ -148,9 +149,10 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     Returns
     -------
     np.ndarray
-        ``float32`` waveform with about ``N * target_sr / orig_sr`` samples.
-        If ``orig_sr == target_sr`` the audio is returned unchanged (returning
-        a float32 copy is fine).
+        ``float32`` waveform with about ``N * target_sr / orig_sr`` samples,
+        always ``float32``.  If ``orig_sr == target_sr`` the samples are
+        returned unchanged, as ``float32`` (a ``float64`` input is cast; a
+        ``float32`` input may be returned as it is or copied).
 
     Raises
     ------
@@ -181,7 +183,7 @@ def peak_normalize(audio: np.ndarray, peak: float = 1.0) -> np.ndarray:
     -------
     np.ndarray
         A new array of the same shape with ``np.max(np.abs(result)) == peak``
-        (up to floating-point rounding).  Silence (an all-zero input) must
+        (up to floating-point rounding); ``audio`` itself is left as it was.  Silence (an all-zero input) must
         stay all zeros: no ``nan`` or ``inf`` from dividing by zero.
 
     Raises
@@ -199,7 +201,11 @@ def peak_normalize(audio: np.ndarray, peak: float = 1.0) -> np.ndarray:
 
 
 def save_audio(path: str | os.PathLike, audio: np.ndarray, sr: int) -> Path:
-    """Write a waveform to a WAV file.
+    """Write a waveform to a WAV file of 32-bit float samples.
+
+    The samples are stored exactly: ``load_audio(path, sr=None)`` (with
+    ``mono=False`` for ``(C, N)`` audio) gives back exactly the samples that
+    were saved, as ``float32``, even samples beyond full scale (``|x| > 1``).
 
     Parameters
     ----------
@@ -214,7 +220,8 @@ def save_audio(path: str | os.PathLike, audio: np.ndarray, sr: int) -> Path:
     Returns
     -------
     pathlib.Path
-        The path of the written file.
+        ``pathlib.Path(path)``: the path exactly as given (a ``str`` becomes a
+        ``Path``; it is not made absolute or resolved).
 
     Raises
     ------
@@ -227,7 +234,8 @@ def save_audio(path: str | os.PathLike, audio: np.ndarray, sr: int) -> Path:
     -----
     * ``soundfile.write(path, data, sr, subtype="FLOAT")`` writes 32-bit float
       samples, so ``load_audio(path, sr=None)`` gives back *exactly* the
-      samples you saved.
+      samples you saved.  The default WAV subtype (16-bit PCM) rounds every
+      sample and clips everything beyond ``[-1, 1]``.
     * librosa keeps channels first ``(C, N)`` but soundfile wants channels
       last ``(N, C)``: transpose with ``audio.T``.
     """

@@ -79,7 +79,8 @@ def rms(frames: np.ndarray) -> np.ndarray:
     -------
     np.ndarray
         Shape ``(n_frames,)``: ``sqrt(mean(frame ** 2))`` for each frame,
-        computed over the last axis.
+        computed over the last axis.  Any floating-point dtype is fine (NumPy
+        keeps ``float32`` for ``float32`` frames; ``float64`` is fine too).
 
     Hints
     -----
@@ -103,15 +104,17 @@ def amplitude_to_db(
         Amplitudes (any shape).  Negative values are treated by their
         absolute value.
     ref:
-        The amplitude that maps to 0 dB.  Either a number, or a function such
-        as ``np.max`` that is applied to ``|x|`` (so the loudest value becomes
+        The amplitude that maps to 0 dB.  Either a number (a negative number
+        counts by its absolute value, like ``x``), or a function such as
+        ``np.max`` that is applied to ``|x|`` (so the loudest value becomes
         0 dB, as in Lab 3's spectrogram plots).
     amin:
         Smallest amplitude considered; quieter values are clipped up to it so
         that ``log10(0)`` never happens.  Must be positive.
     top_db:
         If not ``None``, values more than ``top_db`` dB below the maximum of
-        the result are raised to ``max - top_db``.  Must be non-negative.
+        the result are raised to ``max - top_db``.  Must be non-negative;
+        ``top_db=0`` is allowed and raises every value to the maximum.
 
     Returns
     -------
@@ -171,7 +174,8 @@ def mix_at_snr(signal: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarr
     signal:
         The clean waveform.
     noise:
-        A noise waveform of the same shape.
+        A noise waveform of exactly the same shape (shapes that would merely
+        broadcast, such as ``(N,)`` and ``(1, N)``, are an error).
     snr_db:
         Desired signal-to-noise ratio in dB.  0 dB means equal power; 20 dB
         means the signal has 100 times the power of the noise.
@@ -186,8 +190,9 @@ def mix_at_snr(signal: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarr
     Raises
     ------
     ValueError
-        If the shapes differ or are empty, or if ``noise`` or ``signal`` is
-        silent (power 0), because then no gain can reach the target SNR.
+        If the shapes differ or are empty (size 0), or if ``noise`` or
+        ``signal`` is silent (all zeros, power 0), because then no gain can
+        reach the target SNR.
 
     Hints
     -----

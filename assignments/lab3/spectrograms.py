@@ -49,6 +49,8 @@ def stft_magnitude(
     np.ndarray
         ``float32`` array of shape ``(1 + n_fft // 2, n_frames)``, equal to
         ``np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=hop_length))``.
+        ``float32`` whatever the input's dtype: a ``float64`` waveform still
+        gives a ``float32`` spectrogram.
         For an even ``n_fft``, ``n_frames = 1 + len(audio) // hop_length``.
 
     Hints
@@ -106,8 +108,11 @@ def frequency_bins(sr: int, n_fft: int) -> np.ndarray:
     Returns
     -------
     np.ndarray
-        Shape ``(1 + n_fft // 2,)``, evenly spaced from 0 Hz to ``sr / 2`` (the
-        Nyquist frequency) in steps of ``sr / n_fft``.
+        Shape ``(1 + n_fft // 2,)``: bin ``k`` is at ``k * sr / n_fft`` Hz, for
+        ``k = 0 .. n_fft // 2``, evenly spaced from 0 Hz in steps of
+        ``sr / n_fft``.  For an even ``n_fft`` the last bin is exactly
+        ``sr / 2`` (the Nyquist frequency); for an odd ``n_fft`` it stops just
+        below it, at ``(n_fft // 2) * sr / n_fft``.
 
     Hints
     -----
@@ -221,7 +226,9 @@ def reconstruct(
     magnitude:
         Magnitude spectrogram, shape ``(1 + n_fft // 2, n_frames)``.
     phase:
-        Phase in radians, same shape, e.g. ``np.angle(librosa.stft(audio))``.
+        Phase in radians, exactly the same shape (shapes that would merely
+        broadcast, such as ``(F, 1)``, are an error), e.g.
+        ``np.angle(librosa.stft(audio))``.
     hop_length:
         The hop length used for the forward STFT.
     length:
@@ -256,6 +263,12 @@ def plot_spectrogram(
 ) -> Path:
     """Save a picture of a spectrogram in dB as a PNG file.
 
+    What the picture must show: the values in dB (``20 * log10`` of the
+    magnitude, relative to any reference, e.g. :func:`magnitude_to_db`), not
+    the raw magnitude; time across in seconds, from 0 to about
+    ``n_frames * hop_length / sr``; frequency up in Hz, from 0 to ``sr / 2``.
+    The figure is closed once saved: the call leaves no figure open.
+
     Parameters
     ----------
     magnitude:
@@ -270,7 +283,8 @@ def plot_spectrogram(
     Returns
     -------
     pathlib.Path
-        The path of the saved image.
+        ``pathlib.Path(path)``: the path exactly as given (a ``str`` becomes a
+        ``Path``; it is not made absolute or resolved).
 
     Raises
     ------

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, compare, describe, describe_call, expect, expect_raises
+from grader.suites.lab1.support import expect_new_array, values_match
 
 RATES = [8000, 16000, 22050, 44100, 48000]
 
@@ -42,9 +43,11 @@ def test_to_mono_averages_channels(submission, reference):
 
 @pytest.mark.points(1)
 def test_to_mono_leaves_mono_unchanged(submission, reference):
-    """to_mono returns 1-D audio unchanged"""
-    compare(submission, reference, "to_mono", noise(2, (257,)),
-            hint="if audio.ndim == 1, return it as it is: averaging its samples would destroy it")
+    """to_mono returns 1-D audio unchanged, float32 or float64 alike"""
+    for dtype in (np.float32, np.float64):
+        compare(submission, reference, "to_mono", noise(2, (257,), dtype=dtype),
+                hint="if audio.ndim == 1, return it as it is (no averaging, no cast to float32): "
+                     "the stub says the input itself, unchanged")
 
 
 # ---------------------------------------------------------------- resample
@@ -55,8 +58,9 @@ def test_resample_matches_librosa(submission, reference, clips):
     compare(submission, reference, "resample", noise(3, (4410,)), 44100, 22050, hint=hint)
     compare(submission, reference, "resample", noise(4, (2, 2205), dtype=np.float64), 22050, 16000,
             hint=hint + "; resample along the last axis so (2, N) stays 2 channels")
-    compare(submission, reference, "resample", noise(5, (500,)), 22050, 22050,
-            hint="nothing to do when the rates are equal: return the audio as float32")
+    for dtype in (np.float32, np.float64):
+        compare(submission, reference, "resample", noise(5, (500,), dtype=dtype), 22050, 22050,
+                hint="nothing to do when the rates are equal: return the same samples, as float32")
 
 
 @pytest.mark.points(1)
@@ -99,6 +103,26 @@ def test_peak_normalize_reaches_peak(submission, seed, n, stereo, scale, peak):
 
 
 @pytest.mark.points(1)
+@pytest.mark.side_of("test_peak_normalize_reaches_peak")
+def test_peak_normalize_returns_a_new_array(submission):
+    """peak_normalize returns a new array and leaves the audio it was given as it was, silence included"""
+    for audio in (noise(7, (300,), 0.3), noise(8, (2, 50), 2.0, np.float64), np.zeros(40, np.float32)):
+        expect_new_array(submission, "peak_normalize", audio, 0.9,
+                         hint="return audio * (peak / current_peak), a new array: `audio *= ...` scales "
+                              "the caller's waveform too")
+
+
+@pytest.mark.points(1)
+def test_peak_normalize_default_peak(submission, reference):
+    """peak_normalize without a peak scales the loudest sample to 1.0, integer samples too"""
+    pcm = (noise(9, (300,), 0.2) * 32767).astype(np.int16)  # a waveform as 16-bit integers
+    for audio in (noise(9, (2, 80), 0.2), pcm):
+        values_match(submission, reference, "peak_normalize", audio,
+                     hint="the signature's default is peak=1.0: keep `def peak_normalize(audio, peak=1.0)`; "
+                          "integer samples scale like any others (np.abs and * work on them too)")
+
+
+@pytest.mark.points(1)
 def test_peak_normalize_keeps_silence(submission):
     """peak_normalize leaves silence as zeros, with no nan"""
     silence = np.zeros((2, 64), np.float32)
@@ -116,6 +140,20 @@ def test_peak_normalize_keeps_silence(submission):
 
 
 # ---------------------------------------------------------------- errors
+@pytest.mark.points(1)
+def test_smallest_valid_rates_are_accepted(submission, reference):
+    """duration_seconds and resample accept any positive rate, down to 1 Hz"""
+    audio = noise(10, (40,))
+    got = call_student(submission, "duration_seconds", audio, 1,
+                       hint="only sr <= 0 is invalid: check `if sr <= 0`, not `sr <= 1` or `sr < 8000`")
+    expect(isinstance(got, (int, float)) and not isinstance(got, bool) and got == 40.0, "wrong duration at 1 Hz",
+           function="duration_seconds", input=describe_call("duration_seconds", (audio, 1), {}),
+           rows=[("seconds", "40.0", describe(got))], hint="only sr <= 0 is invalid; 40 samples at 1 Hz last 40 s")
+    for rates in ((1, 2), (2, 1)):
+        compare(submission, reference, "resample", audio, *rates,
+                hint="only rates <= 0 are invalid: check `orig_sr <= 0 or target_sr <= 0`")
+
+
 @pytest.mark.points(1)
 def test_invalid_input_raises_value_error(submission):
     """duration_seconds, to_mono, resample and peak_normalize raise ValueError for invalid input"""

@@ -12,8 +12,8 @@ from grader.checks import attempt, call_student, describe, describe_call, expect
 SAVE_HINT = 'soundfile.write(path, audio.T if stereo else audio, sr, subtype="FLOAT") writes 32-bit float samples'
 
 
-def waveform(seed: int, channels: int, n: int = 2205) -> np.ndarray:
-    audio = 0.8 * np.random.default_rng(seed).uniform(-1, 1, (channels, n) if channels > 1 else n)
+def waveform(seed: int, channels: int, n: int = 2205, peak: float = 0.8) -> np.ndarray:
+    audio = peak * np.random.default_rng(seed).uniform(-1, 1, (channels, n) if channels > 1 else n)
     return audio.astype(np.float32)
 
 
@@ -41,7 +41,7 @@ def test_save_audio_round_trip_mono(submission):
     save(submission, path, audio, 22050)
     got = call_student(submission, "load_audio", path, sr=None,
                        hint="load_audio(path, sr=None) should read back what save_audio wrote")
-    expect_match(got, (audio, 22050), function="save_audio then load_audio",
+    expect_match(got, (audio, 22050), function="save_audio then load_audio", rtol=0, atol=0,
                  input=f"save_audio({path!r}, {describe(audio)}, 22050); load_audio({path!r}, sr=None)",
                  hint=SAVE_HINT + ", so reading it back gives exactly the samples you saved")
 
@@ -52,20 +52,20 @@ def test_save_audio_round_trip_stereo(submission):
     audio, path = waveform(12, 2), "round_trip_stereo.wav"
     save(submission, path, audio, 44100)
     got = call_student(submission, "load_audio", path, sr=None, mono=False)
-    expect_match(got, (audio, 44100), function="save_audio then load_audio",
+    expect_match(got, (audio, 44100), function="save_audio then load_audio", rtol=0, atol=0,
                  input=f"save_audio({path!r}, {describe(audio)}, 44100); load_audio({path!r}, sr=None, mono=False)",
                  hint="soundfile wants channels last: write audio.T, so the file has 2 channels of N samples")
 
 
 @pytest.mark.points(2)
 def test_save_audio_file_read_by_grader(submission):
-    """the files save_audio writes hold the right samples, rate and channels (read with soundfile by the grader)"""
-    for channels, sr in ((1, 16000), (2, 22050)):
+    """the files save_audio writes hold the right samples, rate and channels, at any positive rate (read by the grader)"""
+    for channels, sr in ((1, 16000), (2, 22050), (1, 1)):
         check_file(submission, channels, sr)
 
 
 def check_file(submission, channels: int, sr: int) -> None:
-    audio, path = waveform(13 + channels, channels, 1000), f"checked_{channels}ch.wav"
+    audio, path = waveform(13 + channels, channels, 1000), f"checked_{channels}ch_{sr}hz.wav"
     call = describe_call("save_audio", (path, audio, sr), {})
     save(submission, path, audio, sr)
     seen = read_back(submission, path, call)
@@ -79,6 +79,18 @@ def check_file(submission, channels: int, sr: int) -> None:
            + where)
     expect_match(seen["data"], audio.reshape(channels, n), function="save_audio", input=call,
                  hint=SAVE_HINT + " (16-bit PCM rounds every sample); " + where)
+
+
+@pytest.mark.points(1)
+def test_save_audio_keeps_samples_beyond_full_scale(submission):
+    """save_audio stores samples beyond [-1, 1] exactly (32-bit float WAV, no clipping, no rounding)"""
+    audio, path, sr = waveform(17, 2, 500, peak=1.5), "beyond_full_scale.wav", 22050
+    call = describe_call("save_audio", (path, audio, sr), {}) + f", samples up to {float(np.abs(audio).max()):.3f}"
+    save(submission, path, audio, sr)
+    seen = read_back(submission, path, call)
+    expect_match(seen["data"], audio, function="save_audio", input=call, rtol=0, atol=0,
+                 hint=SAVE_HINT + ": 16-bit or 32-bit PCM clips everything beyond [-1, 1] and rounds the rest; "
+                      f"the file is {seen['path']}")
 
 
 @pytest.mark.points(1)

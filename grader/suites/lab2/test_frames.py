@@ -6,6 +6,8 @@ import scipy.signal
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, compare, describe_call, expect, expect_match, expect_raises, run_probe
+from grader.suites.lab1.support import call_watching
+from grader.suites.lab2.support import as_expected_float, values_match
 
 FRAME_HINT = ("np.lib.stride_tricks.sliding_window_view(audio, frame_length)[::hop_length] gives "
               "row i = audio[i * hop_length : i * hop_length + frame_length]")
@@ -26,6 +28,20 @@ def test_frame_signal_matches_reference(submission, reference, data, frame_lengt
     extra = 37 if data is None else data.draw(st.integers(0, 200), label="samples after the first frame")
     compare(submission, reference, "frame_signal", signal(frame_length + extra), frame_length, hop_length,
             hint=FRAME_HINT)
+
+
+@pytest.mark.points(1)
+def test_frame_signal_strided_signal(submission, reference):
+    """frame_signal frames a strided view (audio[::2], audio[::-1]) correctly: strides come from the signal"""
+    for view, frame_length, hop_length in (("every_other", 16, 8), ("reversed", 10, 3)):
+        owner = signal(301, np.float64)
+        given = owner[::2] if view == "every_other" else owner[::-1]
+        expected = reference.frame_signal(np.ascontiguousarray(given), frame_length, hop_length)
+        got, _, call = call_watching(submission, "frame_signal", owner, frame_length, hop_length, views={0: view},
+                                     hint=FRAME_HINT)
+        expect_match(got, expected, function="frame_signal", input=call,
+                     hint="a view of a view has its own strides: take them from audio.strides (or use "
+                          "sliding_window_view) instead of assuming audio.itemsize between samples")
 
 
 @pytest.mark.points(2)
@@ -66,8 +82,8 @@ def test_rms_matches_reference(submission, reference):
     """rms is sqrt(mean(frame ** 2)) over the last axis of each frame"""
     rng = np.random.default_rng(21)
     hint = "np.sqrt(np.mean(frames ** 2, axis=-1)): one value per frame (row)"
-    compare(submission, reference, "rms", rng.standard_normal((12, 64)), hint=hint)
-    compare(submission, reference, "rms", rng.uniform(-1, 1, (5, 3, 40)).astype(np.float32), hint=hint)
+    values_match(submission, reference, "rms", rng.standard_normal((12, 64)), hint=hint)
+    values_match(submission, reference, "rms", rng.uniform(-1, 1, (5, 3, 40)).astype(np.float32), hint=hint)
 
 
 @pytest.mark.points(1)

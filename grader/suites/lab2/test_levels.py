@@ -6,20 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import example, given, strategies as st
 
-from grader.checks import (CheckFailed, Feedback, call_student, describe, describe_call, expect, expect_match,
-                           expect_raises, run_probe, student_raised)
-from grader.remote import StudentError, SubmissionImportError, WorkerCrash
-
-
-def values_match(submission, reference, function: str, *args, hint: str = "", rtol=1e-5, atol=1e-6, **kwargs):
-    """Like compare, but any floating dtype is accepted: the values are what count."""
-    expected = getattr(reference, function)(*args, **kwargs)
-    got = call_student(submission, function, *args, hint=hint, **kwargs)
-    if isinstance(got, np.ndarray) and got.dtype.kind == "f" and got.dtype != expected.dtype:
-        got = got.astype(expected.dtype)
-    expect_match(got, expected, function=function, input=describe_call(function, args, kwargs),
-                 hint=hint, rtol=rtol, atol=atol)
-    return got
+from grader.checks import call_student, describe, describe_call, expect, expect_match, expect_raises, run_probe
+from grader.suites.lab1.support import expect_raises_in_worker
+from grader.suites.lab2.support import as_expected_float, values_match
 
 
 # ---------------------------------------------------------------- amplitude_to_db
@@ -33,20 +22,34 @@ def test_amplitude_to_db_matches_reference(submission, reference):
     values_match(submission, reference, "amplitude_to_db", x, top_db=None, hint=hint + " (top_db=None: no floor)",
                  atol=1e-5)
     values_match(submission, reference, "amplitude_to_db", x, ref=0.5, amin=1e-3, top_db=40.0, hint=hint, atol=1e-5)
+    values_match(submission, reference, "amplitude_to_db", np.array([[0, 1, 10], [100, -1000, 3]]), atol=1e-5,
+                 hint=hint + "; integer amplitudes work too")
 
 
 @pytest.mark.points(1)
 def test_amplitude_to_db_ref_function(submission, reference):
-    """amplitude_to_db with ref=np.max puts the loudest value at 0 dB"""
-    x = np.abs(np.random.default_rng(22).standard_normal((4, 30))) * 3
-    expected = reference.amplitude_to_db(x, ref=np.max)
-    call = "amplitude_to_db(float64 array of shape (4, 30), ref=np.max)"
-    got = run_probe(submission, "lab2_call_with_numpy_ref", "amplitude_to_db", x, "max", input=call,
-                    hint="if callable(ref), use ref(np.abs(x)) as the reference amplitude")
-    if isinstance(got, np.ndarray) and got.dtype.kind == "f":
-        got = got.astype(expected.dtype)
-    expect_match(got, expected, function="amplitude_to_db", input=call, atol=1e-5,
-                 hint="if callable(ref), the reference amplitude is ref(np.abs(x)), so the maximum becomes 0 dB")
+    """amplitude_to_db with ref=np.max puts the loudest |x| at 0 dB, for positive and signed x"""
+    signed = np.random.default_rng(22).standard_normal((4, 30)) * 3
+    signed[1, 3] = -4 * np.abs(signed).max()  # the loudest value is negative: ref(x) would miss it
+    for x, what in ((np.abs(signed), "non-negative"), (signed, "signed")):
+        expected = reference.amplitude_to_db(x, ref=np.max)
+        call = f"amplitude_to_db({what} float64 array of shape (4, 30), ref=np.max)"
+        got = run_probe(submission, "lab2_call_with_numpy_ref", "amplitude_to_db", x, "max", input=call,
+                        hint="if callable(ref), use ref(np.abs(x)) as the reference amplitude")
+        expect_match(as_expected_float(got, expected), expected, function="amplitude_to_db", input=call, atol=1e-5,
+                     hint="if callable(ref), the reference amplitude is ref(np.abs(x)) (of |x|, not x), "
+                          "so the loudest value becomes 0 dB")
+
+
+@pytest.mark.points(1)
+def test_amplitude_to_db_edge_parameters(submission, reference):
+    """amplitude_to_db with top_db=0 raises every value to the maximum; a negative ref counts as |ref|"""
+    x = np.array([[1.0, 0.1, 0.01, 1e-3], [-0.5, 0.0, 1e-6, 2.0]])
+    values_match(submission, reference, "amplitude_to_db", x, top_db=0.0, atol=1e-5,
+                 hint="top_db=0 is allowed: the floor is max - 0, so every value becomes the maximum; "
+                      "test `top_db is not None`, not `if top_db:` (0 is falsy)")
+    values_match(submission, reference, "amplitude_to_db", x, ref=-0.5, atol=1e-5,
+                 hint="a negative ref counts by its absolute value, like x: use abs(ref)")
 
 
 @pytest.mark.points(1)
@@ -54,7 +57,8 @@ def test_amplitude_to_db_rejects_bad_arguments(submission):
     """amplitude_to_db raises ValueError for amin <= 0 and for top_db < 0"""
     x = np.ones(4)
     expect_raises(submission, "amplitude_to_db", "ValueError", x, amin=0.0, hint="amin must be > 0")
-    expect_raises(submission, "amplitude_to_db", "ValueError", x, top_db=-10.0, hint="top_db must be >= 0 (or None)")
+    for top_db in (-10.0, -0.5):
+        expect_raises(submission, "amplitude_to_db", "ValueError", x, top_db=top_db, hint="top_db must be >= 0 (or None)")
 
 
 # ---------------------------------------------------------------- standardize
@@ -69,8 +73,8 @@ def test_standardize_matches_reference(submission, reference):
 
 @pytest.mark.points(1)
 def test_standardize_constant_gives_zeros(submission):
-    """standardize returns all zeros (no nan) for a constant input"""
-    for x in (np.full(7, 0.1, np.float32), np.full((3, 4), 5.0)):
+    """standardize returns all zeros (no nan) for a constant input, a single value included"""
+    for x in (np.full(7, 0.1, np.float32), np.full((3, 4), 5.0), np.array([3.0])):
         got = call_student(submission, "standardize", x)
         call = describe_call("standardize", (x,), {})
         ok = isinstance(got, np.ndarray) and got.shape == x.shape and not np.isnan(got).any() and not np.any(got)
@@ -86,21 +90,10 @@ def test_standardize_constant_gives_zeros(submission):
 @pytest.mark.points(1)
 def test_standardize_rejects_empty(submission):
     """standardize raises ValueError for an empty array"""
-    call, hint = "standardize(float64 array of shape (0,))", "check `if x.size == 0: raise ValueError(...)` first"
-    try:  # the empty array is made in the worker: empty arrays cannot cross the wire
-        got = submission.probe("lab2_call_on_empty", "standardize")
-    except SubmissionImportError:
-        raise
-    except StudentError as exc:
-        if exc.type_name == "NotImplementedError" or not exc.is_a("ValueError"):
-            feedback = student_raised(exc, "standardize", call, hint)
-            raise CheckFailed(Feedback(feedback.summary, "standardize", call,
-                                       [("exception", "ValueError", str(exc))], hint)) from None
-        return
-    except WorkerCrash as exc:
-        raise CheckFailed(Feedback(str(exc), "standardize", call, hint=hint)) from None
-    expect(False, "standardize should raise ValueError for this input", function="standardize", input=call,
-           rows=[("result", "raises ValueError", describe(got))], hint=hint)
+    # the empty array is made in the worker: empty arrays cannot cross the wire
+    expect_raises_in_worker(submission, "lab2_call_on_empty", "standardize", "ValueError",
+                            input="standardize(float64 array of shape (0,))",
+                            hint="check `if x.size == 0: raise ValueError(...)` first")
 
 
 # ---------------------------------------------------------------- mix_at_snr
@@ -133,19 +126,34 @@ def test_mix_at_snr_reaches_target(submission, snr_db, seed):
 
 @pytest.mark.points(1)
 def test_mix_at_snr_matches_reference(submission, reference):
-    """mix_at_snr returns signal + g * noise with the gain g that reaches snr_db"""
+    """mix_at_snr returns signal + g * noise with the gain g that reaches snr_db, down to a single sample"""
     signal, noise = pair(30)
-    values_match(submission, reference, "mix_at_snr", signal, noise, 6.0,
-                 hint="return signal + g * noise, g = sqrt(P_signal / (P_noise * 10 ** (snr_db / 10))): "
-                      "keep the signal as it is and scale only the noise, by a positive g")
+    hint = ("return signal + g * noise, g = sqrt(P_signal / (P_noise * 10 ** (snr_db / 10))): "
+            "keep the signal as it is and scale only the noise, by a positive g")
+    values_match(submission, reference, "mix_at_snr", signal, noise, 6.0, hint=hint)
+    values_match(submission, reference, "mix_at_snr", np.array([0.5]), np.array([-0.2]), 6.0,
+                 hint=hint + "; a single sample is a valid (if short) signal")
 
 
 @pytest.mark.points(1)
-def test_mix_at_snr_rejects_bad_inputs(submission):
-    """mix_at_snr raises ValueError for different shapes and for silent noise"""
+def test_mix_at_snr_rejects_different_shapes(submission):
+    """mix_at_snr raises ValueError when the shapes differ, even when they would broadcast"""
     signal, noise = pair(31)
-    expect_raises(submission, "mix_at_snr", "ValueError", signal, noise[:-1], 10.0,
-                  hint="compare signal.shape and noise.shape first")
+    hint = "compare signal.shape != noise.shape first: NumPy would broadcast (N,) with (1, N) without a word"
+    expect_raises(submission, "mix_at_snr", "ValueError", signal, noise[:-1], 10.0, hint=hint)
+    expect_raises(submission, "mix_at_snr", "ValueError", signal, noise[np.newaxis, :], 10.0, hint=hint)
+    expect_raises(submission, "mix_at_snr", "ValueError", signal[np.newaxis, :], noise[:1], 10.0, hint=hint)
+
+
+@pytest.mark.points(1)
+def test_mix_at_snr_rejects_silence_and_empty(submission):
+    """mix_at_snr raises ValueError for silent noise, a silent signal and empty arrays"""
+    signal, noise = pair(32)
     expect_raises(submission, "mix_at_snr", "ValueError", signal, np.zeros_like(noise), 10.0,
                   hint="silent noise has power 0: no gain can reach the SNR, "
                        "so raise ValueError instead of dividing by 0")
+    expect_raises(submission, "mix_at_snr", "ValueError", np.zeros_like(signal), noise, 10.0,
+                  hint="a silent signal has power 0: the SNR is undefined, so raise ValueError")
+    expect_raises_in_worker(submission, "lab2_call_on_empty", "mix_at_snr", "ValueError", count=2, extra=(10.0,),
+                            input="mix_at_snr(float64 array of shape (0,), float64 array of shape (0,), 10.0)",
+                            hint="check `if signal.size == 0: raise ValueError(...)`: the mean of nothing is nan")

@@ -73,6 +73,22 @@ def test_stft_magnitude_values(submission, reference, length, n_fft, hop_length)
 
 
 @pytest.mark.points(1)
+def test_stft_magnitude_defaults(submission, reference):
+    """stft_magnitude's defaults are the lecture's n_fft=2048 and hop_length=512"""
+    close_to_reference(submission, reference, "stft_magnitude", waveform(4000), dtype_matters=True,
+                       hint="keep the signature's defaults, def stft_magnitude(audio, n_fft=2048, hop_length=512), "
+                            "and pass them on to librosa.stft")
+
+
+@pytest.mark.points(1)
+def test_stft_magnitude_float64_input(submission, reference):
+    """stft_magnitude of a float64 waveform is still a float32 spectrogram"""
+    close_to_reference(submission, reference, "stft_magnitude", waveform(3000).astype(np.float64), 512, 128,
+                       hint="float64 audio gives a complex128 STFT and a float64 magnitude: finish with "
+                            ".astype(np.float32)", dtype_matters=True)
+
+
+@pytest.mark.points(1)
 def test_stft_magnitude_thirty_seconds(submission):
     """stft_magnitude of 30 s at 22050 Hz has 1 + 661500 // 512 frames with the lecture's settings"""
     sr, seconds, n_fft, hop = 22050, 30, 2048, 512
@@ -95,6 +111,7 @@ def test_stft_magnitude_thirty_seconds(submission):
 @example(n_samples=3 * 22050, hop_length=512)
 @example(n_samples=0, hop_length=512)
 @example(n_samples=1024, hop_length=512)
+@example(n_samples=5, hop_length=1)
 def test_n_frames_formula(submission, n_samples, hop_length):
     """n_frames(n_samples, hop_length) is 1 + n_samples // hop_length, as an int"""
     got = call_student(submission, "n_frames", n_samples, hop_length)
