@@ -4,6 +4,8 @@
     grade lab4 --submission PATH    grade a student's folder or .py file
     grade lab4 --reference          grade the instructor's solution
     grade list                      the labs and their points
+    grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/batch/cli.py)
+    grade export DIR                grades.csv, results.json, JUnit, report.html
 
 Exit status: 0 every check that ran passed, 1 some failed, 2 the run could
 not start (one line on stderr says why).
@@ -42,6 +44,11 @@ def fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("batch", "export"):   # the instructor's class commands: grader/batch/cli.py
+        from grader.batch.cli import main as class_main
+
+        return class_main(argv)
     args = parser().parse_args(argv)
     try:
         if args.lab == "list":
