@@ -175,6 +175,8 @@ def _choose(lab: Lab, student: str, candidates: list[tuple[Path, str]], problems
     chosen = exact or close
     if not chosen and len(candidates) == 1:
         chosen = candidates
+    if not chosen and not candidates and any(p.student == student for p in problems):
+        return None   # its only file is already listed (a link, say): "missing" would say nothing new
     if not chosen:
         found = ", ".join(name for _, name in candidates) or "nothing"
         where = candidates[0][0].parent if candidates else Path(student)
