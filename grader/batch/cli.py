@@ -73,6 +73,7 @@ def main(argv: list[str]) -> int:
 def batch_command(args: argparse.Namespace) -> int:
     from grader.batch.controller import BatchOptions, Controller
     from grader.batch.layouts import LayoutError, discover
+    from grader.batch.schedulers import SchedulerUnavailable
     from grader.gradebook.store import Gradebook, GradebookError
     from grader.labs import find_lab
 
@@ -103,8 +104,8 @@ def batch_command(args: argparse.Namespace) -> int:
             progress = None if args.quiet else _progress(console)
             try:
                 report = Controller(lab, roster, book, scheduler, options, progress, jobs=args.jobs).run()
-            except OSError as exc:
-                return fail(f"could not reach the Dask scheduler {args.scheduler}: {exc}")
+            except SchedulerUnavailable as exc:
+                return fail(str(exc))
             from grader.batch.progress import summary
 
             console.print(summary(book, lab.name, roster, report))

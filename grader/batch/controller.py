@@ -60,6 +60,7 @@ class BatchReport:
     skipped: list[str] = field(default_factory=list)
     crashed: dict[str, str] = field(default_factory=dict)      # key -> why
     seconds: dict[str, float] = field(default_factory=dict)    # key -> grading time
+    graded_by: dict[str, str] = field(default_factory=dict)    # key -> which grader (process, Dask worker)
     interrupted: bool = False
     aborted: str = ""                                          # why the batch gave up, if it did
     restarts: int = 0
@@ -178,6 +179,7 @@ class Controller:
                          source=str(entry.source), note=entry.note)
         self.report.graded.append(job.key)
         self.report.seconds[job.key] = result.execution_time
+        self.report.graded_by[job.key] = event.grader
         outcome = "full" if result.score >= result.max_score else "partial" if result.score > 0 else "failed"
         self.progress.finished(job.key, outcome)
 

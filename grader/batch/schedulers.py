@@ -187,6 +187,10 @@ def _reap_orphan_workers() -> None:
 
 
 # ------------------------------------------------------------------ Dask
+class SchedulerUnavailable(Exception):
+    """The cluster cannot be reached (one line for the instructor)."""
+
+
 class DaskScheduler:
     """One Dask task per submission on an existing cluster (``--scheduler ADDRESS``).
 
@@ -196,8 +200,10 @@ class DaskScheduler:
     workers with one thread each: a grading run owns its process's stdout.
     """
 
-    def __init__(self, address: str, lab: str, *, grade_target: str = DEFAULT_GRADE) -> None:
+    def __init__(self, address: str, lab: str, *, grade_target: str = DEFAULT_GRADE,
+                 connect_timeout: str = "30s") -> None:
         self.address, self.lab, self.grade_target = address, lab, grade_target
+        self.connect_timeout = connect_timeout
         self.client: Any = None
         self.futures: dict[Any, Job] = {}
         self.slots = 1
@@ -206,7 +212,10 @@ class DaskScheduler:
     def start(self) -> None:
         from distributed import Client
 
-        self.client = Client(self.address, timeout="30s")
+        try:
+            self.client = Client(self.address, timeout=self.connect_timeout)
+        except OSError as exc:
+            raise SchedulerUnavailable(f"could not reach the Dask scheduler at {self.address} ({exc})") from None
         self.slots = max(1, sum(self.client.nthreads().values()))
 
     def free_slots(self) -> int:
@@ -221,17 +230,15 @@ class DaskScheduler:
         self._pending_events.append(Event("started", "dask", job.key, job.attempt))
 
     def poll(self, timeout: float) -> list[Event]:
-        from distributed import wait
-
         events, self._pending_events = self._pending_events, []
-        if not self.futures:
-            time.sleep(min(timeout, 0.1))
-            return events
-        done, _ = wait(list(self.futures), timeout=timeout, return_when="FIRST_COMPLETED") if not events else \
-            wait(list(self.futures), timeout=0.01, return_when="FIRST_COMPLETED")
+        deadline = time.monotonic() + (0.0 if events else timeout)
+        while True:
+            done = [f for f in self.futures if f.done()]
+            if done or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
         for future in done:
-            job = self.futures.pop(future)
-            events.append(self._event(future, job))
+            events.append(self._event(future, self.futures.pop(future)))
         return events
 
     def _event(self, future: Any, job: Job) -> Event:
