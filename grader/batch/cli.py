@@ -109,7 +109,12 @@ def batch_command(args: argparse.Namespace) -> int:
             from grader.batch.progress import summary
 
             console.print(summary(book, lab.name, roster, report))
-    return EXIT_STOPPED if report.interrupted or report.aborted else EXIT_DONE
+    if report.interrupted or report.aborted:
+        why = "interrupted" if report.interrupted else f"stopped: {report.aborted}"
+        print(f"grade: {why}; {len(report.graded)} graded this run, kept in {args.out / 'grades.db'}; "
+              f"run the same command again to continue", file=sys.stderr)
+        return EXIT_STOPPED
+    return EXIT_DONE
 
 
 def make_scheduler(args: argparse.Namespace, lab: str):
