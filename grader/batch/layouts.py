@@ -230,7 +230,7 @@ def read_no_follow(path: Path) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"not a regular file")
+            raise OSError("not a regular file")
         if info.st_size > MAX_FILE_BYTES:
             raise OSError(f"too large ({info.st_size >> 20} MiB)")
         with os.fdopen(fd, "rb", closefd=False) as handle:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.batch.events import DONE, GRADER_DOWN, READY, Event, Job
+from grader.batch.events import DONE, GRADER_DOWN, Event, Job
 
 DEFAULT_GRADE = "grader.batch.job:run_job"
 DEFAULT_WARM = "grader.batch.job:warm_up"
