@@ -66,6 +66,10 @@ class BatchReport:
     elapsed: float = 0.0
 
 
+_NOT_GRADING = {"batch", "gradebook", "suites", "cli", "render"}      # folders whose code cannot change a grade
+_NOT_GRADING_FILES = {"cli.py", "report.py", "__main__.py"}
+
+
 class BatchAborted(Exception):
     pass
 
@@ -74,10 +78,11 @@ def grader_version(lab: Lab, options: BatchOptions) -> str:
     """What a grade depends on besides the submission: the grader's code, the suite,
     the reference, and the options that change outcomes. Any change regrades."""
     digest = hashlib.sha256()
-    files = sorted(PACKAGE.glob("*.py")) + sorted(lab.suite_dir.rglob("*.py")) + [lab.reference_file]
-    for path in files:
-        if path.is_file() and path.name not in ("cli.py", "cli_batch.py", "report.py"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    engine = [p for p in sorted(PACKAGE.rglob("*.py"))
+              if not set(p.relative_to(PACKAGE).parts[:-1]) & _NOT_GRADING and p.name not in _NOT_GRADING_FILES]
+    for path in [*engine, *sorted(lab.suite_dir.rglob("*.py")), lab.reference_file]:
+        if path.is_file():
+            digest.update(str(path.relative_to(PACKAGE.parent)).encode() + b"\0" + path.read_bytes())
     digest.update(repr((options.keyword, options.call_timeout, options.import_timeout)).encode())
     from importlib.metadata import PackageNotFoundError, version
 
