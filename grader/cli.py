@@ -6,6 +6,8 @@
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
     grade mutants lab4              the mutation score of lab4's suite
+    grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/batch/cli.py)
+    grade export DIR                grades.csv, results.json, JUnit, report.html
 
 ``grade lab4`` is short for ``grade run lab4``.  Each subcommand is one entry
 of :data:`COMMANDS` (its arguments and the function that runs it), so a new
@@ -205,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         from grader.mutation.cli import main as mutants
 
         return mutants(argv[1:])
+    if argv[:1] in (["batch"], ["export"]):  # the instructor's class commands: grader/batch/cli.py
+        from grader.batch.cli import main as class_main
+
+        return class_main(argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, DEFAULT_COMMAND)  # `grade lab4 ...` is `grade run lab4 ...`
     args = parser().parse_args(argv)

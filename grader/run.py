@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launcher
 from grader.isolation.cache import TrustedCache
@@ -56,10 +56,13 @@ def resolve_submission(lab: Lab, path: Path | None, course: Path, reference: boo
 
 def grade(lab_name: str, submission: Path | None = None, *, reference: bool = False,
           course: Path | None = None, keyword: str | None = None,
-          call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None) -> GradeResult:
+          call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None,
+          on_check: Callable[[CheckResult], None] | None = None) -> GradeResult:
     """Grade one submission of one lab; raises SetupError when it cannot start.
 
-    ``progress`` (see grader.plugin.Progress) is told which check runs, e.g. to show it live.
+    ``progress`` (see grader.plugin.Progress) is told which check runs, e.g. to show it live;
+    ``on_check`` is called with each check's result as soon as it is known
+    (batch grading reports progress with it).
     """
     started = time.perf_counter()
     try:
@@ -80,7 +83,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
                                 reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
         session.start()
-        result = _run_suite(lab, session, clips, keyword, progress)
+        result = _run_suite(lab, session, clips, keyword, progress, on_check)
         result.submission = "reference solution" if reference else str(source)
     result.execution_time = time.perf_counter() - started
     return result
@@ -114,11 +117,12 @@ def list_checks(lab_name: str) -> list[CheckResult]:
 
 
 def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None,
-               progress: Any = None) -> GradeResult:
+               progress: Any = None, on_check: Callable[[CheckResult], None] | None = None) -> GradeResult:
     from grader.plugin import GradingPlugin
 
     plugin = GradingPlugin(lab, session, clips, progress)
-    _pytest(lab, plugin, ["-k", keyword] if keyword else [])
+    extra = [_CheckListener(plugin, on_check)] if on_check else []
+    _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)
     result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
                          sandbox=session.sandbox, functions=[d.name for d in plugin.definitions])
     if session.import_failure is not None:
@@ -126,7 +130,19 @@ def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | Non
     return result
 
 
-def _pytest(lab: Lab, plugin: "GradingPlugin", extra: list[str]) -> None:
+class _CheckListener:
+    """Passes each check's result on once the grading plugin has finished it."""
+
+    def __init__(self, plugin: "GradingPlugin", on_check: Callable[[CheckResult], None]) -> None:
+        self.plugin, self.on_check, self.seen = plugin, on_check, 0
+
+    def pytest_runtest_logreport(self, report: object) -> None:
+        while self.seen < len(self.plugin.results):
+            self.seen += 1
+            self.on_check(self.plugin.results[self.seen - 1])
+
+
+def _pytest(lab: Lab, plugin: "GradingPlugin", extra: list[str], listeners: list | None = None) -> None:
     import pytest
 
     args = [str(lab.suite_dir), "-c", str(SUITE_INI), "--rootdir", str(lab.suite_dir),
@@ -134,7 +150,7 @@ def _pytest(lab: Lab, plugin: "GradingPlugin", extra: list[str]) -> None:
             "--import-mode=importlib", "--assert=plain", *extra]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-        code = pytest.main(args, plugins=[plugin])
+        code = pytest.main(args, plugins=[plugin, *(listeners or [])])
     if code == pytest.ExitCode.INTERRUPTED:  # pytest swallowed a KeyboardInterrupt: stop the run, clean up
         raise KeyboardInterrupt
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):

@@ -1,0 +1,105 @@
+"""Benchmark: ``grade batch lab4 --jobs 2`` against N sequential ``grade lab4 --submission`` calls.
+
+The class is generated: variants of the reference (comments, blank lines,
+renamed helpers: different files, the same grade) and broken versions (one
+function wrong, the kind of bug the suite exists to catch). Both ways are
+timed in the same run, their per-check results compared, and the peak
+resident memory of each whole process tree (controller, graders, workers)
+sampled every 20 ms.
+
+    python benchmarks/bench_batch.py [--n 100] [--jobs 2] [--sequential N]
+
+``--sequential N`` times only the first N sequential calls (the ratio then
+uses their mean per submission, and says so); the default times all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = (REPO / "reference" / "lab4" / "pytorch_basics.py").read_text()
+BUGS = [
+    "\ndef to_unet_input(x):\n    import torch\n    t = torch.as_tensor(x)\n    return t.unsqueeze(1).unsqueeze(1)\n",
+    "\ndef numpy_to_tensor(array):\n    import torch\n    return torch.tensor(array, dtype=torch.float32)\n",
+    "\ndef to_numpy(tensor):\n    return tensor.numpy()\n",
+    "\ndef mse_gradient(prediction, target):\n    raise NotImplementedError\n",
+]
+
+
+def variant(index: int) -> str:
+    """Every third submission has a bug; the others are reshuffled copies of the reference."""
+    if index % 3 == 2:
+        return REFERENCE + f"\n# student {index}\n" + BUGS[(index // 3) % len(BUGS)]
+    return f"# submission {index}\n" + REFERENCE.replace("\n\n\n", "\n\n\n" + "\n" * (index % 2)) + f"\n_unused_{index} = {index}\n"
+
+
+def measured(command: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds and peak RSS (bytes) of the command's process tree, and its output."""
+    started = time.perf_counter()
+    process = psutil.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    stdout, stderr = process.communicate()
+    return time.perf_counter() - started, peak, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def outcome(checks: list[dict]) -> list[tuple]:
+    return [(c["name"], c["status"], c["score"]) for c in checks]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100, help="submissions (default 100)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sequential", type=int, help="time only this many sequential calls")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from grader.gradebook import Gradebook
+
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
+        subs, out = Path(folder) / "subs", Path(folder) / "out"
+        for i in range(args.n):
+            (subs / f"s{i:03d}").mkdir(parents=True)
+            (subs / f"s{i:03d}" / "pytorch_basics.py").write_text(variant(i))
+        batch_s, batch_peak, run = measured([sys.executable, "-m", "grader", "batch", "lab4", str(subs), "--out",
+                                             str(out), "--jobs", str(args.jobs), "--quiet"])
+        if run.returncode != 0:
+            sys.exit(f"batch failed: {run.stderr[-2000:]}")
+        with Gradebook(out / "grades.db") as book:
+            in_batch = {r.student: outcome(book.checks(r.student, "lab4")) for r in book.submissions("lab4")}
+        count = args.sequential or args.n
+        seq_s, seq_peak, alone = 0.0, 0, {}
+        for i in range(count):
+            student = f"s{i:03d}"
+            seconds, peak, run = measured([sys.executable, "-m", "grader", "lab4", "--submission",
+                                           str(subs / student), "--format", "json"])
+            seq_s, seq_peak = seq_s + seconds, max(seq_peak, peak)
+            alone[student] = outcome(json.loads(run.stdout)["extra_data"]["checks"])
+    same = sum(in_batch.get(k) == v for k, v in alone.items())
+    per_batch, per_seq = batch_s / args.n, seq_s / count
+    print(f"lab4, {args.n} submissions ({sum(i % 3 == 2 for i in range(args.n))} with a bug), --jobs {args.jobs}, "
+          f"{psutil.cpu_count()} CPUs")
+    print(f"batch:      {batch_s:7.1f} s   {per_batch:5.2f} s/submission   peak {batch_peak / 2**20:6.0f} MiB")
+    label = "sequential" if count == args.n else f"sequential (first {count}, scaled to {args.n})"
+    print(f"{label}: {per_seq * args.n:7.1f} s   {per_seq:5.2f} s/submission   peak {seq_peak / 2**20:6.0f} MiB")
+    print(f"ratio batch/sequential: {per_batch / per_seq:.2f}")
+    print(f"same per-check results: {same}/{len(alone)}")
+
+
+if __name__ == "__main__":
+    main()

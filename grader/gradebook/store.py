@@ -1,0 +1,201 @@
+"""The gradebook: one SQLite file (``DIR/grades.db``), written one submission per transaction.
+
+WAL mode and one transaction per submission mean a controller killed at any
+moment (kill -9 included) leaves a readable gradebook that holds every
+submission it finished; only those in flight are lost. A submission is
+keyed by (student, lab) and remembers the content hash and grader version
+it was graded with, so a rerun skips what would come out the same.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from grader.results import GradeResult
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submission (
+    student        TEXT NOT NULL,
+    lab            TEXT NOT NULL,
+    content_hash   TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    graded_at      TEXT NOT NULL,
+    status         TEXT NOT NULL,      -- graded | timeout | crashed
+    score          REAL NOT NULL,
+    max_score      REAL,
+    seconds        REAL NOT NULL,
+    source         TEXT NOT NULL,      -- the file the instructor's folder held
+    note           TEXT NOT NULL,      -- renaming, or why it has no grade
+    result         TEXT,               -- GradeResult.to_dict() as JSON, for reports
+    PRIMARY KEY (student, lab)
+);
+CREATE TABLE IF NOT EXISTS check_result (
+    student    TEXT NOT NULL,
+    lab        TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    points     REAL NOT NULL,
+    score      REAL NOT NULL,
+    status     TEXT NOT NULL,          -- passed | failed | skipped
+    visibility TEXT NOT NULL DEFAULT 'visible',
+    feedback   TEXT,                   -- JSON
+    output     TEXT NOT NULL,
+    seconds    REAL NOT NULL,
+    PRIMARY KEY (student, lab, name),
+    FOREIGN KEY (student, lab) REFERENCES submission (student, lab) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS problem (
+    lab     TEXT NOT NULL,
+    student TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    detail  TEXT NOT NULL
+);
+"""
+
+
+class GradebookError(Exception):
+    """The gradebook cannot be opened (not SQLite, newer schema)."""
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    student: str
+    lab: str
+    content_hash: str
+    grader_version: str
+    graded_at: str
+    status: str
+    score: float
+    max_score: float | None
+    seconds: float
+    source: str
+    note: str
+    result: str | None
+
+    def grade_result(self) -> GradeResult | None:
+        return GradeResult.from_dict(json.loads(self.result)) if self.result else None
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.score / self.max_score if self.max_score else None
+
+
+class Gradebook:
+    """``DIR/grades.db``; only the batch controller writes to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise GradebookError(f"{path} is not a gradebook ({exc})") from None
+
+    def _migrate(self) -> None:
+        self.db.executescript(SCHEMA)
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise GradebookError(f"{self.path} was written by a newer grader (schema {row[0]})")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _transaction(self):
+        return _Transaction(self.db)
+
+    # ------------------------------------------------------------ writing
+    def is_current(self, student: str, lab: str, content_hash: str, grader_version: str) -> bool:
+        """Graded (or timed out) with this content and this grader already; crashes are tried again."""
+        row = self.db.execute("SELECT content_hash, grader_version FROM submission "
+                              "WHERE student=? AND lab=? AND status != 'crashed'", (student, lab)).fetchone()
+        return row == (content_hash, grader_version)
+
+    def record(self, student: str, lab: str, content_hash: str, grader_version: str, result: GradeResult,
+               *, source: str = "", note: str = "") -> None:
+        """A finished grade and its checks, in one transaction."""
+        with self._transaction():
+            self._replace(student, lab, content_hash, grader_version, "graded", result.score, result.max_score,
+                          result.execution_time, source, note, json.dumps(result.to_dict()))
+            self.db.executemany(
+                "INSERT INTO check_result VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(student, lab, c.name, c.title, c.points, c.score, c.status,
+                  getattr(c, "visibility", None) or "visible",
+                  json.dumps(c.feedback) if c.feedback is not None else None, c.output, c.seconds)
+                 for c in result.checks])
+
+    def record_failure(self, student: str, lab: str, content_hash: str, grader_version: str, status: str,
+                       detail: str, *, seconds: float = 0.0, source: str = "", max_score: float | None = None) -> None:
+        """A submission the batch gave up on (timeout, crashed grader): score 0 and why."""
+        with self._transaction():
+            self._replace(student, lab, content_hash, grader_version, status, 0.0, max_score, seconds, source,
+                          detail, None)
+
+    def _replace(self, student: str, lab: str, *values: Any) -> None:
+        self.db.execute("DELETE FROM check_result WHERE student=? AND lab=?", (student, lab))
+        self.db.execute("DELETE FROM submission WHERE student=? AND lab=?", (student, lab))
+        content_hash, version, status, score, max_score, seconds, source, note, result = values
+        self.db.execute("INSERT INTO submission VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (student, lab, content_hash, version, _now(), status, score, max_score, seconds,
+                         source, note, result))
+
+    def set_problems(self, lab: str, problems: Iterable[tuple[str, str, str, str]]) -> None:
+        """This run's (student, path, kind, detail) for entries that were not graded."""
+        with self._transaction():
+            self.db.execute("DELETE FROM problem WHERE lab=?", (lab,))
+            self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)", [(lab, *p) for p in problems])
+
+    # ------------------------------------------------------------ reading
+    def labs(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT lab FROM submission ORDER BY lab")]
+
+    def submissions(self, lab: str | None = None) -> list[SubmissionRow]:
+        query = "SELECT * FROM submission" + (" WHERE lab=?" if lab else "") + " ORDER BY lab, student"
+        return [SubmissionRow(*row) for row in self.db.execute(query, (lab,) if lab else ())]
+
+    def checks(self, student: str, lab: str) -> list[dict[str, Any]]:
+        cursor = self.db.execute("SELECT * FROM check_result WHERE student=? AND lab=? ORDER BY rowid",
+                                 (student, lab))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def problems(self, lab: str | None = None) -> list[dict[str, str]]:
+        query = "SELECT * FROM problem" + (" WHERE lab=?" if lab else "") + " ORDER BY lab, student, path"
+        cursor = self.db.execute(query, (lab,) if lab else ())
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type | None, *_: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,175 @@
+"""Submission layouts: who handed in what, without grading anything."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.batch.layouts import LayoutError, discover, normal_stem
+from grader.labs import find_lab
+
+LAB = find_lab("lab4")
+CODE = "def numpy_to_tensor(a):\n    return a\n"
+
+
+def write(path: Path, text: str | bytes = CODE) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def notebook(cells: list[tuple[str, str]]) -> str:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) if kind == "code" else nbformat.v4.new_markdown_cell(src)
+                for kind, src in cells]
+    return nbformat.writes(nb)
+
+
+def by_student(roster):
+    return {e.student: e for e in roster.entries}
+
+
+def kinds(roster):
+    return sorted((p.student, p.kind) for p in roster.problems)
+
+
+def test_folder_per_student(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "alice" / "pytorch_basics.py")
+    write(subs / "bob" / "assignments" / "lab4" / "pytorch_basics.py", CODE + "# bob\n")
+    write(subs / "bob" / "helper.py", "x = 1\n")
+    roster = discover(LAB, subs, tmp_path / "staging")
+    entries = by_student(roster)
+    assert sorted(entries) == ["alice", "bob"] and roster.problems == []
+    assert entries["bob"].code.read_text().endswith("# bob\n")
+    assert entries["bob"].code.name == "pytorch_basics.py"
+    assert entries["bob"].content_hash == hashlib.sha256((CODE + "# bob\n").encode()).hexdigest()
+    assert entries["alice"].note == "" and roster.layout == "a folder per student"
+
+
+def test_file_per_student_and_notebook(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "alice.py")
+    write(subs / "carol.ipynb", notebook([("markdown", "# hi"), ("code", "%matplotlib inline\nimport numpy"),
+                                          ("code", "if True:\n    !pip install x\ndef f():\n    return 2"),
+                                          ("code", "%%bash\nrm -rf /")]))
+    roster = discover(LAB, subs, tmp_path / "staging")
+    entries = by_student(roster)
+    assert sorted(entries) == ["alice", "carol"]
+    code = entries["carol"].code.read_text()
+    compile(code, "carol", "exec")          # magics and shell escapes are gone, blocks still parse
+    assert "import numpy" in code and "def f():" in code
+    assert "!pip" not in code.replace("removed: !pip", "") and "rm -rf" not in code
+    assert "code cells of carol.ipynb" in entries["carol"].note
+
+
+def test_canvas_flat_names_and_renaming(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "smithjane_12345_67890_pytorch_basics-1.py")
+    write(subs / "doejohn_late_222_333_Pytorch_Basics.py")
+    write(subs / "leeann_444_555_pytorch_basics.py")
+    roster = discover(LAB, subs, tmp_path / "staging")
+    entries = by_student(roster)
+    assert sorted(entries) == ["doejohn_222", "leeann_444", "smithjane_12345"]
+    assert entries["smithjane_12345"].note == "graded pytorch_basics-1.py as pytorch_basics.py"
+    assert entries["doejohn_222"].note == "graded Pytorch_Basics.py as pytorch_basics.py"
+    assert entries["leeann_444"].note == ""
+    assert roster.layout == "Canvas files"
+
+
+def test_gradescope_and_github_classroom_folders(tmp_path):
+    gs = tmp_path / "gs"
+    write(gs / "submission_101" / "pytorch_basics.py")
+    write(gs / "submission_102" / "pytorch_basics.py")
+    write(gs / "submission_metadata.yml", "x: 1\n")
+    roster = discover(LAB, gs, tmp_path / "s1")
+    assert sorted(by_student(roster)) == ["submission_101", "submission_102"]
+    assert roster.layout == "Gradescope folders"
+    assert kinds(roster) == [("", "ignored")]          # the metadata file is listed, not dropped
+    gh = tmp_path / "gh"
+    write(gh / "lab4-pytorch-alice" / "assignments" / "lab4" / "pytorch_basics.py")
+    write(gh / "lab4-pytorch-bob" / "assignments" / "lab4" / "pytorch_basics.py")
+    assert sorted(by_student(discover(LAB, gh, tmp_path / "s2"))) == ["alice", "bob"]
+
+
+def test_duplicates_empty_unreadable_missing_are_listed(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "dup" / "pytorch_basics.py")
+    write(subs / "dup" / "pytorch_basics-1.py")           # exact name wins, the copy is listed
+    write(subs / "dup.py")                                # same student as the folder
+    write(subs / "twins" / "Pytorch_basics.py")
+    write(subs / "twins" / "pytorch-basics.py")           # two renamed candidates: which one? ask
+    write(subs / "empty" / "pytorch_basics.py", "\n  \n")
+    write(subs / "latin" / "pytorch_basics.py", b"x = '\xe9'\n")
+    write(subs / "broken.ipynb", "{not json")
+    write(subs / "nothing" / "notes.txt", "hi")
+    write(subs / "two" / "a.py")
+    write(subs / "two" / "b.py")
+    roster = discover(LAB, subs, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["dup"]
+    assert kinds(roster) == [("broken", "unreadable"), ("dup", "duplicate"), ("dup", "duplicate"),
+                             ("empty", "empty"), ("latin", "unreadable"), ("nothing", "missing"),
+                             ("twins", "ambiguous"), ("two", "missing")]
+
+
+def test_single_renamed_file_is_graded_with_a_note(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "eve" / "lab4 solution.py")
+    entry = by_student(discover(LAB, subs, tmp_path / "staging"))["eve"]
+    assert entry.note == "graded lab4 solution.py as pytorch_basics.py"
+
+
+def test_symlinks_are_never_followed(tmp_path):
+    reference = write(tmp_path / "reference.py", "print('reference')\n")
+    subs = tmp_path / "subs"
+    (subs / "mallory").mkdir(parents=True)
+    os.symlink(reference, subs / "mallory" / "pytorch_basics.py")
+    os.symlink(reference, subs / "oscar.py")
+    os.symlink(tmp_path, subs / "trudy")
+    roster = discover(LAB, subs, tmp_path / "staging")
+    assert roster.entries == []
+    assert kinds(roster) == [("mallory", "unreadable"), ("oscar", "unreadable"),
+                             ("trudy", "unreadable")]
+    assert {p.path.name for p in roster.problems if p.kind == "unreadable"} >= {"pytorch_basics.py", "oscar.py", "trudy"}
+
+
+def test_zip_of_folders_is_entered_and_unsafe_members_refused(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("export/alice/pytorch_basics.py", CODE)
+        z.writestr("export/bob/pytorch_basics.py", CODE + "#b\n")
+        z.writestr("../escape.py", CODE)
+        link = zipfile.ZipInfo("export/carol/pytorch_basics.py")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, "/etc/passwd")
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice", "bob"]
+    assert roster.layout.startswith("zip of")
+    refused = {p.path.name: p.detail for p in roster.problems if p.kind == "unreadable"}
+    assert "escape.py" in refused and "pytorch_basics.py" in refused
+    assert not (tmp_path / "escape.py").exists() and not (tmp_path / "staging" / "escape.py").exists()
+
+
+def test_bad_input_is_one_clear_error(tmp_path):
+    with pytest.raises(LayoutError, match="neither a folder"):
+        discover(LAB, tmp_path / "missing", tmp_path / "staging")
+    bad = write(tmp_path / "bad.zip", "not a zip")
+    with pytest.raises(LayoutError, match="not a readable zip"):
+        discover(LAB, bad, tmp_path / "staging")
+
+
+@pytest.mark.parametrize("name", ["pytorch_basics.py", "Pytorch_Basics.py", "pytorch_basics-1.py",
+                                  "pytorch_basics (2).py", "pytorch-basics.ipynb", "PYTORCH BASICS.py"])
+def test_normal_stem_forgives_case_copies_and_separators(name):
+    assert normal_stem(name) == "pytorch_basics"
+
+
+def test_normal_stem_keeps_different_names_apart():
+    assert normal_stem("pytorch_basics2.py") != "pytorch_basics"
+    assert normal_stem("audio_io.py") != "pytorch_basics"

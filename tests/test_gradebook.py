@@ -1,0 +1,172 @@
+"""The SQLite gradebook and its exports, from hand-made results (no grading)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from grader.batch import cli as batch_cli
+from grader.gradebook import Gradebook
+from grader.gradebook.exports import export, safe_name
+from grader.gradebook.stats import check_rates
+from grader.gradebook.store import GradebookError
+from grader.results import CheckResult, GradeResult
+
+# Gradescope's results.json specification (https://gradescope-autograders.readthedocs.io/en/latest/specs/),
+# written out as a JSON Schema: only these keys, with these types and values.
+VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
+GRADESCOPE = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "score": {"type": "number"}, "execution_time": {"type": "number"}, "output": {"type": "string"},
+        "output_format": {"type": "string"}, "test_output_format": {"type": "string"},
+        "test_name_format": {"type": "string"}, "visibility": VISIBILITY, "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"}, "leaderboard": {"type": "array"},
+        "tests": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["score", "max_score"],
+            "properties": {
+                "score": {"type": "number"}, "max_score": {"type": "number"},
+                "status": {"enum": ["passed", "failed"]}, "name": {"type": "string"},
+                "name_format": {"type": "string"}, "number": {"type": "string"}, "output": {"type": "string"},
+                "output_format": {"type": "string"}, "tags": {"type": "array"}, "visibility": VISIBILITY,
+                "extra_data": {"type": "object"}}}},
+    },
+}
+
+
+def result(student: str, passed: tuple[bool, bool], cuda_skipped: bool = True) -> GradeResult:
+    checks = [
+        CheckResult("test_easy", "easy check", 2.0, "passed" if passed[0] else "failed", 2.0 if passed[0] else 0.0,
+                    None if passed[0] else {"summary": "wrong shape", "rows": [["shape", "(1,)", "(2,)"]]}),
+        CheckResult("test_hard", "hard check", 3.0, "passed" if passed[1] else "failed", 3.0 if passed[1] else 0.0,
+                    None if passed[1] else {"summary": "wrong \x07value"}, output="printed <b>&\n"),
+    ]
+    if cuda_skipped:
+        checks.append(CheckResult("test_cuda", "needs a GPU", 1.0, "skipped", skip_reason="needs a CUDA GPU"))
+    return GradeResult("lab4", "PyTorch Essentials", student, checks, 1.25, "landlock")
+
+
+@pytest.fixture
+def book(tmp_path):
+    with Gradebook(tmp_path / "grades.db") as book:
+        book.record("alice", "lab4", "h1", "v1", result("alice", (True, True)), source="subs/alice/x.py")
+        book.record("bob", "lab4", "h2", "v1", result("bob", (True, False)), note="graded X.py as pytorch_basics.py")
+        book.record("carol", "lab4", "h3", "v1", result("carol", (False, False)))
+        book.record_failure("dave", "lab4", "h4", "v1", "timeout", "took longer than its 900 s budget")
+        book.set_problems("lab4", [("eve", "subs/eve", "missing", "no pytorch_basics.py (found: nothing)")])
+        yield book
+
+
+def test_records_round_trip_and_use_wal(book, tmp_path):
+    rows = {r.student: r for r in book.submissions("lab4")}
+    assert {k: (r.score, r.max_score, r.status) for k, r in rows.items()} == {
+        "alice": (5, 5, "graded"), "bob": (2, 5, "graded"), "carol": (0, 5, "graded"), "dave": (0, None, "timeout")}
+    assert rows["bob"].grade_result() == result("bob", (True, False))
+    assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    checks = book.checks("bob", "lab4")
+    assert [(c["name"], c["status"], c["visibility"]) for c in checks] == [
+        ("test_easy", "passed", "visible"), ("test_hard", "failed", "visible"), ("test_cuda", "skipped", "visible")]
+
+
+def test_current_means_same_content_same_grader_and_not_crashed(book):
+    assert book.is_current("alice", "lab4", "h1", "v1")
+    assert not book.is_current("alice", "lab4", "h1-changed", "v1")
+    assert not book.is_current("alice", "lab4", "h1", "v2")
+    assert book.is_current("dave", "lab4", "h4", "v1")           # a timeout is a result
+    book.record_failure("dave", "lab4", "h4", "v1", "crashed", "grader died")
+    assert not book.is_current("dave", "lab4", "h4", "v1")       # a crash is tried again
+
+
+def test_a_failed_write_leaves_the_previous_grade(book):
+    broken = result("alice", (False, False))
+    broken.checks.append(broken.checks[0])                        # duplicate check name: the insert fails
+    with pytest.raises(sqlite3.IntegrityError):
+        book.record("alice", "lab4", "h9", "v1", broken)
+    row = {r.student: r for r in book.submissions("lab4")}["alice"]
+    assert (row.content_hash, row.score) == ("h1", 5) and len(book.checks("alice", "lab4")) == 3
+
+
+def test_not_a_gradebook_is_one_clear_error(tmp_path):
+    (tmp_path / "grades.db").write_text("this is not sqlite" * 100)
+    with pytest.raises(GradebookError, match="not a gradebook"):
+        Gradebook(tmp_path / "grades.db")
+
+
+def test_pass_rates_hardest_first_skips_not_counted(book):
+    rates = check_rates(book, "lab4")
+    assert [(r.name, r.passed, r.failed) for r in rates] == [
+        ("test_hard", 1, 2), ("test_easy", 2, 1), ("test_cuda", 0, 0)]
+
+
+def test_csv_has_a_row_per_student_and_a_column_per_check(book, tmp_path):
+    export(book, tmp_path / "out", ("csv",))
+    with open(tmp_path / "out" / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["student", "score", "max_score", "percent", "status", "note",
+                             "test_easy", "test_hard", "test_cuda"]
+    by = {r["student"]: r for r in rows}
+    assert (by["bob"]["score"], by["bob"]["max_score"], by["bob"]["percent"]) == ("2", "5", "40.0")
+    assert (by["bob"]["test_easy"], by["bob"]["test_hard"], by["bob"]["test_cuda"]) == ("2", "0", "")
+    assert by["bob"]["note"] == "graded X.py as pytorch_basics.py"
+    assert (by["dave"]["status"], by["dave"]["score"]) == ("timeout", "0")
+    assert (by["eve"]["status"], by["eve"]["score"]) == ("missing", "")      # listed, never dropped
+
+
+def test_results_json_follows_gradescopes_specification(book, tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    export(book, tmp_path / "out", ("json",))
+    files = sorted((tmp_path / "out" / "students").glob("*/results.json"))
+    assert [f.parent.name for f in files] == ["alice", "bob", "carol", "dave"]
+    for path in files:
+        jsonschema.validate(json.loads(path.read_text()), GRADESCOPE)
+    bob = json.loads((tmp_path / "out" / "students" / "bob" / "results.json").read_text())
+    assert bob["score"] == 2 and [t["max_score"] for t in bob["tests"]] == [2, 3, 0]
+    assert [t.get("status") for t in bob["tests"]] == ["passed", "failed", None]
+    assert "wrong" in bob["tests"][1]["output"] and "printed <b>&" in bob["tests"][1]["output"]
+    dave = json.loads((tmp_path / "out" / "students" / "dave" / "results.json").read_text())
+    assert dave["tests"] == [] and "900 s budget" in dave["output"]
+
+
+def test_junit_parses_with_failures_and_skips(book, tmp_path):
+    export(book, tmp_path / "out", ("junit",))
+    root = ET.parse(tmp_path / "out" / "junit.xml").getroot()
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert sorted(suites) == ["alice", "bob", "carol", "dave"]
+    bob = suites["bob"]
+    assert (bob.get("tests"), bob.get("failures"), bob.get("skipped")) == ("3", "1", "1")
+    hard = next(c for c in bob.iter("testcase") if c.get("name") == "test_hard")
+    assert hard.find("failure").get("message") == "wrong ?value"         # control character made XML-safe
+    assert hard.find("system-out").text == "printed <b>&\n"
+    assert suites["dave"].find("testcase/error").get("type") == "timeout"
+
+
+def test_class_report_embeds_plots_and_student_reports_exist(book, tmp_path):
+    export(book, tmp_path / "out", ("html", "reports"))
+    page = (tmp_path / "out" / "report.html").read_text()
+    images = page.count("<img ")
+    assert images == 2 and page.index("hard check") < page.index("easy check")   # hardest first
+    png = base64.b64decode(page.split("data:image/png;base64,")[1].split("'")[0])
+    assert png.startswith(b"\x89PNG")
+    text = (tmp_path / "out" / "students" / "bob" / "report.txt").read_text()
+    assert "hard check" in text and "wrong shape" not in text and "wrong" in text
+    assert "<html" in (tmp_path / "out" / "students" / "bob" / "report.html").read_text().lower()
+
+
+def test_safe_names_cannot_escape_or_collide():
+    used: set[str] = set()
+    names = [safe_name(s, used) for s in ["../etc", "..", "a/b", "A/B", "ok"]]
+    assert names == ["_etc", "student", "a_b", "A_B-2", "ok"]
+    assert all("/" not in n and n not in (".", "..") for n in names)
+
+
+def test_export_command_writes_all_formats_and_reports_missing_gradebook(book, tmp_path, capsys):
+    out = tmp_path                                    # the gradebook fixture lives in tmp_path
+    assert batch_cli.main(["export", str(out), "--format", "csv", "--format", "junit"]) == 0
+    assert (out / "grades.csv").exists() and (out / "junit.xml").exists() and not (out / "report.html").exists()
+    assert batch_cli.main(["export", str(tmp_path / "nowhere")]) == 2
+    assert "no gradebook" in capsys.readouterr().err
