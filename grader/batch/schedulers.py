@@ -59,7 +59,6 @@ class LocalScheduler:
         self.graders: dict[str, _Grader] = {}
 
     def start(self) -> None:
-        _become_subreaper()
         for index in range(self.jobs):
             self._launch(f"g{index}")
 
@@ -114,8 +113,7 @@ class LocalScheduler:
 
     def _down(self, grader: _Grader, reason: str, cause: str) -> Event:
         job, grader.job, grader.down = grader.job, None, True
-        grader.conn.close()
-        _reap_orphan_workers()
+        grader.conn.close()  # its student workers die with it (grader.isolation: PDEATHSIG, PID namespace)
         return Event(GRADER_DOWN, grader.name, job.key if job else "", job.attempt if job else 0,
                      {"reason": reason, "cause": cause})
 
@@ -134,8 +132,7 @@ class LocalScheduler:
                     pass
             self._stop(live, grace=30.0, terminate=False)
         for grader in self.graders.values():
-            grader.conn.close()
-        _reap_orphan_workers()
+            grader.conn.close()  # its student workers die with it (grader.isolation: PDEATHSIG, PID namespace)
 
     def _stop(self, graders: list[_Grader], grace: float = 15.0, terminate: bool = True) -> None:
         """SIGTERM (the grader kills its worker and leaves), then SIGKILL after ``grace``."""
@@ -159,31 +156,6 @@ def _exit_reason(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit status {code}"
-
-
-def _become_subreaper() -> None:
-    """Orphaned student workers of a grader that died are re-parented to us, to be killed."""
-    from grader.sandbox import become_subreaper
-
-    become_subreaper()
-
-
-def _reap_orphan_workers() -> None:
-    """Kill and reap student workers that a dead grader left to us (they carry a worker token)."""
-    me = os.getpid()
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            if int(status.split("PPid:")[1].split()[0]) != me:
-                continue
-            if b"GRADE_WORKER_TOKEN=" not in (entry / "environ").read_bytes():
-                continue
-            os.kill(int(entry.name), signal.SIGKILL)
-            os.waitpid(int(entry.name), 0)
-        except (OSError, IndexError, ValueError, ChildProcessError):
-            continue
 
 
 # ------------------------------------------------------------------ Dask
