@@ -181,7 +181,13 @@ class NamespaceLauncher(Launcher):
 
 
 def bwrap_filesystem(spec: WorkerSpec, stage: Path) -> list[str]:
-    """bubblewrap's mount arguments: the worker's whole view of the filesystem, in order."""
+    """bubblewrap's mount arguments: the worker's whole view of the filesystem, in order
+    (a later mount goes inside an earlier one: /tmp's tmpfs first, then clips below it)."""
+    return [*_system_mounts(), *_device_mounts(), *_private_mounts(spec, stage), "--remount-ro", "/"]
+
+
+def _system_mounts() -> list[str]:
+    """The system, a few files of /etc and Python, read-only; an installed grader hidden."""
     args = ["--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib64", "/lib32"):
         if os.path.islink(top):
@@ -194,14 +200,25 @@ def bwrap_filesystem(spec: WorkerSpec, stage: Path) -> list[str]:
         if not root.startswith("/usr/"):
             args += ["--ro-bind", root, root]
     if any(str(GRADER).startswith(root.rstrip("/") + "/") for root in ["/usr", *python_roots()]):
-        args += ["--tmpfs", str(GRADER), "--remount-ro", str(GRADER)]  # an installed grader: hide it
-    args += ["--proc", "/proc", "--dev", "/dev", "--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
+        args += ["--tmpfs", str(GRADER), "--remount-ro", str(GRADER)]  # suites and all labs' probes
+    return args
+
+
+def _device_mounts() -> list[str]:
+    """Its own /proc, a minimal /dev, CPU topology; the GPU's device files where there is one."""
+    args = ["--proc", "/proc", "--dev", "/dev", "--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
     devices = gpu_devices()
     for device in devices:
         args += ["--dev-bind", device, device]
     if devices:  # CUDA reads the PCI topology and driver state
         args += ["--ro-bind", "/sys", "/sys"]
-    args += _tmpfs("/tmp", spec.tmp_bytes) + _tmpfs("/dev/shm", spec.shm_bytes) + _tmpfs(SCRATCH, spec.scratch_bytes)
+    return args
+
+
+def _private_mounts(spec: WorkerSpec, stage: Path) -> list[str]:
+    """Size-bounded tmpfs that die with the sandbox, the submission and the worker's files
+    read-only, the trusted cache read-only (or, for the warm-up only, the cache being built)."""
+    args = _tmpfs("/tmp", spec.tmp_bytes) + _tmpfs("/dev/shm", spec.shm_bytes) + _tmpfs(SCRATCH, spec.scratch_bytes)
     args += ["--ro-bind", str(spec.submission_dir / spec.filename), f"{SCRATCH}/{spec.filename}"]
     args += ["--ro-bind", str(stage), WORKER]
     if spec.warm_up_only and spec.cache_build:
@@ -210,7 +227,7 @@ def bwrap_filesystem(spec: WorkerSpec, stage: Path) -> list[str]:
         args += ["--ro-bind", str(spec.cache), MASTER] + _tmpfs(CACHE, spec.tmp_bytes)
     for path in spec.readable:
         args += ["--ro-bind", str(path), str(path)]
-    return args + ["--remount-ro", "/"]
+    return args
 
 
 def mounts(args: list[str]) -> list[str]:
