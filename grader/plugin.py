@@ -116,6 +116,8 @@ class GradingPlugin:
         config.addinivalue_line("markers", "grades(function): the stub function the check grades")
         config.addinivalue_line("markers", "builds_on(*checks): a failure of these explains this one's")
         register_hypothesis_profile()
+        # feedback is data and pytest's own tracebacks are never shown: one line per entry, no source read
+        config.option.tbstyle = "line"
         # a deprecation in the grader's own code fails loudly instead of breaking grading one day
         self._warning_filters = warnings.filters[:]
         warnings.filterwarnings("error", category=DeprecationWarning, module=r"grader(\.|$)")

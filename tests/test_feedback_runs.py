@@ -127,3 +127,22 @@ def test_after_three_checks_that_time_out_the_rest_fail_at_once(tmp_path_factory
     assert not_run == ran[CRASH_BUDGET:] and not_run
     assert all(c.seconds < 1 for c in not_run), [c.seconds for c in not_run]
     assert f"one mistake, {len(not_run)} checks" in flow(as_text(result))
+
+
+def test_pytest_formats_no_more_than_a_line_per_traceback_entry(tmp_path_factory, monkeypatch):
+    """Feedback is data: pytest's own tracebacks are never shown, so they must stay cheap to format."""
+    import grader.plugin
+
+    sizes: list[int] = []
+
+    class Measuring(grader.plugin.GradingPlugin):
+        def pytest_runtest_logreport(self, report):
+            if report.failed:
+                sizes.append(len(report.longreprtext))
+
+    monkeypatch.setattr(grader.plugin, "GradingPlugin", Measuring)
+    result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_syntax_error(),
+                       keyword="numpy_to_tensor")
+    assert len(sizes) == len(failed(result)) > 1
+    # one line per entry: about 170 characters here, against 2200 with pytest's source listings
+    assert max(sizes) < 600 and sizes[0] == sizes[-1], sizes  # and no growth from one check to the next
