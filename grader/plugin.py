@@ -204,7 +204,7 @@ class GradingPlugin:
             result.feedback["hint"] = hint
         if result.error and result.error["type"] == "NotImplementedError" and result.feedback:
             raised_in = (result.error["frames"] or [{}])[-1].get("function", "")
-            if raised_in and raised_in != function and not raised_in.startswith(function + "."):
+            if function and raised_in and raised_in != function and not raised_in.startswith(function + "."):
                 result.feedback["summary"] = f"{raised_in} is not implemented yet (and {function} needs it)"
 
     def _finish(self, item: pytest.Item, result: CheckResult) -> None:
