@@ -135,6 +135,7 @@ def test_mix_at_snr_matches_reference(submission, reference):
 
 
 @pytest.mark.points(1)
+@pytest.mark.side_of("test_mix_at_snr_reaches_target")
 def test_mix_at_snr_rejects_different_shapes(submission):
     """mix_at_snr raises ValueError when the shapes differ, even when they would broadcast"""
     signal, noise = pair(31)
@@ -145,6 +146,7 @@ def test_mix_at_snr_rejects_different_shapes(submission):
 
 
 @pytest.mark.points(1)
+@pytest.mark.side_of("test_mix_at_snr_reaches_target")
 def test_mix_at_snr_rejects_silence_and_empty(submission):
     """mix_at_snr raises ValueError for silent noise, a silent signal and empty arrays"""
     signal, noise = pair(32)
