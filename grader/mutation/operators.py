@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import parso  # imported before cosmic_ray: its plugin loading needs parso complete
+import parso  # noqa: F401  (imported before cosmic_ray: its plugin loading needs parso complete)
 import parso.python.tree as tree
 from cosmic_ray.operators import (binary_operator_replacement, boolean_replacer, comparison_operator_replacement,
                                   number_replacer, unary_operator_replacement,

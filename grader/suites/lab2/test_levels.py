@@ -7,8 +7,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, describe, describe_call, expect, expect_match, expect_raises, run_probe
-from grader.suites.lab1.support import expect_raises_in_worker
-from grader.suites.lab2.support import as_expected_float, values_match
+from grader.suites.lab1.support import as_expected_float, expect_raises_in_worker, values_match
 
 
 # ---------------------------------------------------------------- amplitude_to_db
@@ -136,6 +135,7 @@ def test_mix_at_snr_matches_reference(submission, reference):
 
 
 @pytest.mark.points(1)
+@pytest.mark.side_of("test_mix_at_snr_reaches_target")
 def test_mix_at_snr_rejects_different_shapes(submission):
     """mix_at_snr raises ValueError when the shapes differ, even when they would broadcast"""
     signal, noise = pair(31)
@@ -146,6 +146,7 @@ def test_mix_at_snr_rejects_different_shapes(submission):
 
 
 @pytest.mark.points(1)
+@pytest.mark.side_of("test_mix_at_snr_reaches_target")
 def test_mix_at_snr_rejects_silence_and_empty(submission):
     """mix_at_snr raises ValueError for silent noise, a silent signal and empty arrays"""
     signal, noise = pair(32)
