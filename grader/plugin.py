@@ -162,7 +162,7 @@ class GradingPlugin:
         result = self._pending.setdefault(item.nodeid, self._new_result(item))
         if self.progress is not None:
             self.progress.checking(result.function, result.title)
-        self.session.begin_check()
+        self.session.begin_check(result.function)
         self._started[item.nodeid] = (time.perf_counter(), self.session.output_offset())
         self.session.ensure_ready()  # a file that cannot be imported fails here, before the check's own work
 

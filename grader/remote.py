@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from grader import inert, wire
+from grader.budget import CrashBudget
 from grader.isolation import Launcher, WorkerHandle, WorkerSpec, choose_launcher
 
 OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
-CRASH_BUDGET = 3     # after this many checks in a row timed out or crashed, the remaining ones fail at once
 
 
 class StudentError(Exception):
@@ -138,7 +138,7 @@ class WorkerSession:
 
     def __init__(self, spec: WorkerSpec, *, launcher: Launcher | None = None, call_timeout: float = 10.0,
                  import_timeout: float = 60.0, reply_bytes: int = 8 << 20,
-                 crash_budget: int = CRASH_BUDGET) -> None:
+                 crash_budget: CrashBudget | None = None) -> None:
         self.spec = spec
         self.launcher = launcher or choose_launcher()
         self.owns_launcher = launcher is None
@@ -156,7 +156,8 @@ class WorkerSession:
         self.check_failure: Exception | None = None
         self.sandbox = self.launcher.describe()  # the worker adds what it enforces itself, when it says hello
         self.starts = 0
-        self.crash_budget, self.crashes_in_a_row, self.crashed, self.gave_up = crash_budget, 0, False, False
+        self.budget = crash_budget or CrashBudget()
+        self.crashed, self.function = False, ""  # did the current check crash; the function it grades
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -174,9 +175,9 @@ class WorkerSession:
     def ensure_ready(self) -> None:
         if self.import_failure is not None:
             raise _fresh(self.import_failure)  # one object raised again and again grows its traceback
-        if self.gave_up:
-            raise WorkerCrash(f"not run: your code timed out or crashed in {self.crash_budget} checks in a row, "
-                              "so the remaining checks fail at once (fix those first, then grade again)")
+        refusal = self.budget.refusal(self.function)
+        if refusal:
+            raise WorkerCrash(refusal)
         if self.ready:
             return
         self.start()
@@ -217,7 +218,7 @@ class WorkerSession:
         shutil.rmtree(self.log_dir, ignore_errors=True)
 
     # ------------------------------------------------------------ checks
-    def begin_check(self) -> None:
+    def begin_check(self, function: str = "") -> None:
         """A new check starts: earlier crashes and earlier output no longer count against it.
 
         The worker's output shares its file size limit (RLIMIT_FSIZE) over the
@@ -225,8 +226,9 @@ class WorkerSession:
         unable to print (OSError: File too large) and without output shown.
         """
         self.check_failure = None
-        self.crashes_in_a_row = self.crashes_in_a_row + 1 if self.crashed else 0
-        self.crashed, self.gave_up = False, self.gave_up or self.crashes_in_a_row >= self.crash_budget
+        if self.crashed:
+            self.budget.record(self.function)
+        self.crashed, self.function = False, function
         size = self.log_path.stat().st_size
         if size > LOG_KEPT:
             os.truncate(self.log_path, 0)  # the worker appends (O_APPEND): it writes at the new end

@@ -1,11 +1,12 @@
-"""A session remembers failures without re-raising one object, and stops after crashes in a row."""
+"""A session remembers failures without re-raising one object, and stops running what keeps crashing."""
 
 from __future__ import annotations
 
 import pytest
 
-from grader.remote import CRASH_BUDGET, SubmissionImportError, WorkerCrash, WorkerSession
-from grader.sandbox import WorkerSpec
+from grader.budget import FUNCTIONS, PER_FUNCTION, CrashBudget
+from grader.isolation import WorkerSpec
+from grader.remote import SubmissionImportError, WorkerCrash, WorkerSession
 
 
 @pytest.fixture
@@ -36,22 +37,43 @@ def _frames(tb):
         tb = tb.tb_next
 
 
-def test_after_checks_in_a_row_that_crash_the_rest_fail_at_once(session):
-    for _ in range(CRASH_BUDGET):
-        session.begin_check()
-        session.crashed = True  # what _crash records when a call times out or the worker dies
-    session.begin_check()
-    with pytest.raises(WorkerCrash, match=f"timed out or crashed in {CRASH_BUDGET} checks in a row"):
+def crash_in(session: WorkerSession, function: str) -> None:
+    session.begin_check(function)
+    session.crashed = True  # what _crash records when a call times out or the worker dies
+
+
+def test_a_function_that_keeps_crashing_has_its_other_checks_fail_at_once(session):
+    for _ in range(PER_FUNCTION):
+        crash_in(session, "numpy_to_tensor")
+    session.begin_check("numpy_to_tensor")
+    with pytest.raises(WorkerCrash, match=f"`numpy_to_tensor` already timed out or crashed in {PER_FUNCTION} checks"):
         session.ensure_ready()
     assert session.process is None, "no worker is started for a check that fails at once"
-    session.begin_check()  # and it stays so, for every remaining check
+
+
+def test_one_hanging_function_costs_no_other_functions_checks():
+    budget = CrashBudget()
+    for _ in range(5):
+        budget.record("numpy_to_tensor")
+    assert budget.refusal("to_unet_input") is None
+    assert budget.refusal("numpy_to_tensor")
+
+
+def test_crashes_in_several_functions_stop_every_remaining_check(session):
+    functions = [f"f{i}" for i in range(FUNCTIONS)]
+    for name in functions:
+        crash_in(session, name)
+    session.begin_check("a_function_that_never_crashed")
+    with pytest.raises(WorkerCrash, match=f"crashed in {FUNCTIONS} functions"):
+        session.ensure_ready()
+    session.begin_check("another")  # and it stays so, for every remaining check
     with pytest.raises(WorkerCrash, match="fail at once"):
         session.ensure_ready()
 
 
-def test_a_check_that_runs_fine_resets_the_count(session):
-    for crashed in [True] * (CRASH_BUDGET - 1) + [False] + [True] * (CRASH_BUDGET - 1):
-        session.begin_check()
+def test_checks_that_run_fine_do_not_count(session):
+    for crashed in [True] * (PER_FUNCTION - 1) + [False] * 3:
+        session.begin_check("numpy_to_tensor")
         session.crashed = crashed
-    session.begin_check()
-    assert not session.gave_up
+    session.begin_check("numpy_to_tensor")
+    assert session.budget.refusal("numpy_to_tensor") is None

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 
+from grader.budget import CrashBudget
 from grader.remote import RemoteObject, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
 from grader.isolation import WorkerSpec
 from grader.wire import TensorValue
@@ -111,7 +112,7 @@ def make_session(tmp_path: Path, source: str, **kwargs) -> WorkerSession:
 def shared(tmp_path_factory):
     # its tests crash the worker on purpose, one after another: no budget (tests/test_session_budget.py)
     session = make_session(tmp_path_factory.mktemp("worker"), MODULE, call_timeout=2, import_timeout=60,
-                           crash_budget=1_000_000)
+                           crash_budget=CrashBudget(functions=1_000_000, per_function=1_000_000))
     yield session
     session.close()
     assert session.process is None

@@ -174,4 +174,5 @@ def test_plot_spectrogram_closes_its_figure(submission):
     _, seen, call = watched_plot(submission, "watched_close.png")
     expect(seen["left_open"] == 0, "plot_spectrogram left figures open", function="plot_spectrogram", input=call,
            rows=[("figures left open", "0", str(seen["left_open"]))],
-           hint="plt.close(fig) after fig.savefig(path): open figures pile up in memory over many calls")
+           hint="close the figure once it is saved (see matplotlib.pyplot.close): open figures "
+                "pile up in memory over many calls")
