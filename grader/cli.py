@@ -3,6 +3,8 @@
     grade lab4                      grade assignments/lab4/ of this course folder
     grade lab4 --submission PATH    grade a student's folder or .py file
     grade lab4 --reference          grade the instructor's solution
+    grade ... --course DIR          the course folder (reference/, assignments/); else $GRADE_COURSE,
+                                    the current folder, or the source checkout
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
     grade mutants lab4              the mutation score of lab4's suite
@@ -201,8 +203,27 @@ def fail(message: str) -> int:
     return EXIT_SETUP
 
 
+def take_course(argv: list[str]) -> str:
+    """Remove ``--course DIR`` from ``argv`` (any subcommand takes it) and make it the course of
+    this process and the processes it starts (GRADE_COURSE); a problem with it, or ''."""
+    for index, word in enumerate(argv):
+        if word == "--course" or word.startswith("--course="):
+            value = word.partition("=")[2] if "=" in word else (argv[index + 1] if index + 1 < len(argv) else "")
+            del argv[index:index + (1 if "=" in word else 2)]
+            if not value or not Path(value).is_dir():
+                return f"--course {value}: not a folder" if value else "--course needs a folder"
+            from grader.course import ENVIRONMENT
+
+            os.environ[ENVIRONMENT] = str(Path(value).resolve())
+            return ""
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    problem = take_course(argv)
+    if problem:
+        return fail(problem)
     if argv[:1] == ["mutants"]:  # a subcommand with a parser of its own, for suite authors
         from grader.mutation.cli import main as mutants
 

@@ -18,29 +18,47 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launcher
-from grader.isolation.cache import TrustedCache
-from grader.labs import PACKAGE, Lab, find_lab
+from grader.course import Course, CourseError, active, find
+from grader.isolation.cache import TrustedCache, WarmUp
+from grader.labs import Lab
 from grader.remote import WorkerSession
 from grader.results import CheckResult, GradeResult
 
-SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
+SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"  # the built-in suites' settings, for every suite
 
 
 class SetupError(Exception):
     """The run cannot start: unknown lab, missing submission, broken install."""
 
 
-def resolve_submission(lab: Lab, path: Path | None, course: Path, reference: bool) -> Path:
+def find_course(course: Path | None) -> Course:
+    """The course (grader.course.find), or a one-line SetupError."""
+    try:
+        return find(course)
+    except CourseError as exc:
+        raise SetupError(str(exc)) from None
+
+
+def find_lab_in(course: Course, lab_name: str) -> Lab:
+    try:
+        return course.lab(lab_name)
+    except KeyError as exc:
+        raise SetupError(exc.args[0]) from None
+
+
+def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: bool) -> Path:
     """The student's file for ``lab``, from a folder, a file, or the course layout."""
     if reference:
-        path = lab.reference_file
-        if not path.is_file():
-            raise SetupError(f"no reference solution for {lab.name} in this installation ({path})")
-        return path
+        if course.missing_reference(lab):
+            raise SetupError(course.missing_reference(lab))
+        return lab.reference_file
     if path is None:
-        path = lab.assignment_file(course)
+        if course.root is None:
+            raise SetupError(f"no course folder here (no assignments/ or reference/): run grade from the "
+                             f"course folder, pass --course DIR, or pass --submission PATH")
+        path = lab.assignment_file(course.root)
         if not path.is_file():
-            raise SetupError(f"no {path.relative_to(course)} here: run grade from the course folder, "
+            raise SetupError(f"no {path.relative_to(course.root)} here: run grade from the course folder, "
                              f"or pass --submission PATH")
         return path
     if not path.exists():
@@ -65,12 +83,13 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
     (batch grading reports progress with it).
     """
     started = time.perf_counter()
-    try:
-        lab = find_lab(lab_name)
-    except KeyError as exc:
-        raise SetupError(exc.args[0]) from None
-    source = resolve_submission(lab, submission, course or Path.cwd(), reference)
+    found = find_course(course)
+    lab = find_lab_in(found, lab_name)
+    source = resolve_submission(lab, submission, found, reference)
+    if found.missing_reference(lab):  # every check compares with it: stop before grading anything
+        raise SetupError(found.missing_reference(lab))
     with contextlib.ExitStack() as stack:
+        stack.enter_context(active(found.root))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-run-")))
         scratch, clips = folder / "submission", folder / "clips"
         scratch.mkdir()
@@ -78,7 +97,9 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         shutil.copyfile(source, scratch / lab.filename)
         launcher = stack.enter_context(_launcher())
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
-                          probes=lab_probes(lab), cache=TrustedCache.default().ensure(launcher))
+                          probes=list(lab.probes), warm_up=list(lab.warm_up), environment=dict(lab.environment),
+                          cache_dirs=dict(lab.cache),
+                          cache=TrustedCache.default(WarmUp.of(found.labs())).ensure(launcher))
         session = WorkerSession(spec, launcher=launcher, call_timeout=call_timeout, import_timeout=import_timeout,
                                 reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
@@ -97,22 +118,15 @@ def _launcher() -> Launcher:
         raise SetupError(str(exc)) from None
 
 
-def lab_probes(lab: Lab) -> list[Path]:
-    """The lab's own probe file, the only one of the grader's files its worker gets besides its own."""
-    path = PACKAGE / f"probes_{lab.name}.py"
-    return [path] if path.is_file() else []
-
-
-def list_checks(lab_name: str) -> list[CheckResult]:
+def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
     """The checks of a lab with their points, without grading anything."""
-    try:
-        lab = find_lab(lab_name)
-    except KeyError as exc:
-        raise SetupError(exc.args[0]) from None
+    found = find_course(course)
+    lab = find_lab_in(found, lab_name)
     from grader.plugin import GradingPlugin
 
-    plugin = GradingPlugin(lab, None, None)
-    _pytest(lab, plugin, ["--collect-only"])
+    with active(found.root):
+        plugin = GradingPlugin(lab, None, None)
+        _pytest(lab, plugin, ["--collect-only"])
     return plugin.collected
 
 
