@@ -90,7 +90,7 @@ class TrustedCache:
     """One installation's cache folder: ``warm-<key>/`` once published, never written after."""
 
     root: Path
-    warm: WarmUp = WarmUp()
+    plan: WarmUp = WarmUp()
 
     @classmethod
     def default(cls, warm: WarmUp = WarmUp()) -> "TrustedCache":
@@ -98,7 +98,7 @@ class TrustedCache:
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(versions(self.warm), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(versions(self.plan), sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def master(self) -> Path:
@@ -128,16 +128,16 @@ class TrustedCache:
         self.root.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
         try:
-            for sub in set(self.warm.cache_dirs.values()):
+            for sub in set(self.plan.cache_dirs.values()):
                 (building / sub).mkdir()
             with tempfile.TemporaryDirectory(prefix="grade-warm-") as empty:
                 (Path(empty) / "warm_up.py").write_text("")
-                preload = [m for m in self.warm.preload if _installed(m)]
+                preload = [m for m in self.plan.preload if _installed(m)]
                 spec = WorkerSpec(Path(empty), "warm_up", preload=preload, cache_build=building,
-                                  warm_up_only=True, warm_up=list(self.warm.files),
-                                  environment=dict(self.warm.environment), cache_dirs=dict(self.warm.cache_dirs))
+                                  warm_up_only=True, warm_up=list(self.plan.files),
+                                  environment=dict(self.plan.environment), cache_dirs=dict(self.plan.cache_dirs))
                 run_without_submission(launcher, spec, timeout)
-            (building / STAMP).write_text(json.dumps({"versions": versions(self.warm), "made": time.time()}, indent=1))
+            (building / STAMP).write_text(json.dumps({"versions": versions(self.plan), "made": time.time()}, indent=1))
             building.chmod(0o755)
             try:
                 os.rename(building, self.master)  # another run may have published first: keep theirs
