@@ -67,6 +67,8 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--submission", type=Path, metavar="PATH",
                         help="a folder holding the lab's file, or the .py file itself")
     source.add_argument("--reference", action="store_true", help="grade the reference solution")
+    p.add_argument("--student", action="store_true", default=None,
+                   help="grade as students do: only the checks they see (default: $GRADE_STUDENT)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--overwrite", action="store_true", help="let --output replace an existing file")
@@ -114,11 +116,12 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         if live is None:
             result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
-                           call_timeout=args.timeout, import_timeout=args.import_timeout)
+                           call_timeout=args.timeout, import_timeout=args.import_timeout, student=args.student)
         else:
             with live:
                 result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
-                               call_timeout=args.timeout, import_timeout=args.import_timeout, progress=live)
+                               call_timeout=args.timeout, import_timeout=args.import_timeout, progress=live,
+                               student=args.student)
     except SetupError as exc:
         return fail(str(exc))
     if not result.checks:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import tempfile
 import time
@@ -29,6 +30,13 @@ SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"  # the bui
 
 class SetupError(Exception):
     """The run cannot start: unknown lab, missing submission, broken install."""
+
+
+STUDENT_ENVIRONMENT = "GRADE_STUDENT"   # set (to 1) where students grade: the release, their machines
+
+
+def student_run() -> bool:
+    return os.environ.get(STUDENT_ENVIRONMENT, "").strip().lower() in ("1", "true", "yes")
 
 
 def find_course(course: Path | None) -> Course:
@@ -75,13 +83,15 @@ def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: b
 def grade(lab_name: str, submission: Path | None = None, *, reference: bool = False,
           course: Path | None = None, keyword: str | None = None,
           call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None,
-          on_check: Callable[[CheckResult], None] | None = None) -> GradeResult:
+          on_check: Callable[[CheckResult], None] | None = None, student: bool | None = None) -> GradeResult:
     """Grade one submission of one lab; raises SetupError when it cannot start.
 
     ``progress`` (see grader.plugin.Progress) is told which check runs, e.g. to show it live;
     ``on_check`` is called with each check's result as soon as it is known
-    (batch grading reports progress with it).
+    (batch grading reports progress with it).  ``student``: a student-facing
+    run, which runs only the checks students see (default: $GRADE_STUDENT).
     """
+    student = student_run() if student is None else student
     started = time.perf_counter()
     found = find_course(course)
     lab = find_lab_in(found, lab_name)
@@ -104,7 +114,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
                                 reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
         session.start()
-        result = _run_suite(lab, session, clips, keyword, progress, on_check)
+        result = _run_suite(lab, session, clips, keyword, progress, on_check, student)
         result.submission = "reference solution" if reference else str(source)
     result.execution_time = time.perf_counter() - started
     return result
@@ -131,14 +141,16 @@ def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
 
 
 def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None,
-               progress: Any = None, on_check: Callable[[CheckResult], None] | None = None) -> GradeResult:
+               progress: Any = None, on_check: Callable[[CheckResult], None] | None = None,
+               student: bool = False) -> GradeResult:
     from grader.plugin import GradingPlugin
 
-    plugin = GradingPlugin(lab, session, clips, progress)
+    plugin = GradingPlugin(lab, session, clips, progress, student=student)
     extra = [_CheckListener(plugin, on_check)] if on_check else []
     _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)
     result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
-                         sandbox=session.sandbox, functions=[d.name for d in plugin.definitions])
+                         sandbox=session.sandbox, functions=[d.name for d in plugin.definitions],
+                         withheld_checks=len(plugin.withheld), withheld_points=sum(c.points for c in plugin.withheld))
     if session.import_failure is not None:
         result.import_error = str(session.import_failure)
     return result

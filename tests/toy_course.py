@@ -9,6 +9,7 @@ environment, and loaded this lab's probes.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 LAB = "toy1"
@@ -76,7 +77,8 @@ def make_course(root: Path, *, reference: bool = True, suite: str = SUITE) -> Pa
         f"suites/{LAB}/lab.toml": LAB_TOML,
         f"suites/{LAB}/warm.py": WARM,
         f"suites/{LAB}/probes.py": PROBES,
-        f"suites/{LAB}/test_toy.py": suite,
+        # a name of its own: pytest keeps a suite module it imported once, by name
+        f"suites/{LAB}/test_toy_{uuid.uuid4().hex[:12]}.py": suite,
         f"assignments/{LAB}/{MODULE}.py": STUB,
     }
     if reference:
@@ -85,3 +87,20 @@ def make_course(root: Path, *, reference: bool = True, suite: str = SUITE) -> Pa
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     return root
+
+
+WITH_HIDDEN = SUITE + '''
+
+@pytest.mark.points(3)
+@pytest.mark.visibility("hidden")
+def test_add_negatives(submission, reference):
+    """add handles negative numbers"""
+    expect(submission.add(-2, -5) == reference.add(-2, -5), "add(-2, -5) is wrong", function="add")
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("after_due_date")
+def test_add_floats(submission, reference):
+    """add handles floats"""
+    expect(submission.add(0.5, 0.25) == reference.add(0.5, 0.25), "add(0.5, 0.25) is wrong", function="add")
+'''
