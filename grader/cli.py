@@ -7,6 +7,7 @@
                                     the current folder, or the source checkout
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
+    grade check [LAB ...] [--junit FILE]   references full marks, stubs 0 (course CI)
     grade mutants lab4              the mutation score of lab4's suite
     grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/batch/cli.py)
     grade export DIR                grades.csv, results.json, JUnit, report.html
@@ -178,6 +179,35 @@ def list_command(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+# ------------------------------------------------------------------ grade check
+def check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("labs", nargs="*", metavar="LAB", help="labs to check (default: every lab of the course)")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="also write the outcome as JUnit XML to FILE")
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from grader.labs import available_labs
+    from grader.selfcheck import check_lab, junit, line
+
+    if args.junit is not None and not args.junit.parent.is_dir():
+        return fail(f"--junit {args.junit}: folder {args.junit.parent} does not exist")
+    try:
+        known = [lab.name for lab in available_labs()]
+    except KeyError as exc:
+        return fail(exc.args[0])
+    unknown = [name for name in args.labs if name.lower() not in known]
+    if unknown:
+        return fail(f"unknown lab {unknown[0]!r} (labs: {', '.join(known)})")
+    found = []
+    for name in [name.lower() for name in args.labs] or known:
+        sides = check_lab(name, None)
+        print(line(name, sides), flush=True)
+        found += sides
+    if args.junit is not None:
+        junit(found).write(args.junit, encoding="utf-8", xml_declaration=True)
+    return EXIT_PASSED if all(e.holds for e in found) else EXIT_FAILED
+
+
 # ------------------------------------------------------------------ the command line
 def doctor_command(args: argparse.Namespace) -> int:
     from grader.doctor import doctor
@@ -189,6 +219,8 @@ COMMANDS: dict[str, Command] = {
     "run": Command("grade a lab (`grade lab4` is short for `grade run lab4`)", run_arguments, run_command),
     "list": Command("the labs, with their checks and points", lambda p: None, list_command),
     "doctor": Command("the sandbox, device and cache in effect here", lambda p: None, doctor_command),
+    "check": Command("each lab's reference earns full marks and its stub 0 (course CI)", check_arguments,
+                     check_command),
 }
 DEFAULT_COMMAND = "run"
 
