@@ -66,7 +66,7 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lab", help="lab to grade (lab1 … lab5)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--submission", type=Path, metavar="PATH",
-                        help="a folder holding the lab's file, or the .py file itself")
+                        help="a folder holding the lab's file, the .py file itself, or a notebook (.ipynb)")
     source.add_argument("--reference", action="store_true", help="grade the reference solution")
     p.add_argument("--student", action="store_true", default=None,
                    help="grade as students do: only the checks they see (default: $GRADE_STUDENT)")

@@ -91,6 +91,7 @@ def render(result: GradeResult, verbose: bool = False) -> RenderableType:
         parts += failure_panels(groups)
     parts += [line for line in (not_started_line(groups), skipped_line(result.checks), withheld_line(result))
               if line is not None]
+    parts += [Text.assemble(("note: ", "dim"), Text(note)) for note in result.notes]
     parts += footer(result, verbose)
     return Group(*parts)
 
@@ -236,7 +237,7 @@ def frames_lines(error: dict[str, Any]) -> list[RenderableType]:
     frames = [f for f in error.get("frames", []) if f.get("line")]
     if not frames:
         return []
-    chain = " → ".join(f"{f['function']} line {f['line']}" for f in frames)
+    chain = " → ".join(f"{f['function']} {f.get('cell') or 'line ' + str(f['line'])}" for f in frames)
     lines: list[RenderableType] = [labelled("where:", Text(chain))]
     inner = innermost(error)
     if inner.get("code"):

@@ -53,6 +53,7 @@ class GradeResult:
     functions: list[str] = field(default_factory=list)     # the stub's functions, in the lab's order
     withheld_checks: int = 0       # a student-facing run: checks not visible to students, not run
     withheld_points: float = 0.0   # ... and what they are worth (graded by the instructor)
+    notes: list[str] = field(default_factory=list)         # what the report says about the run itself
 
     @property
     def score(self) -> float:
@@ -79,6 +80,7 @@ class GradeResult:
             "import_error": self.import_error,
             "withheld_checks": self.withheld_checks,
             "withheld_points": self.withheld_points,
+            "notes": self.notes,
             # Gradescope's free-form field: what from_dict needs to rebuild this object exactly
             "extra_data": {"format": RESULT_FORMAT, "checks": self.check_dicts()},
             "tests": [

@@ -22,6 +22,7 @@ from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launch
 from grader.course import Course, CourseError, active, find
 from grader.isolation.cache import TrustedCache, WarmUp
 from grader.labs import Lab
+from grader.notebooks import Converted, NotebookError, convert
 from grader.remote import WorkerSession
 from grader.results import CheckResult, GradeResult
 
@@ -72,11 +73,12 @@ def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: b
     if not path.exists():
         raise SetupError(f"submission not found: {path}")
     if path.is_dir():
-        path = path / lab.filename
+        notebook = path / f"{lab.module}.ipynb"
+        path = path / lab.filename if (path / lab.filename).is_file() or not notebook.is_file() else notebook
         if not path.is_file():
             raise SetupError(f"{path.parent} has no {lab.filename}")
-    if path.suffix != ".py":
-        raise SetupError(f"{path} is not a Python file (expected {lab.filename})")
+    if path.suffix not in (".py", ".ipynb"):
+        raise SetupError(f"{path} is not a Python file or a notebook (expected {lab.filename})")
     return path
 
 
@@ -104,7 +106,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         scratch, clips = folder / "submission", folder / "clips"
         scratch.mkdir()
         clips.mkdir()
-        shutil.copyfile(source, scratch / lab.filename)
+        notebook = _write_submission(source, scratch / lab.filename)
         launcher = stack.enter_context(_launcher())
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
                           probes=list(lab.probes), warm_up=list(lab.warm_up), environment=dict(lab.environment),
@@ -116,8 +118,40 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         session.start()
         result = _run_suite(lab, session, clips, keyword, progress, on_check, student)
         result.submission = "reference solution" if reference else str(source)
+        if notebook is not None:
+            _point_into_cells(result, notebook, lab.filename)
     result.execution_time = time.perf_counter() - started
     return result
+
+
+def _write_submission(source: Path, target: Path) -> Converted | None:
+    """The student's file as the module the worker imports; a notebook's code cells become one."""
+    if source.suffix != ".ipynb":
+        shutil.copyfile(source, target)
+        return None
+    try:
+        converted = convert(source.read_bytes())
+    except (NotebookError, OSError) as exc:
+        raise SetupError(f"{source}: {exc}") from None
+    target.write_text(converted.source, encoding="utf-8")
+    return converted
+
+
+def _point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
+    """Line numbers in the notebook's terms (cell and line), and a note on what was left out."""
+    for check in result.checks:
+        if check.feedback and isinstance(check.feedback.get("summary"), str):
+            check.feedback["summary"] = notebook.relabel(check.feedback["summary"], prefix=filename)
+        if check.error:
+            check.error["where"] = notebook.relabel(check.error.get("where", ""))
+            for frame in check.error.get("frames", []):
+                if isinstance(frame.get("line"), int):
+                    frame["cell"] = notebook.place(frame["line"])
+    result.import_error = notebook.relabel(result.import_error)
+    if notebook.dropped:
+        result.notes.append("left out of your notebook (IPython magics and shell commands are not Python): "
+                            + "; ".join(notebook.dropped[:5])
+                            + (f"; and {len(notebook.dropped) - 5} more" if len(notebook.dropped) > 5 else ""))
 
 
 def _launcher() -> Launcher:
