@@ -8,6 +8,7 @@
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
     grade check [LAB ...] [--junit FILE]   references full marks, stubs 0 (course CI)
+    grade gradescope LAB --out autograder.zip   a Gradescope autograder
     grade mutants lab4              the mutation score of lab4's suite
     grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/batch/cli.py)
     grade export DIR                grades.csv, results.json, JUnit, report.html
@@ -208,6 +209,30 @@ def check_command(args: argparse.Namespace) -> int:
     return EXIT_PASSED if all(e.holds for e in found) else EXIT_FAILED
 
 
+# ------------------------------------------------------------------ grade gradescope
+def gradescope_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", help="the lab to build an autograder for")
+    p.add_argument("--out", type=Path, metavar="ZIP", required=True, help="where to write the autograder zip")
+    p.add_argument("--overwrite", action="store_true", help="let --out replace an existing file")
+
+
+def gradescope_command(args: argparse.Namespace) -> int:
+    from grader.gradescope import build
+    from grader.run import SetupError
+
+    if not args.out.parent.is_dir():
+        return fail(f"--out {args.out}: folder {args.out.parent} does not exist")
+    if args.out.exists() and not args.overwrite:
+        return fail(f"--out {args.out} already exists (pass --overwrite to replace it)")
+    try:
+        names = build(args.lab, args.out)
+    except SetupError as exc:
+        return fail(str(exc))
+    print(f"{args.out}: {len(names)} files, {args.out.stat().st_size / 2**20:.1f} MiB "
+          f"(upload it as the autograder of {args.lab} on Gradescope)")
+    return EXIT_PASSED
+
+
 # ------------------------------------------------------------------ the command line
 def doctor_command(args: argparse.Namespace) -> int:
     from grader.doctor import doctor
@@ -219,6 +244,8 @@ COMMANDS: dict[str, Command] = {
     "run": Command("grade a lab (`grade lab4` is short for `grade run lab4`)", run_arguments, run_command),
     "list": Command("the labs, with their checks and points", lambda p: None, list_command),
     "doctor": Command("the sandbox, device and cache in effect here", lambda p: None, doctor_command),
+    "gradescope": Command("build a Gradescope autograder zip for a lab", gradescope_arguments,
+                          gradescope_command),
     "check": Command("each lab's reference earns full marks and its stub 0 (course CI)", check_arguments,
                      check_command),
 }
