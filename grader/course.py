@@ -57,6 +57,12 @@ def find_root(explicit: Path | None = None) -> Path | None:
 class Course:
     root: Path | None
     suites: tuple[Path, ...]
+    from_checkout: bool = False   # found only as the grader's own checkout, not where the user is
+
+    @property
+    def here(self) -> Path | None:
+        """Where students' files are looked for by default: never the checkout the grader runs from."""
+        return None if self.from_checkout else self.root
 
     def labs(self) -> list[Lab]:
         found: dict[str, Lab] = {}
@@ -86,7 +92,9 @@ class Course:
 def find(explicit: Path | None = None) -> Course:
     root = find_root(explicit)
     own = (root / "suites",) if root is not None and (root / "suites").is_dir() else ()
-    return Course(root, (*own, BUILTIN_SUITES))
+    from_checkout = explicit is None and _active is None and not os.environ.get(ENVIRONMENT) \
+        and not is_course(Path.cwd())
+    return Course(root, (*own, BUILTIN_SUITES), from_checkout and root is not None)
 
 
 _active: Path | None = None

@@ -48,6 +48,11 @@ def find_course(course: Path | None) -> Course:
         raise SetupError(str(exc)) from None
 
 
+def trusted_cache(course: Course) -> TrustedCache:
+    """The trusted cache of this course's warm-ups (one for all its labs)."""
+    return TrustedCache.default(WarmUp.of(course.labs()))
+
+
 def find_lab_in(course: Course, lab_name: str) -> Lab:
     try:
         return course.lab(lab_name)
@@ -62,12 +67,10 @@ def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: b
             raise SetupError(course.missing_reference(lab))
         return lab.reference_file
     if path is None:
-        if course.root is None:
-            raise SetupError(f"no course folder here (no assignments/ or reference/): run grade from the "
-                             f"course folder, pass --course DIR, or pass --submission PATH")
-        path = lab.assignment_file(course.root)
+        folder = course.here or Path.cwd()
+        path = lab.assignment_file(folder)
         if not path.is_file():
-            raise SetupError(f"no {path.relative_to(course.root)} here: run grade from the course folder, "
+            raise SetupError(f"no {path.relative_to(folder)} here: run grade from the course folder, "
                              f"or pass --submission PATH")
         return path
     if not path.exists():
@@ -111,7 +114,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
                           probes=list(lab.probes), warm_up=list(lab.warm_up), environment=dict(lab.environment),
                           cache_dirs=dict(lab.cache),
-                          cache=TrustedCache.default(WarmUp.of(found.labs())).ensure(launcher))
+                          cache=trusted_cache(found).ensure(launcher))
         session = WorkerSession(spec, launcher=launcher, call_timeout=call_timeout, import_timeout=import_timeout,
                                 reply_bytes=lab.reply_bytes)
         stack.callback(session.close)

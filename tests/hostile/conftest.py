@@ -57,10 +57,12 @@ def test_not_selected(submission):
 '''
 
 
-LAB_TOML = '''
+BUILTIN_SUITES = REPO / "grader" / "suites"
+LAB_TOML = f'''
 title = "Hostile submissions"
 module = "pytorch_basics"
 preload = ["numpy", "torch", "librosa"]
+warm_up = ["{BUILTIN_SUITES / 'warm_librosa.py'}"]
 '''
 
 
@@ -73,6 +75,7 @@ def hostile_course(tmp_path_factory) -> Path:
     suite.mkdir(parents=True)
     (suite / "test_hostile_checks.py").write_text(SUITE)
     (suite / "lab.toml").write_text(LAB_TOML)
+    shutil.copyfile(BUILTIN_SUITES / "course.toml", suite.parent / "course.toml")  # the worker as Lab 4's
     for lab in (LAB, "lab4"):
         (course / "reference" / lab).mkdir(parents=True)
         shutil.copyfile(LAB4_REFERENCE, course / "reference" / lab / LAB4_REFERENCE.name)
