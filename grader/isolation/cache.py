@@ -63,7 +63,7 @@ def versions(warm: WarmUp = WarmUp()) -> dict[str, str]:
     for path in warm.files:
         code.update(path.read_bytes())
     found = {"python": sys.version, "executable": sys.executable, "warm-up": code.hexdigest()[:16],
-             "preload": ",".join(warm.preload), "cache": json.dumps(warm.cache_dirs, sort_keys=True)}
+             "preload": ",".join(sorted(warm.preload)), "cache": json.dumps(warm.cache_dirs, sort_keys=True)}
     found.update(_library_versions(tuple(sorted({m.split(".")[0] for m in warm.preload}))))
     return found
 
