@@ -3,8 +3,12 @@
     grade lab4                      grade assignments/lab4/ of this course folder
     grade lab4 --submission PATH    grade a student's folder or .py file
     grade lab4 --reference          grade the instructor's solution
+    grade ... --course DIR          the course folder (reference/, assignments/); else $GRADE_COURSE,
+                                    the current folder, or the source checkout
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
+    grade check [LAB ...] [--junit FILE]   references full marks, stubs 0 (course CI)
+    grade gradescope LAB --out autograder.zip   a Gradescope autograder
     grade mutants lab4              the mutation score of lab4's suite
     grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/batch/cli.py)
     grade export DIR                grades.csv, results.json, JUnit, report.html
@@ -63,8 +67,10 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lab", help="lab to grade (lab1 … lab5)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--submission", type=Path, metavar="PATH",
-                        help="a folder holding the lab's file, or the .py file itself")
+                        help="a folder holding the lab's file, the .py file itself, or a notebook (.ipynb)")
     source.add_argument("--reference", action="store_true", help="grade the reference solution")
+    p.add_argument("--student", action="store_true", default=None,
+                   help="grade as students do: only the checks they see (default: $GRADE_STUDENT)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--overwrite", action="store_true", help="let --output replace an existing file")
@@ -112,11 +118,12 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         if live is None:
             result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
-                           call_timeout=args.timeout, import_timeout=args.import_timeout)
+                           call_timeout=args.timeout, import_timeout=args.import_timeout, student=args.student)
         else:
             with live:
                 result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
-                               call_timeout=args.timeout, import_timeout=args.import_timeout, progress=live)
+                               call_timeout=args.timeout, import_timeout=args.import_timeout, progress=live,
+                               student=args.student)
     except SetupError as exc:
         return fail(str(exc))
     if not result.checks:
@@ -173,6 +180,59 @@ def list_command(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+# ------------------------------------------------------------------ grade check
+def check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("labs", nargs="*", metavar="LAB", help="labs to check (default: every lab of the course)")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="also write the outcome as JUnit XML to FILE")
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from grader.labs import available_labs
+    from grader.selfcheck import check_lab, junit, line
+
+    if args.junit is not None and not args.junit.parent.is_dir():
+        return fail(f"--junit {args.junit}: folder {args.junit.parent} does not exist")
+    try:
+        known = [lab.name for lab in available_labs()]
+    except KeyError as exc:
+        return fail(exc.args[0])
+    unknown = [name for name in args.labs if name.lower() not in known]
+    if unknown:
+        return fail(f"unknown lab {unknown[0]!r} (labs: {', '.join(known)})")
+    found = []
+    for name in [name.lower() for name in args.labs] or known:
+        sides = check_lab(name, None)
+        print(line(name, sides), flush=True)
+        found += sides
+    if args.junit is not None:
+        junit(found).write(args.junit, encoding="utf-8", xml_declaration=True)
+    return EXIT_PASSED if all(e.holds for e in found) else EXIT_FAILED
+
+
+# ------------------------------------------------------------------ grade gradescope
+def gradescope_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", help="the lab to build an autograder for")
+    p.add_argument("--out", type=Path, metavar="ZIP", required=True, help="where to write the autograder zip")
+    p.add_argument("--overwrite", action="store_true", help="let --out replace an existing file")
+
+
+def gradescope_command(args: argparse.Namespace) -> int:
+    from grader.gradescope import build
+    from grader.run import SetupError
+
+    if not args.out.parent.is_dir():
+        return fail(f"--out {args.out}: folder {args.out.parent} does not exist")
+    if args.out.exists() and not args.overwrite:
+        return fail(f"--out {args.out} already exists (pass --overwrite to replace it)")
+    try:
+        names = build(args.lab, args.out)
+    except SetupError as exc:
+        return fail(str(exc))
+    print(f"{args.out}: {len(names)} files, {args.out.stat().st_size / 2**20:.1f} MiB "
+          f"(upload it as the autograder of {args.lab} on Gradescope)")
+    return EXIT_PASSED
+
+
 # ------------------------------------------------------------------ the command line
 def doctor_command(args: argparse.Namespace) -> int:
     from grader.doctor import doctor
@@ -184,6 +244,10 @@ COMMANDS: dict[str, Command] = {
     "run": Command("grade a lab (`grade lab4` is short for `grade run lab4`)", run_arguments, run_command),
     "list": Command("the labs, with their checks and points", lambda p: None, list_command),
     "doctor": Command("the sandbox, device and cache in effect here", lambda p: None, doctor_command),
+    "gradescope": Command("build a Gradescope autograder zip for a lab", gradescope_arguments,
+                          gradescope_command),
+    "check": Command("each lab's reference earns full marks and its stub 0 (course CI)", check_arguments,
+                     check_command),
 }
 DEFAULT_COMMAND = "run"
 
@@ -201,8 +265,27 @@ def fail(message: str) -> int:
     return EXIT_SETUP
 
 
+def take_course(argv: list[str]) -> str:
+    """Remove ``--course DIR`` from ``argv`` (any subcommand takes it) and make it the course of
+    this process and the processes it starts (GRADE_COURSE); a problem with it, or ''."""
+    for index, word in enumerate(argv):
+        if word == "--course" or word.startswith("--course="):
+            value = word.partition("=")[2] if "=" in word else (argv[index + 1] if index + 1 < len(argv) else "")
+            del argv[index:index + (1 if "=" in word else 2)]
+            if not value or not Path(value).is_dir():
+                return f"--course {value}: not a folder" if value else "--course needs a folder"
+            from grader.course import ENVIRONMENT
+
+            os.environ[ENVIRONMENT] = str(Path(value).resolve())
+            return ""
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    problem = take_course(argv)
+    if problem:
+        return fail(problem)
     if argv[:1] == ["mutants"]:  # a subcommand with a parser of its own, for suite authors
         from grader.mutation.cli import main as mutants
 

@@ -11,8 +11,17 @@ import tempfile
 from pathlib import Path
 
 from grader.isolation import Launcher, WorkerSpec, choose_launcher, landlock
-from grader.isolation.cache import TrustedCache, run_without_submission
+from grader.isolation.cache import TrustedCache, WarmUp, run_without_submission
 from grader.isolation.launchers import KINDS, IsolationError
+
+
+def course_warm_up() -> WarmUp:
+    from grader.course import CourseError, find
+
+    try:
+        return WarmUp.of(find().labs())
+    except (CourseError, KeyError):
+        return WarmUp()
 
 
 def doctor() -> int:
@@ -47,7 +56,7 @@ def report(launcher: Launcher, spec: WorkerSpec) -> list[str]:
     lines.append(f"writes:   {', '.join(view.write)} (all private to one worker, removed when it ends)"
                  if launcher.kind != "none" else "writes:   anything the grader's user may write")
     lines.append(f"device:   {device()}")
-    lines.append(f"cache:    {TrustedCache.default().describe()}")
+    lines.append(f"cache:    {TrustedCache.default(course_warm_up()).describe()}")
     return lines
 
 

@@ -1,61 +1,121 @@
-"""The course's labs: where each one's stub, reference and suite live."""
+"""The course's labs, read from data: each suite folder's ``lab.toml``.
+
+A lab is described once, beside its suite (``<suites>/labN/lab.toml``); a
+``course.toml`` in the suites folder may hold ``[defaults]`` every lab of
+that folder starts from.  The engine knows no lab by name: it reads these
+files from the suites folders of the course (:mod:`grader.course`).
+
+    title = "PyTorch Essentials"
+    module = "pytorch_basics"                 # the file students write, without ".py"
+    preload = ["numpy", "torch", "librosa"]   # imported by the worker before the submission
+    warm_up = ["../warm_librosa.py"]          # lab-side modules whose warm_up() the worker runs once
+    probes = ["probes.py"]                    # loaded into this lab's worker only
+    reply_bytes = 33554432                    # the largest reply a check reads from the worker
+    [environment]                             # extra variables of the worker's environment
+    [cache]                                   # VARIABLE = subfolder of the worker's private cache
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-PACKAGE = Path(__file__).resolve().parent
-COURSE_ROOT = PACKAGE.parent
-SUITES = PACKAGE / "suites"
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+BUILTIN_SUITES = Path(__file__).resolve().parent / "suites"
+LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
+_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache"}
+
+
+class LabError(KeyError):
+    """A lab that cannot be used (unknown, or its lab.toml is wrong): one line in ``args[0]``.
+
+    A KeyError, as an unknown lab always was: callers catch one thing."""
 
 
 @dataclass(frozen=True)
 class Lab:
-    name: str                              # "lab4"
+    name: str                              # "lab4": the suite folder's name
     title: str                             # "PyTorch Essentials"
     module: str                            # the file students write, without ".py"
-    preload: tuple[str, ...] = ("numpy", "torch")   # imported by the worker before the submission
-    reply_bytes: int = 8 << 20     # the largest reply a check reads from the worker; more is a failed check
+    suite_dir: Path
+    course: Path | None = None             # where reference/ and assignments/ live (None: not found)
+    preload: tuple[str, ...] = ("numpy", "torch")
+    warm_up: tuple[Path, ...] = ()
+    probes: tuple[Path, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict, hash=False)
+    cache: dict[str, str] = field(default_factory=dict, hash=False)
+    reply_bytes: int = 8 << 20
 
     @property
     def filename(self) -> str:
         return f"{self.module}.py"
 
     @property
-    def suite_dir(self) -> Path:
-        return SUITES / self.name
-
-    @property
     def reference_file(self) -> Path:
-        return COURSE_ROOT / "reference" / self.name / self.filename
+        return (self.course or Path("<no course folder>")) / "reference" / self.name / self.filename
 
-    def assignment_file(self, course: Path) -> Path:
-        return course / "assignments" / self.name / self.filename
-
-
-LABS: dict[str, Lab] = {
-    lab.name: lab
-    for lab in (
-        Lab("lab1", "Loading Audio", "audio_io", ("numpy", "torch", "librosa", "soundfile")),
-        Lab("lab2", "NumPy for Audio", "numpy_basics", ("numpy", "torch")),
-        # Labs 3 and 4 return spectrograms of a 30 s clip: 5.3 MB as float32, room for float64 or complex.
-        Lab("lab3", "STFT Spectrograms", "spectrograms", ("numpy", "torch", "librosa", "matplotlib.pyplot"),
-            reply_bytes=32 << 20),
-        Lab("lab4", "PyTorch Essentials", "pytorch_basics", ("numpy", "torch", "librosa"), reply_bytes=32 << 20),
-        Lab("lab5", "U-Net Vocal Separation", "unet", ("numpy", "torch")),
-    )
-}
+    def assignment_file(self, course: Path | None = None) -> Path:
+        return (course or self.course or Path("<no course folder>")) / "assignments" / self.name / self.filename
 
 
-def available_labs() -> list[Lab]:
-    """Labs whose suite is installed."""
-    return [lab for lab in LABS.values() if lab.suite_dir.is_dir()]
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LabError(f"{path}: {exc}") from None
 
 
-def find_lab(name: str) -> Lab:
-    lab = LABS.get(name.lower())
-    if lab is None or not lab.suite_dir.is_dir():
-        known = ", ".join(lab.name for lab in available_labs())
-        raise KeyError(f"unknown lab {name!r} (labs: {known})")
-    return lab
+def load_lab(folder: Path, course: Path | None) -> Lab:
+    """The lab described by ``folder/lab.toml`` (over the folder's ``course.toml`` defaults)."""
+    path = folder / LAB_FILE
+    defaults = read_toml(folder.parent / COURSE_FILE).get("defaults", {}) if (folder.parent / COURSE_FILE).is_file() else {}
+    data = {**defaults, **read_toml(path)}
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise LabError(f"{path}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(_KEYS))})")
+    for key in ("title", "module"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise LabError(f"{path}: {key} must be a non-empty string")
+    files = {key: tuple((folder / name).resolve() for name in data.get(key, [])) for key in ("warm_up", "probes")}
+    for key, paths in files.items():
+        for file in paths:
+            if not file.is_file():
+                raise LabError(f"{path}: {key} names {file}, which does not exist")
+    return Lab(name=folder.name, title=data["title"], module=data["module"], suite_dir=folder, course=course,
+               preload=tuple(data.get("preload", ("numpy", "torch"))), warm_up=files["warm_up"],
+               probes=files["probes"], environment=dict(data.get("environment", {})),
+               cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)))
+
+
+def labs_in(suites: Path, course: Path | None) -> list[Lab]:
+    """Every lab of one suites folder, by name."""
+    if not suites.is_dir():
+        return []
+    return [load_lab(folder, course) for folder in sorted(suites.iterdir(), key=lambda p: p.name)
+            if (folder / LAB_FILE).is_file()]
+
+
+def available_labs(course: Path | None = None) -> list[Lab]:
+    """The labs of the course (see grader.course.find): its own suites first, then the built-in ones."""
+    from grader.course import find
+
+    return find(course).labs()
+
+
+def find_lab(name: str, course: Path | None = None) -> Lab:
+    from grader.course import find
+
+    return find(course).lab(name)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LABS":  # read-only view for tests and tools: {name: Lab} of the course in effect
+        return {lab.name: lab for lab in available_labs()}
+    raise AttributeError(name)

@@ -3,9 +3,11 @@
 Markers: ``points(n)`` weighs a check (every check must have one), ``cuda``
 marks a check that needs a GPU and is skipped (and left out of the maximum)
 without one, ``grades("f")`` names the stub function a check grades where its
-name and title do not (see :func:`grader.stub.function_of`), and
+name and title do not (see :func:`grader.stub.function_of`),
 ``builds_on("test_x", ...)`` explains a failure by a failed base check
-(scores unchanged).  Fixtures: ``submission`` (the student's module, in the
+(scores unchanged), and ``visibility("hidden" | "after_due_date" |
+"after_published")`` says who sees a check (default: visible); a
+student-facing run does not run the others, and counts them as withheld.  Fixtures: ``submission`` (the student's module, in the
 worker), ``reference`` (the instructor's module, here), ``clips`` (generated
 audio); they are plain module-level fixtures that find the plugin in the
 config's stash.  Outcomes are collected as :class:`grader.results.CheckResult`,
@@ -31,7 +33,7 @@ from grader.checks import CheckFailed, Feedback, student_raised
 from grader.labs import Lab
 from grader.outputs import split_warnings
 from grader.remote import RemoteModule, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
-from grader.results import CheckResult, explain_builds_on
+from grader.results import VISIBILITIES, CheckResult, explain_builds_on
 
 HYPOTHESIS_PROFILE = "grading"
 
@@ -94,8 +96,10 @@ def clips(request: pytest.FixtureRequest) -> dict[str, Path]:
 
 class GradingPlugin:
     def __init__(self, lab: Lab, session: WorkerSession | None, clips_dir: Path | None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, student: bool = False) -> None:
         self.lab, self.session, self.clips_dir, self.progress = lab, session, clips_dir, progress
+        self.student = student               # a student-facing run: only visible checks run
+        self.withheld: list[CheckResult] = []
         self.results: list[CheckResult] = []
         self.collected: list[CheckResult] = []
         self.errors: list[str] = []
@@ -115,6 +119,7 @@ class GradingPlugin:
         config.addinivalue_line("markers", side_checks.DESCRIPTION)
         config.addinivalue_line("markers", "grades(function): the stub function the check grades")
         config.addinivalue_line("markers", "builds_on(*checks): a failure of these explains this one's")
+        config.addinivalue_line("markers", "visibility(level): who sees the check: " + ", ".join(VISIBILITIES))
         register_hypothesis_profile()
         # feedback is data and pytest's own tracebacks are never shown: one line per entry, no source read
         config.option.tbstyle = "line"
@@ -126,17 +131,30 @@ class GradingPlugin:
         warnings.filters[:] = self._warning_filters
 
     @pytest.hookimpl(tryfirst=True)  # before -k deselects: it also matches titles and function names
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         has_cuda = None
         for item in items:
             if item.get_closest_marker("points") is None:
                 self.errors.append(f"{item.nodeid} has no points marker")
             result = self._new_result(item)
+            if result.visibility not in VISIBILITIES:
+                self.errors.append(f"{item.nodeid} has visibility {result.visibility!r} "
+                                   f"(one of {', '.join(VISIBILITIES)})")
             item.extra_keyword_matches.update(k for k in (result.title, result.function) if k)
             if item.get_closest_marker("cuda"):
                 has_cuda = cuda_available() if has_cuda is None else has_cuda
                 if not has_cuda:
                     item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU, and none is available here"))
+        if self.student:
+            self._withhold(config, items)
+
+    def _withhold(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Checks students do not see are not run in their run: the instructor grades them."""
+        hidden = [item for item in items if self._new_result(item).visibility != "visible"]
+        if hidden:
+            self.withheld = [self._new_result(item) for item in hidden]
+            items[:] = [item for item in items if item not in hidden]
+            config.hook.pytest_deselected(items=hidden)
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         """Every check, selected or not: what side checks need, and the titles to name them by."""
@@ -193,8 +211,10 @@ class GradingPlugin:
         function = stub.function_of(item.name, title, grades.args[0] if grades and grades.args else None,
                                     [d.name for d in self.definitions])
         builds_on = [str(name) for mark in item.iter_markers("builds_on") for name in mark.args]
+        visibility = item.get_closest_marker("visibility")
         return CheckResult(name=item.name, title=title, points=points, status="pending", function=function,
-                           builds_on=builds_on)
+                           builds_on=builds_on,
+                           visibility=str(visibility.args[0]) if visibility and visibility.args else "visible")
 
     def _explain_known_cause(self, result: CheckResult) -> None:
         """A mistake we recognise (a hard-coded "cuda", a shape that does not fit a layer) gets its own hint."""

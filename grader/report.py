@@ -89,7 +89,9 @@ def render(result: GradeResult, verbose: bool = False) -> RenderableType:
         parts.append(import_panel(result))
     else:
         parts += failure_panels(groups)
-    parts += [line for line in (not_started_line(groups), skipped_line(result.checks)) if line is not None]
+    parts += [line for line in (not_started_line(groups), skipped_line(result.checks), withheld_line(result))
+              if line is not None]
+    parts += [Text.assemble(("note: ", "dim"), Text(note)) for note in result.notes]
     parts += footer(result, verbose)
     return Group(*parts)
 
@@ -235,7 +237,7 @@ def frames_lines(error: dict[str, Any]) -> list[RenderableType]:
     frames = [f for f in error.get("frames", []) if f.get("line")]
     if not frames:
         return []
-    chain = " → ".join(f"{f['function']} line {f['line']}" for f in frames)
+    chain = " → ".join(f"{f['function']} {f.get('cell') or 'line ' + str(f['line'])}" for f in frames)
     lines: list[RenderableType] = [labelled("where:", Text(chain))]
     inner = innermost(error)
     if inner.get("code"):
@@ -296,6 +298,15 @@ def not_started_line(groups: list[FunctionGroup]) -> RenderableType | None:
     start = f"start with `{waiting[0]}`" if len(waiting) > 1 else f"`{waiting[0]}`"
     return Text.assemble(("· ", "dim"), f"{len(waiting)} of {plural(len(named), 'function')} not started yet: "
                                         f"{start}.")
+
+
+def withheld_line(result: GradeResult) -> RenderableType | None:
+    """A student-facing run: what the instructor grades besides (checks students do not see)."""
+    if not result.withheld_checks:
+        return None
+    more = "1 more check" if result.withheld_checks == 1 else f"{result.withheld_checks} more checks"
+    verb = "is" if result.withheld_checks == 1 else "are"
+    return Text(f"{more} worth {plural(result.withheld_points, 'point')} {verb} graded by your instructor.")
 
 
 def skipped_line(checks: Iterable[CheckResult]) -> RenderableType | None:

@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 RESULT_FORMAT = 1   # bumped when to_dict's meaning changes; from_dict reads this and older
+# Who sees a check, in Gradescope's words: visible (default), hidden (instructors only),
+# after_due_date, after_published.  A student-facing run runs only the visible ones.
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
 @dataclass
@@ -30,6 +33,7 @@ class CheckResult:
     warnings: str = ""             # warnings raised inside libraries during the check (not the student's)
     builds_on: list[str] = field(default_factory=list)      # names of checks this one builds on
     explained_by: list[str] = field(default_factory=list)   # functions whose failure explains this one
+    visibility: str = "visible"    # one of VISIBILITIES (the visibility marker)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
@@ -47,6 +51,9 @@ class GradeResult:
     sandbox: str = ""
     import_error: str = ""         # set when the submission could not be imported at all
     functions: list[str] = field(default_factory=list)     # the stub's functions, in the lab's order
+    withheld_checks: int = 0       # a student-facing run: checks not visible to students, not run
+    withheld_points: float = 0.0   # ... and what they are worth (graded by the instructor)
+    notes: list[str] = field(default_factory=list)         # what the report says about the run itself
 
     @property
     def score(self) -> float:
@@ -71,6 +78,9 @@ class GradeResult:
             "submission": self.submission,
             "sandbox": self.sandbox,
             "import_error": self.import_error,
+            "withheld_checks": self.withheld_checks,
+            "withheld_points": self.withheld_points,
+            "notes": self.notes,
             # Gradescope's free-form field: what from_dict needs to rebuild this object exactly
             "extra_data": {"format": RESULT_FORMAT, "checks": self.check_dicts()},
             "tests": [
@@ -84,6 +94,7 @@ class GradeResult:
                     "output": _output_text(c),
                     "feedback": c.feedback,
                     "function": c.function,
+                    "visibility": c.visibility,
                 }
                 for c in self.checks
             ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import tempfile
 import time
@@ -18,75 +19,142 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launcher
-from grader.isolation.cache import TrustedCache
-from grader.labs import PACKAGE, Lab, find_lab
+from grader.course import Course, CourseError, active, find
+from grader.isolation.cache import TrustedCache, WarmUp
+from grader.labs import Lab
+from grader.notebooks import Converted, NotebookError, convert
 from grader.remote import WorkerSession
 from grader.results import CheckResult, GradeResult
 
-SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
+SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"  # the built-in suites' settings, for every suite
 
 
 class SetupError(Exception):
     """The run cannot start: unknown lab, missing submission, broken install."""
 
 
-def resolve_submission(lab: Lab, path: Path | None, course: Path, reference: bool) -> Path:
+STUDENT_ENVIRONMENT = "GRADE_STUDENT"   # set (to 1) where students grade: the release, their machines
+
+
+def student_run() -> bool:
+    return os.environ.get(STUDENT_ENVIRONMENT, "").strip().lower() in ("1", "true", "yes")
+
+
+def find_course(course: Path | None) -> Course:
+    """The course (grader.course.find), or a one-line SetupError."""
+    try:
+        return find(course)
+    except CourseError as exc:
+        raise SetupError(str(exc)) from None
+
+
+def trusted_cache(course: Course) -> TrustedCache:
+    """The trusted cache of this course's warm-ups (one for all its labs)."""
+    return TrustedCache.default(WarmUp.of(course.labs()))
+
+
+def find_lab_in(course: Course, lab_name: str) -> Lab:
+    try:
+        return course.lab(lab_name)
+    except KeyError as exc:
+        raise SetupError(exc.args[0]) from None
+
+
+def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: bool) -> Path:
     """The student's file for ``lab``, from a folder, a file, or the course layout."""
     if reference:
-        path = lab.reference_file
-        if not path.is_file():
-            raise SetupError(f"no reference solution for {lab.name} in this installation ({path})")
-        return path
+        if course.missing_reference(lab):
+            raise SetupError(course.missing_reference(lab))
+        return lab.reference_file
     if path is None:
-        path = lab.assignment_file(course)
+        folder = course.here or Path.cwd()
+        path = lab.assignment_file(folder)
         if not path.is_file():
-            raise SetupError(f"no {path.relative_to(course)} here: run grade from the course folder, "
+            raise SetupError(f"no {path.relative_to(folder)} here: run grade from the course folder, "
                              f"or pass --submission PATH")
         return path
     if not path.exists():
         raise SetupError(f"submission not found: {path}")
     if path.is_dir():
-        path = path / lab.filename
+        notebook = path / f"{lab.module}.ipynb"
+        path = path / lab.filename if (path / lab.filename).is_file() or not notebook.is_file() else notebook
         if not path.is_file():
             raise SetupError(f"{path.parent} has no {lab.filename}")
-    if path.suffix != ".py":
-        raise SetupError(f"{path} is not a Python file (expected {lab.filename})")
+    if path.suffix not in (".py", ".ipynb"):
+        raise SetupError(f"{path} is not a Python file or a notebook (expected {lab.filename})")
     return path
 
 
 def grade(lab_name: str, submission: Path | None = None, *, reference: bool = False,
           course: Path | None = None, keyword: str | None = None,
           call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None,
-          on_check: Callable[[CheckResult], None] | None = None) -> GradeResult:
+          on_check: Callable[[CheckResult], None] | None = None, student: bool | None = None) -> GradeResult:
     """Grade one submission of one lab; raises SetupError when it cannot start.
 
     ``progress`` (see grader.plugin.Progress) is told which check runs, e.g. to show it live;
     ``on_check`` is called with each check's result as soon as it is known
-    (batch grading reports progress with it).
+    (batch grading reports progress with it).  ``student``: a student-facing
+    run, which runs only the checks students see (default: $GRADE_STUDENT).
     """
+    student = student_run() if student is None else student
     started = time.perf_counter()
-    try:
-        lab = find_lab(lab_name)
-    except KeyError as exc:
-        raise SetupError(exc.args[0]) from None
-    source = resolve_submission(lab, submission, course or Path.cwd(), reference)
+    found = find_course(course)
+    lab = find_lab_in(found, lab_name)
+    source = resolve_submission(lab, submission, found, reference)
+    if found.missing_reference(lab):  # every check compares with it: stop before grading anything
+        raise SetupError(found.missing_reference(lab))
     with contextlib.ExitStack() as stack:
+        stack.enter_context(active(found.root))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-run-")))
         scratch, clips = folder / "submission", folder / "clips"
         scratch.mkdir()
         clips.mkdir()
-        shutil.copyfile(source, scratch / lab.filename)
+        notebook = _write_submission(source, scratch / lab.filename)
         launcher = stack.enter_context(_launcher())
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
-                          probes=lab_probes(lab), cache=TrustedCache.default().ensure(launcher))
+                          probes=list(lab.probes), warm_up=list(lab.warm_up), environment=dict(lab.environment),
+                          cache_dirs=dict(lab.cache),
+                          cache=trusted_cache(found).ensure(launcher))
         session = WorkerSession(spec, launcher=launcher, call_timeout=call_timeout, import_timeout=import_timeout,
                                 reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
         session.start()
-        result = _run_suite(lab, session, clips, keyword, progress, on_check)
+        result = _run_suite(lab, session, clips, keyword, progress, on_check, student)
         result.submission = "reference solution" if reference else str(source)
+        if notebook is not None:
+            _point_into_cells(result, notebook, lab.filename)
     result.execution_time = time.perf_counter() - started
     return result
+
+
+def _write_submission(source: Path, target: Path) -> Converted | None:
+    """The student's file as the module the worker imports; a notebook's code cells become one."""
+    if source.suffix != ".ipynb":
+        shutil.copyfile(source, target)
+        return None
+    try:
+        converted = convert(source.read_bytes())
+    except (NotebookError, OSError) as exc:
+        raise SetupError(f"{source}: {exc}") from None
+    target.write_text(converted.source, encoding="utf-8")
+    return converted
+
+
+def _point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
+    """Line numbers in the notebook's terms (cell and line), and a note on what was left out."""
+    for check in result.checks:
+        if check.feedback and isinstance(check.feedback.get("summary"), str):
+            check.feedback["summary"] = notebook.relabel(check.feedback["summary"], prefix=filename)
+        if check.error:
+            check.error["where"] = notebook.relabel(check.error.get("where", ""))
+            for frame in check.error.get("frames", []):
+                if isinstance(frame.get("line"), int):
+                    frame["cell"] = notebook.place(frame["line"])
+    result.import_error = notebook.relabel(result.import_error)
+    if notebook.dropped:
+        result.notes.append("left out of your notebook (IPython magics and shell commands are not Python): "
+                            + "; ".join(notebook.dropped[:5])
+                            + (f"; and {len(notebook.dropped) - 5} more" if len(notebook.dropped) > 5 else ""))
 
 
 def _launcher() -> Launcher:
@@ -97,34 +165,29 @@ def _launcher() -> Launcher:
         raise SetupError(str(exc)) from None
 
 
-def lab_probes(lab: Lab) -> list[Path]:
-    """The lab's own probe file, the only one of the grader's files its worker gets besides its own."""
-    path = PACKAGE / f"probes_{lab.name}.py"
-    return [path] if path.is_file() else []
-
-
-def list_checks(lab_name: str) -> list[CheckResult]:
+def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
     """The checks of a lab with their points, without grading anything."""
-    try:
-        lab = find_lab(lab_name)
-    except KeyError as exc:
-        raise SetupError(exc.args[0]) from None
+    found = find_course(course)
+    lab = find_lab_in(found, lab_name)
     from grader.plugin import GradingPlugin
 
-    plugin = GradingPlugin(lab, None, None)
-    _pytest(lab, plugin, ["--collect-only"])
+    with active(found.root):
+        plugin = GradingPlugin(lab, None, None)
+        _pytest(lab, plugin, ["--collect-only"])
     return plugin.collected
 
 
 def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None,
-               progress: Any = None, on_check: Callable[[CheckResult], None] | None = None) -> GradeResult:
+               progress: Any = None, on_check: Callable[[CheckResult], None] | None = None,
+               student: bool = False) -> GradeResult:
     from grader.plugin import GradingPlugin
 
-    plugin = GradingPlugin(lab, session, clips, progress)
+    plugin = GradingPlugin(lab, session, clips, progress, student=student)
     extra = [_CheckListener(plugin, on_check)] if on_check else []
     _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)
     result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
-                         sandbox=session.sandbox, functions=[d.name for d in plugin.definitions])
+                         sandbox=session.sandbox, functions=[d.name for d in plugin.definitions],
+                         withheld_checks=len(plugin.withheld), withheld_points=sum(c.points for c in plugin.withheld))
     if session.import_failure is not None:
         result.import_error = str(session.import_failure)
     return result

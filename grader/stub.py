@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.labs import COURSE_ROOT, Lab
+from grader.labs import Lab
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
 
 def lab_definitions(lab: Lab) -> list[Definition]:
     """The stub's definitions; the reference's when a lab ships no stub."""
-    for path in (lab.assignment_file(COURSE_ROOT), lab.reference_file):
+    for path in (lab.assignment_file(), lab.reference_file):
         if Path(path).is_file():
             return definitions(Path(path).read_text(encoding="utf-8"))
     return []

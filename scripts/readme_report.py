@@ -54,7 +54,7 @@ def sample_report() -> str:
         here = os.getcwd()
         os.chdir(course)
         try:
-            result = grade("lab4", course=Path("."), keyword=KEYWORD)
+            result = grade("lab4", Path("assignments/lab4/pytorch_basics.py"), course=REPO, keyword=KEYWORD)
         finally:
             os.chdir(here)
     return as_text(result, width=80)

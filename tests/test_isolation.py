@@ -103,12 +103,13 @@ def test_kill_ends_exactly_the_workers_processes(launcher, tmp_path):
 
 # ------------------------------------------------------------------ what the worker sees
 def test_the_sandbox_shows_nothing_of_the_grader(tmp_path):
-    lab5_probes = GRADER / "probes_lab5.py"
+    lab5_probes = GRADER / "suites" / "lab5" / "probes.py"
     spec = empty_spec(tmp_path, probes=[lab5_probes], readable=[tmp_path])
     with NamespaceLauncher(tool="bwrap") as launcher:
         stage = launcher.stage(spec)
         assert sorted(p.name for p in stage.iterdir()) == sorted(
-            ["worker.py", "landlock.py", "wire.py", "probes.py", "probes_lab5.py"])  # not other labs' probes
+            ["worker.py", "landlock.py", "wire.py", "probes.py", "lab_probes_0.py"])  # not other labs' probes
+        assert (stage / "lab_probes_0.py").read_bytes() == lab5_probes.read_bytes()
         seen = " ".join(mounts(bwrap_filesystem(spec, stage)))
     for hidden in (REPO, REPO / "reference", GRADER / "suites", Path.home()):
         assert f"{hidden} (" not in seen, hidden

@@ -15,15 +15,15 @@ import pytest
 import torch
 
 from grader import synth
-from grader.labs import LABS
+from grader.labs import find_lab
 from grader.suites.lab5 import support
 
-pytestmark = pytest.mark.skipif(not support.WEIGHTS.is_file(),
-                                reason=f"the trained Lab 5 weights ({support.WEIGHTS.name}) are not there yet")
+pytestmark = pytest.mark.skipif(not support.weights_file().is_file(),
+                                reason=f"the trained Lab 5 weights ({support.weights_file().name}) are not there yet")
 
 
 def reference_module():
-    spec = importlib.util.spec_from_file_location("lab5_reference_unet", LABS["lab5"].reference_file)
+    spec = importlib.util.spec_from_file_location("lab5_reference_unet", find_lab("lab5").reference_file)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

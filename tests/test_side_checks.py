@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
-from grader import labs
 from grader.results import CheckResult
 from grader.run import SetupError, list_checks
 from grader.side_checks import settle
@@ -72,29 +70,20 @@ def test_side(submission):
 '''
 
 
-@dataclasses.dataclass(frozen=True)
-class FolderLab(labs.Lab):
-    suite: Path = Path()
-
-    @property
-    def suite_dir(self) -> Path:
-        return self.suite
-
-
 @pytest.fixture
-def suite_lab(tmp_path):
-    def make(name: str) -> str:
-        folder = tmp_path / name  # one folder per suite: pytest keeps a module it imported once
-        folder.mkdir()
-        (folder / f"test_suite_{name}.py").write_text(SUITE.replace("{name}", name))
-        labs.LABS["sidelab"] = FolderLab("sidelab", "Side checks", "nothing", suite=folder)
-        return "sidelab"
+def suite_course(tmp_path):
+    def make(name: str) -> Path:
+        course = tmp_path / name  # one folder per suite: pytest keeps a module it imported once
+        suite = course / "suites" / "sidelab"
+        suite.mkdir(parents=True)
+        (suite / f"test_suite_{name}.py").write_text(SUITE.replace("{name}", name))
+        (suite / "lab.toml").write_text('title = "Side checks"\nmodule = "nothing"\n')
+        return course
 
-    yield make
-    labs.LABS.pop("sidelab", None)
+    return make
 
 
-def test_a_suite_naming_a_check_that_does_not_exist_is_refused(suite_lab):
-    assert [c.name for c in list_checks(suite_lab("test_main"))] == ["test_main", "test_side"]
+def test_a_suite_naming_a_check_that_does_not_exist_is_refused(suite_course):
+    assert [c.name for c in list_checks("sidelab", suite_course("test_main"))] == ["test_main", "test_side"]
     with pytest.raises(SetupError, match="side_of test_mian, which is no check of the suite"):
-        list_checks(suite_lab("test_mian"))
+        list_checks("sidelab", suite_course("test_mian"))

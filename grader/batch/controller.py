@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from grader.batch.events import Event, Job
 from grader.batch.layouts import Entry, Roster
 from grader.batch.schedulers import Scheduler
 from grader.gradebook import Gradebook
-from grader.labs import PACKAGE, Lab
+from grader.labs import Lab
 from grader.results import GradeResult
 
 
@@ -70,6 +71,9 @@ _NOT_GRADING = {"batch", "gradebook", "suites", "cli", "render"}      # folders 
 _NOT_GRADING_FILES = {"cli.py", "report.py", "__main__.py"}
 
 
+PACKAGE = Path(__file__).resolve().parent.parent   # the grader package: its code is part of every grade
+
+
 class BatchAborted(Exception):
     pass
 
@@ -80,9 +84,11 @@ def grader_version(lab: Lab, options: BatchOptions) -> str:
     digest = hashlib.sha256()
     engine = [p for p in sorted(PACKAGE.rglob("*.py"))
               if not set(p.relative_to(PACKAGE).parts[:-1]) & _NOT_GRADING and p.name not in _NOT_GRADING_FILES]
-    for path in [*engine, *sorted(lab.suite_dir.rglob("*.py")), lab.reference_file]:
+    suite = [*sorted(lab.suite_dir.rglob("*.py")), lab.suite_dir / "lab.toml", *lab.probes, *lab.warm_up]
+    for path in [*engine, *suite, lab.reference_file]:
         if path.is_file():
-            digest.update(str(path.relative_to(PACKAGE.parent)).encode() + b"\0" + path.read_bytes())
+            name = path.relative_to(PACKAGE) if path.is_relative_to(PACKAGE) else Path(path.name)
+            digest.update(str(name).encode() + b"\0" + path.read_bytes())
     digest.update(repr((options.keyword, options.call_timeout, options.import_timeout)).encode())
     from importlib.metadata import PackageNotFoundError, version
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
-from grader.batch.notebooks import NotebookError, notebook_to_source
+from grader.notebooks import NotebookError, notebook_to_source
 from grader.labs import Lab
 
 CODE_SUFFIXES = (".py", ".ipynb")

@@ -1,4 +1,4 @@
-"""The trusted cache: compiled code (numba, for librosa) and matplotlib's font list.
+"""The trusted cache: what the labs' libraries compile or index once (compiled code, font lists).
 
 Filling it takes over 10 s, so it is done once per installation, by a warm-up
 worker that imports the libraries and runs no student code, and published
@@ -11,38 +11,77 @@ before its confinement.)
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from grader.isolation.spec import PACKAGE, WorkerSpec
 
 STAMP = "stamp.json"
-WARMED = ("numba", "llvmlite", "librosa", "numpy", "scipy", "matplotlib", "soundfile")
-WARM_UP_PRELOAD = ["numpy", "librosa", "matplotlib.pyplot"]
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """What the trusted warm-up worker does: every lab's preloads and warm-up modules, once."""
+
+    preload: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict, hash=False)
+    cache_dirs: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def of(cls, labs) -> "WarmUp":
+        """The union over ``labs`` (grader.labs.Lab): the cache is one per course, not per lab."""
+        preload, files, environment, cache_dirs = [], [], {}, {}
+        for lab in labs:
+            preload += [m for m in lab.preload if m not in preload]
+            files += [f for f in lab.warm_up if f not in files]
+            environment.update(lab.environment)
+            cache_dirs.update(lab.cache)
+        return cls(tuple(preload), tuple(files), environment, cache_dirs)
 
 
 def cache_root() -> Path:
     return Path(os.environ.get("GRADE_CACHE_DIR") or Path.home() / ".cache" / "grade")
 
 
-def versions() -> dict[str, str]:
-    """What the cache's content depends on: Python, the libraries, the warm-up code."""
-    found = {"python": sys.version, "executable": sys.executable,
-             "warm-up": hashlib.sha256((PACKAGE / "worker.py").read_bytes()).hexdigest()[:16]}
-    for name in WARMED:
+def versions(warm: WarmUp = WarmUp()) -> dict[str, str]:
+    """What the cache's content depends on: Python, the preloaded libraries (and what they
+    require directly), the worker and the warm-up code."""
+    code = hashlib.sha256((PACKAGE / "worker.py").read_bytes())
+    for path in warm.files:
+        code.update(path.read_bytes())
+    found = {"python": sys.version, "executable": sys.executable, "warm-up": code.hexdigest()[:16],
+             "preload": ",".join(sorted(warm.preload)), "cache": json.dumps(warm.cache_dirs, sort_keys=True)}
+    found.update(_library_versions(tuple(sorted({m.split(".")[0] for m in warm.preload}))))
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _library_versions(names: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in names:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "absent"
+            continue
+        for requirement in metadata.requires(name) or []:
+            if "extra ==" not in requirement:
+                dependency = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+                with contextlib.suppress(metadata.PackageNotFoundError):
+                    found[dependency.lower()] = metadata.version(dependency)
     return found
 
 
@@ -51,14 +90,15 @@ class TrustedCache:
     """One installation's cache folder: ``warm-<key>/`` once published, never written after."""
 
     root: Path
+    plan: WarmUp = WarmUp()
 
     @classmethod
-    def default(cls) -> "TrustedCache":
-        return cls(cache_root())
+    def default(cls, warm: WarmUp = WarmUp()) -> "TrustedCache":
+        return cls(cache_root(), warm)
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(versions(), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(versions(self.plan), sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def master(self) -> Path:
@@ -88,15 +128,16 @@ class TrustedCache:
         self.root.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
         try:
-            for sub in ("numba", "matplotlib"):
+            for sub in set(self.plan.cache_dirs.values()):
                 (building / sub).mkdir()
             with tempfile.TemporaryDirectory(prefix="grade-warm-") as empty:
                 (Path(empty) / "warm_up.py").write_text("")
-                preload = [m for m in WARM_UP_PRELOAD if _installed(m)]
+                preload = [m for m in self.plan.preload if _installed(m)]
                 spec = WorkerSpec(Path(empty), "warm_up", preload=preload, cache_build=building,
-                                  warm_up_only=True)
+                                  warm_up_only=True, warm_up=list(self.plan.files),
+                                  environment=dict(self.plan.environment), cache_dirs=dict(self.plan.cache_dirs))
                 run_without_submission(launcher, spec, timeout)
-            (building / STAMP).write_text(json.dumps({"versions": versions(), "made": time.time()}, indent=1))
+            (building / STAMP).write_text(json.dumps({"versions": versions(self.plan), "made": time.time()}, indent=1))
             building.chmod(0o755)
             try:
                 os.rename(building, self.master)  # another run may have published first: keep theirs

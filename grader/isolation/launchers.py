@@ -28,8 +28,8 @@ from pathlib import Path
 
 from grader.isolation import landlock
 from grader.isolation.processes import PidsCgroup, kill_descendants
-from grader.isolation.spec import (WORKER_FILES, View, WorkerSpec, gpu_devices, nproc_allowance,
-                                   python_roots, worker_command, worker_environment)
+from grader.isolation.spec import (View, WorkerSpec, gpu_devices, nproc_allowance,
+                                   python_roots, staged_files, worker_command, worker_environment)
 
 KINDS = ("namespaces", "landlock", "none")
 
@@ -130,7 +130,7 @@ class Launcher:
         try:
             process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                env=worker_environment(view), cwd=self._cwd(spec), pass_fds=(channel_fd, *fds),
+                env=worker_environment(view, spec), cwd=self._cwd(spec), pass_fds=(channel_fd, *fds),
                 start_new_session=True, close_fds=True)
         except BaseException:
             for fd in ([kept] if kept is not None else []):
@@ -168,11 +168,11 @@ class Launcher:
 
     def stage(self, spec: WorkerSpec) -> Path:
         """A private copy of the worker's own files and this lab's probes, nothing else of the grader."""
-        files = tuple(str(p) for p in (*WORKER_FILES, *spec.probes))
+        files = staged_files(spec)
         if files not in self._stages:
             stage = Path(tempfile.mkdtemp(prefix="worker-", dir=self.folder()))
-            for path in files:
-                shutil.copyfile(path, stage / Path(path).name)
+            for path, name in files:
+                shutil.copyfile(path, stage / name)
             stage.chmod(0o755)
             self._stages[files] = stage
         return self._stages[files]

@@ -30,7 +30,10 @@ class WorkerSpec:
     module: str                   # module name to import from it
     preload: list[str] = field(default_factory=lambda: ["numpy", "torch"])
     readable: list[Path] = field(default_factory=list)   # extra read-only folders (fixtures), same path inside
-    probes: list[Path] = field(default_factory=list)     # the lab's own probe files (grader/probes_labN.py)
+    probes: list[Path] = field(default_factory=list)     # the lab's own probe files (its suite's probes.py)
+    warm_up: list[Path] = field(default_factory=list)    # the lab's warm-up modules: warm_up() runs after preload
+    environment: dict[str, str] = field(default_factory=dict)   # the lab's extra environment variables
+    cache_dirs: dict[str, str] = field(default_factory=dict)    # VARIABLE -> its folder in the private cache
     cache: Path | None = None     # the trusted cache (read-only); each worker works on a private copy
     cache_build: Path | None = None   # a trusted warm-up's writable cache; only with warm_up_only
     warm_up_only: bool = False    # import, warm up, say hello, exit: runs no student code
@@ -52,7 +55,7 @@ class View:
 
     scratch: str                  # its working folder (HOME, cwd); holds the submission
     worker_dir: str               # the private copy of worker.py and friends
-    cache_dir: str | None         # where numba/matplotlib write: a private copy, or the build
+    cache_dir: str | None         # where compiled code and font lists go: a private copy, or the build
     cache_source: str | None      # the trusted master it copies from (None: none, or warm-up)
     tmp: str                      # TMPDIR
     read: list[str]
@@ -90,6 +93,7 @@ def worker_config(spec: WorkerSpec, view: View, channel_fd: int) -> dict:
         "submission_dir": view.scratch,
         "module": spec.module,
         "preload": list(spec.preload),
+        "cache_subdirs": sorted(set(spec.cache_dirs.values())),
         "library_paths": library_paths(),
         "landlock": view.landlock,
         "read_paths": view.read,
@@ -105,6 +109,15 @@ def worker_config(spec: WorkerSpec, view: View, channel_fd: int) -> dict:
     }
 
 
+def staged_files(spec: WorkerSpec) -> tuple[tuple[str, str], ...]:
+    """(host file, name in the worker's folder): its own files, then the lab's probes and warm-ups,
+    renamed so that no lab file can shadow one of the worker's."""
+    files = [(str(p), p.name) for p in WORKER_FILES]
+    files += [(str(p), f"lab_probes_{i}.py") for i, p in enumerate(spec.probes)]
+    files += [(str(p), f"lab_warm_up_{i}.py") for i, p in enumerate(spec.warm_up)]
+    return tuple(files)
+
+
 def worker_command(spec: WorkerSpec, view: View, channel_fd: int) -> list[str]:
     # -u: -I ignores PYTHONUNBUFFERED, and what a submission printed before it
     # hung or crashed would die in the worker's buffer instead of reaching the report.
@@ -112,9 +125,9 @@ def worker_command(spec: WorkerSpec, view: View, channel_fd: int) -> list[str]:
     return [sys.executable, "-I", "-S", "-u", f"{view.worker_dir}/worker.py", config]
 
 
-def worker_environment(view: View) -> dict[str, str]:
-    """A scrubbed environment: nothing of the grader's, plus the private cache's location."""
-    env = {
+def worker_environment(view: View, spec: WorkerSpec) -> dict[str, str]:
+    """A scrubbed environment: nothing of the grader's, the lab's own variables, its cache folders."""
+    env = {**spec.environment,
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": view.scratch,
         "TMPDIR": view.tmp,
@@ -122,12 +135,10 @@ def worker_environment(view: View) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
-        "MPLBACKEND": "Agg",
         "OMP_NUM_THREADS": "1",  # the grader runs beside it: two busy pools thrash two cores
     }
     if view.cache_dir:
-        env["NUMBA_CACHE_DIR"] = f"{view.cache_dir}/numba"
-        env["MPLCONFIGDIR"] = f"{view.cache_dir}/matplotlib"
+        env.update({name: f"{view.cache_dir}/{sub}" for name, sub in spec.cache_dirs.items()})
     for name in ("CUDA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             env[name] = os.environ[name]

@@ -3,13 +3,14 @@
 Started by a launcher (:mod:`grader.isolation.launchers`) as ``python -I -S
 worker.py CONFIG`` with one end of a socket pair, usually inside a namespace
 sandbox.  It runs from a private copy of its own files (this one,
-``landlock.py``, ``wire.py``, ``probes.py`` and the lab's probes), loaded by
+``landlock.py``, ``wire.py``, ``probes.py``, and the lab's probes and
+warm-up modules as ``lab_probes_N.py`` / ``lab_warm_up_N.py``), loaded by
 path: the ``grader`` package, the reference and the suites are not there.
 
 Order matters.  It first ties itself to the grader and drops every privilege
 (capabilities, ``no_new_privs``, Landlock), and only then reads anything a
 previous run could have touched: it copies the trusted cache into its private
-cache folder, imports the lab's libraries and warms them up, sets its rlimits,
+cache folder, imports the lab's libraries and runs its warm-up modules, sets its rlimits,
 says hello, and imports the submission.  Everything it sends back is data;
 anything else stays here behind a handle.
 """
@@ -81,30 +82,8 @@ def _private_cache(config: dict) -> None:
     if target:
         if source and os.path.isdir(source):
             shutil.copytree(source, target, dirs_exist_ok=True)
-        for sub in ("numba", "matplotlib"):
+        for sub in config.get("cache_subdirs", []):
             os.makedirs(os.path.join(target, sub), exist_ok=True)
-
-
-def _warm_librosa() -> None:
-    """Run librosa's numba-compiled paths once, before any deadline applies.
-
-    Compiling them takes over 10 s here: the trusted warm-up run (no student
-    code) does it once into the cache, and each worker loads the machine code
-    from its private copy of that cache.
-    """
-    import io
-
-    import numpy as np
-    import librosa
-    import soundfile
-
-    signal = np.sin(np.arange(8192, dtype=np.float32) / 7.0)
-    wav = io.BytesIO()
-    soundfile.write(wav, signal, 44100, format="WAV")
-    wav.seek(0)
-    audio, _ = librosa.load(wav, sr=22050)
-    librosa.istft(librosa.stft(audio, n_fft=512, hop_length=128), hop_length=128)
-    librosa.feature.melspectrogram(y=audio, sr=22050, n_fft=512, hop_length=128)
 
 
 def _set_limits(config: dict) -> None:
@@ -207,10 +186,10 @@ def main() -> None:
     sys.dont_write_bytecode = True
     for name in config["preload"]:
         importlib.import_module(name)
-    if "librosa" in config["preload"]:
-        _warm_librosa()
+    for warm in sorted(HERE.glob("lab_warm_up_*.py")):  # the lab's warm-up, before any deadline
+        _load(warm.stem).warm_up()
     wire, probes = _load("wire"), _load("probes")
-    for extra in sorted(HERE.glob("probes_*.py")):  # the lab's own probes, e.g. probes_lab5.py
+    for extra in sorted(HERE.glob("lab_probes_*.py")):  # the lab's own probes (its suite's probes.py)
         vars(probes).update({k: v for k, v in vars(_load(extra.stem)).items() if not k.startswith("_")})
     channel = socket.socket(fileno=config["channel_fd"])
     _set_limits(config)

@@ -3,7 +3,7 @@
 Each submission is generated from the reference's text plus the attack code
 appended at the end (which redefines the attacked function, or misbehaves at
 import), and graded by :func:`grader.run.grade` against a small suite of our
-own, registered as lab ``hostile4``: the lab's real suite keeps changing, and
+own, lab ``hostile4`` of a course built in a temporary folder: the lab's real suite keeps changing, and
 these tests are about containment, not about Lab 4.  The suite has
 
 - ``test_attacked``: compares ``numpy_to_tensor``, the function attacks replace;
@@ -15,6 +15,7 @@ these tests are about containment, not about Lab 4.  The suite has
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import textwrap
 import time
 import uuid
@@ -22,10 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import labs
 from grader.results import CheckResult, GradeResult
 from grader.run import grade
-from tests.helpers import LAB4_REFERENCE, SANDBOX, grade_entries, kill_processes_with, processes_with
+from tests.helpers import LAB4_REFERENCE, REPO, SANDBOX, grade_entries, kill_processes_with, processes_with
 
 LAB = "hostile4"
 KEYWORD = "attacked or untouched"
@@ -57,29 +57,30 @@ def test_not_selected(submission):
 '''
 
 
-@dataclasses.dataclass(frozen=True)
-class SuiteLab(labs.Lab):
-    """A lab whose suite lives where we put it, with the Lab 4 reference."""
-
-    suite: Path = Path()
-
-    @property
-    def suite_dir(self) -> Path:
-        return self.suite
-
-    @property
-    def reference_file(self) -> Path:
-        return LAB4_REFERENCE
+BUILTIN_SUITES = REPO / "grader" / "suites"
+LAB_TOML = f'''
+title = "Hostile submissions"
+module = "pytorch_basics"
+preload = ["numpy", "torch", "librosa"]
+warm_up = ["{BUILTIN_SUITES / 'warm_librosa.py'}"]
+'''
 
 
 @pytest.fixture(scope="session")
-def hostile_lab(tmp_path_factory) -> SuiteLab:
-    suite = tmp_path_factory.mktemp("hostile-suite")
+def hostile_course(tmp_path_factory) -> Path:
+    """A course of its own: suite ``hostile4`` with the Lab 4 reference, and Lab 4 itself
+    (the built-in suite, with this repository's reference and stub)."""
+    course = tmp_path_factory.mktemp("hostile-course")
+    suite = course / "suites" / LAB
+    suite.mkdir(parents=True)
     (suite / "test_hostile_checks.py").write_text(SUITE)
-    lab = SuiteLab(LAB, "Hostile submissions", "pytorch_basics", ("numpy", "torch", "librosa"), suite=suite)
-    labs.LABS[LAB] = lab
-    yield lab
-    del labs.LABS[LAB]
+    (suite / "lab.toml").write_text(LAB_TOML)
+    shutil.copyfile(BUILTIN_SUITES / "course.toml", suite.parent / "course.toml")  # the worker as Lab 4's
+    for lab in (LAB, "lab4"):
+        (course / "reference" / lab).mkdir(parents=True)
+        shutil.copyfile(LAB4_REFERENCE, course / "reference" / lab / LAB4_REFERENCE.name)
+    shutil.copytree(REPO / "assignments" / "lab4", course / "assignments" / "lab4")
+    return course
 
 
 @dataclasses.dataclass
@@ -101,7 +102,7 @@ class Graded:
 
 
 @pytest.fixture
-def attack(hostile_lab, tmp_path):
+def attack(hostile_course, tmp_path):
     """``attack(code, ...)`` grades the reference plus ``code``; MARKER in it becomes a unique name.
 
     ``lab="lab4"`` grades it with the real Lab 4 suite instead (pick checks with ``keyword``),
@@ -115,12 +116,13 @@ def attack(hostile_lab, tmp_path):
         markers.append(marker)
         source = LAB4_REFERENCE.read_text() + "\n\n# ---- attack ----\n" + textwrap.dedent(code).replace("MARKER", marker)
         folder = "submission" if len(markers) == 1 else f"submission-{len(markers)}"  # a test may grade twice
-        submission = tmp_path / folder / hostile_lab.filename
+        submission = tmp_path / folder / LAB4_REFERENCE.name
         submission.parent.mkdir()
         submission.write_text(source)
         folders = grade_entries()
         started = time.monotonic()
-        result = grade(lab, submission, keyword=keyword, call_timeout=call_timeout, import_timeout=import_timeout)
+        result = grade(lab, submission, keyword=keyword, call_timeout=call_timeout, import_timeout=import_timeout,
+                       course=hostile_course)
         seconds = time.monotonic() - started
         return Graded(result, seconds, marker, grade_entries() - folders, processes_with(marker))
 

@@ -13,7 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from grader.isolation.cache import TrustedCache
+from grader.course import find
+from grader.run import trusted_cache
 from tests.helpers import needs_confinement
 from tests.hostile.conftest import assert_contained
 from tests.hostile.test_confinement import reported
@@ -85,8 +86,8 @@ def tree_digest(folder: Path) -> str:
 
 
 @needs_confinement("keep what one submission writes from the next")
-def test_nothing_written_reaches_the_next_submission(attack):
-    master = TrustedCache.default().master
+def test_nothing_written_reaches_the_next_submission(attack, hostile_course):
+    master = trusted_cache(find(hostile_course)).master
     planted = attack(PLANT.format(master=str(master)))  # the first run warms the cache if needed
     assert master.is_dir(), "the trusted cache was not published"
     before = tree_digest(master)

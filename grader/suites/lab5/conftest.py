@@ -3,7 +3,7 @@
 The U-Net here is small (base=8, a few hundred frames at most); on a shared
 2-core machine extra OpenMP threads only spin against the worker and other
 processes, which made each reference training step tens of times slower.
-The worker does the same (``grader.probes_lab5``).
+The worker does the same (``grader/suites/lab5/probes.py``).
 """
 
 import pytest

@@ -3,26 +3,25 @@
 Nothing here trusts the submission: the student's UNet is built in the
 worker from weights sent as data, every probe answer is data, and the
 reference runs here through the very same probe functions
-(``grader.probes_lab5``), so both sides are measured alike.
+(``grader/suites/lab5/probes.py``), so both sides are measured alike.
 """
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from grader import probes_lab5 as probes
+from grader.suites.lab5 import probes
 from grader import synth
 from grader.checks import CheckFailed, Feedback, attempt, describe, expect, expect_plain_tensor
-from grader.labs import COURSE_ROOT
+from grader.labs import find_lab
 
 BASE = 8
-WEIGHTS = COURSE_ROOT / "reference" / "lab5" / "unet_base8.pt"
-WEIGHTS_INFO = WEIGHTS.with_suffix(".json")
 HELD_OUT_SECONDS = 2.0          # clips for the SDR check (training used 3 s songs with other seeds)
 MIN_IMPROVEMENT_DB = 6.0        # vocal SDR improvement the trained weights must reach
 
@@ -91,14 +90,21 @@ def song_pair(seed: int = 5, n_frames: int = 40) -> tuple[torch.Tensor, torch.Te
     return torch.stack(mixes), torch.stack(vocals)
 
 
+def weights_file() -> Path:
+    """The trained weights, beside the reference solution of the course being graded."""
+    return find_lab("lab5").reference_file.with_name("unet_base8.pt")
+
+
 def trained_weights() -> tuple[dict, dict]:
     """The committed checkpoint (loaded with weights_only=True) and its training record."""
-    if not WEIGHTS.is_file():
+    weights = weights_file()
+    if not weights.is_file():
         import pytest
 
-        pytest.skip(f"the trained Lab 5 weights ({WEIGHTS.relative_to(COURSE_ROOT)}) are not installed yet")
-    state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
-    info = json.loads(WEIGHTS_INFO.read_text()) if WEIGHTS_INFO.is_file() else {}
+        pytest.skip(f"the trained Lab 5 weights ({weights.name}) are not installed yet")
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    info_file = weights.with_suffix(".json")
+    info = json.loads(info_file.read_text()) if info_file.is_file() else {}
     return dict(state), info
 
 

@@ -1,7 +1,7 @@
 """Lab 5 probes: observe a U-Net where it lives, return plain data.
 
 Loaded by path inside the worker next to ``probes.py`` (every public name
-here becomes a probe), and imported as ``grader.probes_lab5`` by the Lab 5
+here becomes a probe), and imported as ``grader.suites.lab5.probes`` by the Lab 5
 suite, which runs the *same* routines on the reference model in the grader
 process, so both sides are measured the same way.  Each probe takes the
 (student or reference) module first; the model argument is a handle that the

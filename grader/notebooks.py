@@ -1,0 +1,101 @@
+"""A Jupyter notebook's code cells as a Python module a worker can import.
+
+IPython-only syntax (``%magic``, ``!shell``) is not Python: each such line
+becomes a comment, or a ``pass`` where it is indented, so the blocks around
+it still parse (and a ``from __future__`` import after it still comes first); cells of a shell or other-language cell magic (``%%bash``) are dropped.
+Each line of the module remembers its cell and line, so feedback can say
+"cell 3, line 2" where the student looks.  Used by single runs
+(``grade lab4 --submission lab4.ipynb``) and by batch grading alike.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# cell magics whose body is still Python
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+_ESCAPE = re.compile(r"^(?P<indent>\s*)(?:%|!)")
+_ASSIGNED_ESCAPE = re.compile(r"^(?P<indent>\s*)[\w.,\s]+=\s*(?:%|!)")
+_LINE = re.compile(r"\bline (\d+)\b")
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook nbformat can read."""
+
+
+@dataclass
+class Converted:
+    """The module's source, where each of its lines came from, and what was left out."""
+
+    source: str
+    origins: list[tuple[int, int] | None] = field(default_factory=list)  # module line - 1 -> (cell, line)
+    dropped: list[str] = field(default_factory=list)   # "cell 2, line 1: !pip install librosa"
+
+    def place(self, line: int) -> str:
+        """'cell 3, line 2' for line ``line`` of the module ('line N' when it has no cell)."""
+        origin = self.origins[line - 1] if 0 < line <= len(self.origins) else None
+        return f"cell {origin[0]}, line {origin[1]}" if origin else f"line {line}"
+
+    def relabel(self, text: str, prefix: str = "") -> str:
+        """Every '[prefix ]line N' of ``text`` as the cell and line it came from (no prefix:
+        ``text`` is all about the module)."""
+        pattern = re.compile(re.escape(prefix + " ") + _LINE.pattern) if prefix else _LINE
+        return pattern.sub(lambda m: (prefix + " " if prefix else "") + self.place(int(m.group(1))), text)
+
+
+def convert(raw: bytes) -> Converted:
+    """The code cells of the notebook ``raw``, IPython syntax removed, with their origins."""
+    import nbformat
+
+    try:
+        notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except Exception as exc:  # nbformat raises many kinds: JSON, schema, unicode
+        raise NotebookError(f"not a readable notebook ({type(exc).__name__})") from None
+    lines: list[str] = []
+    converted = Converted("")
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        cell_lines = _cell_lines(number, cell.source, converted.dropped)
+        if not "".join(text for text, _ in cell_lines).strip():
+            continue
+        if lines:
+            lines.append("")
+            converted.origins.append(None)
+        lines += [text for text, _ in cell_lines]
+        converted.origins += [(number, line) for _, line in cell_lines]
+    converted.source = "\n".join(lines) + "\n"
+    return converted
+
+
+def notebook_to_source(raw: bytes) -> str:
+    """The code cells of the notebook ``raw``, IPython syntax removed."""
+    return convert(raw).source
+
+
+def _cell_lines(number: int, source: str, dropped: list[str]) -> list[tuple[str, int]]:
+    """(Python line, its line number in the cell) for one cell; what is not Python goes to ``dropped``."""
+    lines = list(enumerate(source.splitlines(), start=1))
+    if lines and lines[0][1].lstrip().startswith("%%"):
+        words = lines[0][1].lstrip()[2:].split()
+        dropped.append(f"cell {number}, line 1: {lines[0][1].strip()[:60]}"
+                       + ("" if words and words[0] in _PYTHON_CELL_MAGICS else " (the whole cell)"))
+        if not words or words[0] not in _PYTHON_CELL_MAGICS:
+            return []
+        lines = lines[1:]
+    result = []
+    for line_number, line in lines:
+        python = _python_line(line)
+        if python != line:
+            dropped.append(f"cell {number}, line {line_number}: {line.strip()[:60]}")
+        result.append((python, line_number))
+    return result
+
+
+def _python_line(line: str) -> str:
+    match = _ESCAPE.match(line) or _ASSIGNED_ESCAPE.match(line)
+    if match is None:
+        return line
+    keep = "pass  " if match["indent"] else ""
+    return f"{match['indent']}{keep}# notebook-only line removed: {line.strip()[:60]}"

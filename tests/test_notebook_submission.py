@@ -1,0 +1,68 @@
+"""A notebook hand-in: its code cells are graded as the .py would be, feedback names cells."""
+
+from __future__ import annotations
+
+import nbformat
+
+from grader import report
+from grader.notebooks import convert
+from grader.run import grade
+from tests.helpers import LAB4_REFERENCE, REPO
+
+BROKEN_MSE = '''
+def mse_gradient(prediction, target):
+    """Broken on purpose: raises where the check can see it."""
+    raise ValueError("not this way")
+'''
+
+
+def notebook(*cells: tuple[str, str]) -> bytes:
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text)
+                  for kind, text in cells]
+    return nbformat.writes(book).encode()
+
+
+def test_convert_drops_magics_and_shell_lines_and_remembers_cells():
+    raw = notebook(("md", "# Lab"), ("code", "%matplotlib inline\nimport math"), ("code", "!pip install x\n\nx = 1"),
+                   ("code", "%%bash\necho hi"), ("code", "%%time\ny = 2"))
+    converted = convert(raw)
+    assert "import math" in converted.source and "echo hi" not in converted.source
+    compile(converted.source, "nb.py", "exec")  # the module parses
+    module_lines = converted.source.splitlines()
+    assert converted.place(module_lines.index("import math") + 1) == "cell 2, line 2"
+    assert converted.place(module_lines.index("x = 1") + 1) == "cell 3, line 3"
+    assert converted.place(module_lines.index("y = 2") + 1) == "cell 5, line 2"
+    assert converted.dropped == ["cell 2, line 1: %matplotlib inline", "cell 3, line 1: !pip install x",
+                                 "cell 4, line 1: %%bash (the whole cell)", "cell 5, line 1: %%time"]
+    assert converted.relabel(f"pytorch_basics.py line {module_lines.index('x = 1') + 1}") == \
+        "pytorch_basics.py cell 3, line 3"
+    first = module_lines.index("import math") + 1
+    assert converted.relabel(f"pytorch_basics.py line {first}: SyntaxError near line 7", prefix="pytorch_basics.py") \
+        == "pytorch_basics.py cell 2, line 2: SyntaxError near line 7"  # only the module's own line numbers
+
+
+def test_the_same_code_as_py_and_as_notebook_gets_the_same_grade(tmp_path):
+    """The Lab 4 reference with mse_gradient broken, as a file and as a notebook of several cells."""
+    code = LAB4_REFERENCE.read_text() + "\n" + BROKEN_MSE
+    as_py = tmp_path / "py" / "pytorch_basics.py"
+    as_py.parent.mkdir()
+    as_py.write_text(code)
+    head, _, tail = code.partition("\ndef simple_neural_operation")
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    (folder / "pytorch_basics.ipynb").write_bytes(notebook(
+        ("md", "# Lab 4"), ("code", "%matplotlib inline\n!pip install torch\n" + head),
+        ("code", "def simple_neural_operation" + tail)))
+    keyword = "autograd or neural or mse"
+    from_py = grade("lab4", as_py, keyword=keyword, course=REPO)
+    from_notebook = grade("lab4", folder, keyword=keyword, course=REPO)  # the folder holds only the notebook
+    assert [(c.name, c.status, c.score) for c in from_notebook.checks] == \
+        [(c.name, c.status, c.score) for c in from_py.checks]
+    assert 0 < from_notebook.score < from_notebook.max_score
+    failed = [c for c in from_notebook.checks if c.error and c.error.get("frames")]
+    assert failed, [c.error for c in from_notebook.checks]
+    assert failed[0].error["frames"][-1]["cell"].startswith("cell 3, line ")
+    text = " ".join(report.as_text(from_notebook).split())
+    assert "mse_gradient cell 3, line" in text
+    assert "note: left out of your notebook" in text and "cell 2, line 2: !pip install torch" in text
