@@ -25,6 +25,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import wait_measuring  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = (REPO / "reference" / "lab4" / "pytorch_basics.py").read_text()
 BUGS = [
@@ -46,14 +49,7 @@ def measured(command: list[str]) -> tuple[float, int, subprocess.CompletedProces
     """Wall seconds and peak RSS (bytes) of the command's process tree, and its output."""
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
+    peak = wait_measuring(process)
     stdout, stderr = process.communicate()
     return time.perf_counter() - started, peak, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 

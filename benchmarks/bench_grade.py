@@ -21,6 +21,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import wait_measuring  # noqa: E402
+
 FLOOR = """
 import sys, torch, librosa, numpy as np
 audio, sr = librosa.load(sys.argv[1], sr=22050)
@@ -33,15 +36,7 @@ assert tensor.shape[-1] == 1 + len(audio) // 512
 def run(command: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of the command's whole process tree."""
     started = time.perf_counter()
-    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
+    peak = wait_measuring(psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return time.perf_counter() - started, peak
 
 
