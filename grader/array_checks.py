@@ -1,11 +1,10 @@
-"""Checks about what happens *inside* the worker, shared by the Lab 1–3 suites.
+"""Checks about what happens to arrays *inside* the worker, for any suite (Labs 1–3 use them).
 
 The grader only ever sees copies of what the student's function returns,
 so whether it scaled its argument in place, or copes with a strided view,
 can only be seen by a probe next to the student's code
 (:func:`grader.probes.call_watching_arrays`).  The judgement is made here.
 Also the comparison for results whose float dtype the stub leaves free.
-Candidates for :mod:`grader.checks` once the suites settle.
 """
 
 from __future__ import annotations
