@@ -13,6 +13,8 @@ files from the suites folders of the course (:mod:`grader.course`).
     reply_bytes = 33554432                    # the largest reply a check reads from the worker
     [environment]                             # extra variables of the worker's environment
     [cache]                                   # VARIABLE = subfolder of the worker's private cache
+    expectations = "expected"                 # recorded expected values (grader.expectations), replayed
+                                              # when the reference solution is not there (a student release)
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ else:  # pragma: no cover - Python 3.10
 
 BUILTIN_SUITES = Path(__file__).resolve().parent / "suites"
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
-_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache"}
+_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations"}
 
 
 class LabError(KeyError):
@@ -51,6 +53,7 @@ class Lab:
     environment: dict[str, str] = field(default_factory=dict, hash=False)
     cache: dict[str, str] = field(default_factory=dict, hash=False)
     reply_bytes: int = 8 << 20
+    expectations: Path | None = None       # the folder of recorded expected values (None: none)
 
     @property
     def filename(self) -> str:
@@ -80,7 +83,7 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
     unknown = set(data) - _KEYS
     if unknown:
         raise LabError(f"{path}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(_KEYS))})")
-    for key in ("title", "module"):
+    for key in ("title", "module") + (("expectations",) if "expectations" in data else ()):
         if not isinstance(data.get(key), str) or not data[key]:
             raise LabError(f"{path}: {key} must be a non-empty string")
     files = {key: tuple((folder / name).resolve() for name in data.get(key, [])) for key in ("warm_up", "probes")}
@@ -91,7 +94,8 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
     return Lab(name=folder.name, title=data["title"], module=data["module"], suite_dir=folder, course=course,
                preload=tuple(data.get("preload", ("numpy", "torch"))), warm_up=files["warm_up"],
                probes=files["probes"], environment=dict(data.get("environment", {})),
-               cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)))
+               cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
+               expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None)
 
 
 def labs_in(suites: Path, course: Path | None) -> list[Lab]:

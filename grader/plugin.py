@@ -17,7 +17,6 @@ the way junitxml collects its XML: one report hook, small functions.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import sys
 import time
 import warnings
@@ -27,7 +26,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from grader import fixtures, side_checks, stub
+from grader import expectations, fixtures, side_checks, stub
 from grader.causes import error_record, known_hint
 from grader.checks import CheckFailed, Feedback, student_raised
 from grader.labs import Lab
@@ -54,11 +53,7 @@ def register_hypothesis_profile() -> None:
     settings.load_profile(HYPOTHESIS_PROFILE)
 
 
-def load_reference(lab: Lab) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"grade_reference_{lab.name}", lab.reference_file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+load_reference = expectations.load_reference
 
 
 def cuda_available() -> bool:
@@ -85,8 +80,9 @@ def submission(request: pytest.FixtureRequest) -> RemoteModule:
 
 
 @pytest.fixture(scope="session")
-def reference(request: pytest.FixtureRequest) -> ModuleType:
-    return load_reference(request.config.stash[PLUGIN].lab)
+def reference(request: pytest.FixtureRequest) -> ModuleType | expectations.RecordedReference:
+    """The reference module (live), or its recorded calls (see grader.expectations)."""
+    return request.config.stash[PLUGIN].expectations.reference()
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +100,7 @@ class GradingPlugin:
         self.collected: list[CheckResult] = []
         self.errors: list[str] = []
         self.definitions = stub.lab_definitions(lab)
+        self.expectations = expectations.for_lab(lab, clips_dir)
         self._pending: dict[str, CheckResult] = {}
         self._started: dict[str, tuple[float, int]] = {}
         self._side_of: dict[str, tuple[str, ...]] = {}   # side check -> the main checks it needs
@@ -141,7 +138,7 @@ class GradingPlugin:
                 self.errors.append(f"{item.nodeid} has visibility {result.visibility!r} "
                                    f"(one of {', '.join(VISIBILITIES)})")
             item.extra_keyword_matches.update(k for k in (result.title, result.function) if k)
-            if item.get_closest_marker("cuda"):
+            if item.get_closest_marker("cuda") and self.expectations.mode != "record":  # recorded for GPUs too
                 has_cuda = cuda_available() if has_cuda is None else has_cuda
                 if not has_cuda:
                     item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU, and none is available here"))
@@ -178,6 +175,7 @@ class GradingPlugin:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         result = self._pending.setdefault(item.nodeid, self._new_result(item))
+        self.expectations.check = item.nodeid
         if self.progress is not None:
             self.progress.checking(result.function, result.title)
         self.session.begin_check(result.function)
@@ -187,6 +185,8 @@ class GradingPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         report = yield
+        if self.expectations.mismatch is not None:   # no grade at all: the run stops, run.py says why
+            item.session.shouldstop = str(self.expectations.mismatch)
         result = self._pending.setdefault(item.nodeid, self._new_result(item))
         if report.skipped and result.status != "failed":
             result.status, result.skip_reason = "skipped", _skip_reason(report)

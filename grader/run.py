@@ -63,8 +63,8 @@ def find_lab_in(course: Course, lab_name: str) -> Lab:
 def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: bool) -> Path:
     """The student's file for ``lab``, from a folder, a file, or the course layout."""
     if reference:
-        if course.missing_reference(lab):
-            raise SetupError(course.missing_reference(lab))
+        if course.missing_reference(lab, replayable=False):
+            raise SetupError(course.missing_reference(lab, replayable=False))
         return lab.reference_file
     if path is None:
         folder = course.here or Path.cwd()
@@ -183,8 +183,11 @@ def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | Non
     from grader.plugin import GradingPlugin
 
     plugin = GradingPlugin(lab, session, clips, progress, student=student)
+    plugin.expectations.prepare()   # a release's store that does not fit its suite: no grade (ReleaseMismatch)
     extra = [_CheckListener(plugin, on_check)] if on_check else []
     _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)
+    if plugin.expectations.mismatch is not None:
+        raise plugin.expectations.mismatch
     result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
                          sandbox=session.sandbox, functions=[d.name for d in plugin.definitions],
                          withheld_checks=len(plugin.withheld), withheld_points=sum(c.points for c in plugin.withheld))

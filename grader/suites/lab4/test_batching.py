@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.checks import attempt, call_student, compare, describe, expect, expect_match, expect_raises
+from grader.expectations import expectation
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 
@@ -70,10 +71,16 @@ def paths(clips) -> list[str]:
     return [str(clips[name]) for name in CLIPS]
 
 
+@expectation
+def dataset_items(reference, paths: list[str], frames: int, **settings) -> list[torch.Tensor]:
+    """Every item of the reference's SpectrogramDataset(paths, frames, **settings)."""
+    dataset = reference.SpectrogramDataset(paths, frames, **settings)
+    return [dataset[i] for i in range(len(dataset))]
+
+
 @pytest.fixture(scope="module")
 def expected_items(reference, paths) -> list[torch.Tensor]:
-    dataset = reference.SpectrogramDataset(paths, FRAMES)
-    return [dataset[i] for i in range(len(dataset))]
+    return dataset_items(reference, paths, FRAMES)
 
 
 def make_dataset(submission, paths: list[str], frames: int = FRAMES, **settings):
@@ -118,7 +125,7 @@ def test_dataset_items(submission, reference, paths, expected_items):
     settings = {"sr": 16000, "n_fft": 512, "hop_length": 128}
     chosen = paths[1:3]
     dataset, given = make_dataset(submission, chosen, 20, **settings), shown(chosen, 20, **settings)
-    expected = reference.SpectrogramDataset(chosen, 20, **settings)
+    expected = dataset_items(reference, chosen, 20, **settings)
     for index in range(len(chosen)):
         expect_match(get_item(dataset, index, given), expected[index], function="SpectrogramDataset.__getitem__",
                      input=f"dataset[{index}] of {given}", hint="store sr, n_fft and hop_length in __init__ and "

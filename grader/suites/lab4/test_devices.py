@@ -17,6 +17,7 @@ import torch
 
 from grader.checks import (CheckFailed, call_student, compare, describe, describe_call, expect,
                            expect_match, expect_raises)
+from grader.expectations import expectation
 from grader.probes import simulated_devices
 
 GPU_NAME = "NVIDIA GeForce RTX 2070 Super Max-Q"  # the GPU from the lecture's setup check
@@ -76,12 +77,18 @@ class _Here:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        function, sim = getattr(self._module, name), self._simulation
+        sim = self._simulation
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            with simulated_devices(sim.cuda, sim.mps, GPU_NAME, CUDA_VERSION):
-                return function(*args, **kwargs)
+            return simulated_call(self._module, sim.cuda, sim.mps, name, *args, **kwargs)
         return call
+
+
+@expectation
+def simulated_call(reference: Any, cuda: int, mps: bool, name: str, *args: Any, **kwargs: Any) -> Any:
+    """``reference.name(*args, **kwargs)`` on the simulated machine: the machine is part of the call."""
+    with simulated_devices(cuda, mps, GPU_NAME, CUDA_VERSION):
+        return getattr(reference, name)(*args, **kwargs)
 
 
 def expect_device(got: Any, expected: torch.device, *, input: str, hint: str) -> None:

@@ -19,6 +19,7 @@ import torch
 from grader.suites.lab5 import probes
 from grader import synth
 from grader.checks import CheckFailed, Feedback, attempt, describe, expect, expect_plain_tensor
+from grader.expectations import expectation
 from grader.labs import find_lab
 
 BASE = 8
@@ -46,6 +47,8 @@ def unet_call(kwargs: dict) -> str:
 
 
 # ------------------------------------------------------------------ reference side
+# Recorded (grader.expectations): a student release replays their results without the reference.
+@expectation
 def random_weights(reference: Any, seed: int, bilinear: bool = False) -> dict:
     """A plain ``state_dict`` for the reference UNet(base=8): ``torch.manual_seed(seed)``
     initialisation, then BatchNorm statistics and affine parameters drawn away from their
@@ -65,9 +68,13 @@ def random_weights(reference: Any, seed: int, bilinear: bool = False) -> dict:
     return {name: value.clone() for name, value in state.items()}
 
 
-def reference_unet(reference: Any, state: dict | None, **kwargs: Any) -> torch.nn.Module:
-    """A fresh reference model with ``state`` loaded, in eval mode."""
-    return probes.lab5_build_unet(reference, state, **(kwargs or unet_kwargs()))
+@expectation
+def reference_probe(reference: Any, probe: str, state: dict | None, *args: Any, unet: dict | None = None,
+                    **kwargs: Any) -> Any:
+    """``probes.<probe>(reference, model, *args, **kwargs)`` on a fresh reference ``UNet(**unet)``
+    with ``state`` loaded, in eval mode: the same probe the student's model goes through."""
+    model = probes.lab5_build_unet(reference, state, **(unet or unet_kwargs()))
+    return getattr(probes, probe)(reference, model, *args, **kwargs)
 
 
 def magnitudes(seed: int, shape: tuple, scale: float = 3.0) -> torch.Tensor:

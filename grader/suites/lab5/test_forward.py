@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from grader.checks import describe, expect, expect_match
-from grader.suites.lab5.support import (FORWARD_HINT, magnitudes, probes, random_weights, reference_unet,
+from grader.suites.lab5.support import (FORWARD_HINT, magnitudes, random_weights, reference_probe,
                                         expect_tensor, student_forward, student_probe,
                                         student_unet, unet_call, unet_kwargs)
 
@@ -20,12 +20,11 @@ def agrees_with_reference(submission, reference, bilinear: bool, seed: int):
     """A check body: for (batch, F, T), the student's output equals the reference's."""
     kwargs = unet_kwargs(bilinear)
     state = random_weights(reference, seed=seed, bilinear=bilinear)
-    ours = reference_unet(reference, state, **kwargs)
     theirs = student_unet(submission, state, **kwargs)
 
     def check(batch, n_freq, n_time, data):
         x = magnitudes(data, (batch, 1, n_freq, n_time))
-        expected = probes.lab5_forward(reference, ours, x)
+        expected = reference_probe(reference, "lab5_forward", state, x, unet=kwargs)
         got = student_forward(submission, theirs, x)
         expect_match(got, expected, function="UNet.forward", rtol=1e-4, atol=1e-4,
                      input=f"{unet_call(kwargs)} with the reference's weights, eval mode, x: {describe(x)}",

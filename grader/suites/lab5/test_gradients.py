@@ -3,8 +3,8 @@
 import pytest
 
 from grader.checks import describe, expect
-from grader.suites.lab5.support import (FORWARD_HINT, expect_tensor, magnitudes, probes, random_weights,
-                                        reference_unet, student_probe, student_unet)
+from grader.suites.lab5.support import (FORWARD_HINT, expect_tensor, magnitudes, random_weights,
+                                        reference_probe, student_probe, student_unet)
 
 pytestmark = pytest.mark.grades("UNet.forward")
 
@@ -14,7 +14,7 @@ def test_every_parameter_gets_a_gradient(submission, reference):
     """in train mode, backward from the output reaches every parameter the reference's does"""
     state = random_weights(reference, seed=31)
     x = magnitudes(7, (2, 1, 24, 40))
-    expected = probes.lab5_parameter_grads(reference, reference_unet(reference, state), x)["grads"]
+    expected = reference_probe(reference, "lab5_parameter_grads", state, x)["grads"]
     wanted = sorted(name for name, grad in expected.items() if grad)
     given = f"train mode, x: {describe(x)}, loss = model(x).mean(), loss.backward()"
     got = student_probe(submission, "lab5_parameter_grads", student_unet(submission, state), x,

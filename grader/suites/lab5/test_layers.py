@@ -3,7 +3,7 @@
 import pytest
 
 from grader.checks import attempt, expect
-from grader.suites.lab5.support import (NAMES_HINT, expect_layout, magnitudes, probes, random_weights,
+from grader.suites.lab5.support import (NAMES_HINT, expect_layout, magnitudes, random_weights, reference_probe,
                                         student_forward, student_unet, unet_call, unet_kwargs)
 
 
@@ -12,7 +12,7 @@ def check_layout_and_load(submission, reference, bilinear: bool) -> None:
     given = unet_call(kwargs)
     model = student_unet(submission, None, **kwargs)
     layout = attempt(lambda: submission.probe("lab5_layout", model), function="UNet", input=given)
-    expected = probes.lab5_layout(reference, probes.lab5_build_unet(reference, None, **kwargs))
+    expected = reference_probe(reference, "lab5_layout", None, unet=kwargs)
     expect_layout(layout, expected, given)
     loaded = student_unet(submission, random_weights(reference, seed=11, bilinear=bilinear), **kwargs)
     x = magnitudes(0, (1, 1, 20, 24))

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from grader.checks import describe, expect
-from grader.suites.lab5.support import (TRAIN_HINT, probes, random_weights, reference_unet, song_pair,
+from grader.suites.lab5.support import (TRAIN_HINT, random_weights, reference_probe, song_pair,
                                         student_probe, student_unet)
 
 # train_step runs the student's UNet: when forward is wrong, so is every loss
@@ -19,7 +19,7 @@ def run_both(submission, reference, seed: int, steps: int, lr: float) -> tuple[d
     batches = [(mix, voc)] * steps
     given = (f"{steps} call(s) of train_step(model, Adam(model.parameters(), lr={lr:g}), "
              f"mixture_mag: {describe(mix)}, vocals_mag: same shape), the model in eval mode before the first")
-    expected = probes.lab5_train_steps(reference, reference_unet(reference, state), batches, lr=lr)
+    expected = reference_probe(reference, "lab5_train_steps", state, batches, lr=lr)
     got = student_probe(submission, "lab5_train_steps", student_unet(submission, state), batches, lr=lr,
                         function="train_step", input=given, hint=TRAIN_HINT)
     bad = [(i, t) for i, (t, loss) in enumerate(zip(got["types"], got["losses"])) if loss is None]
