@@ -91,42 +91,42 @@ class Codec:
         if type(value) is str:
             return self._path(value)
         if isinstance(value, np.generic):
-            return {"npscalar": np.asarray(value).dtype.str, "hex": np.asarray(value).tobytes().hex()}
+            return {"t": "npscalar", "v": np.asarray(value).dtype.str, "hex": np.asarray(value).tobytes().hex()}
         if isinstance(value, bool):
             return bool(value)
         if isinstance(value, int):
-            return {"int": str(int(value))}
+            return {"t": "int", "v": str(int(value))}
         if isinstance(value, float):
-            return {"float": float(value).hex()}
+            return {"t": "float", "v": float(value).hex()}
         if isinstance(value, complex):
-            return {"complex": [value.real.hex(), value.imag.hex()]}
+            return {"t": "complex", "v": [value.real.hex(), value.imag.hex()]}
         if isinstance(value, str):
             return self._path(str(value))
         if isinstance(value, np.ndarray):
-            return {"ndarray": self._array(value)}
+            return {"t": "ndarray", "v": self._array(value)}
         if isinstance(value, torch.Tensor):
             return self._tensor(value)
         if isinstance(value, torch.device):
-            return {"device": str(value)}
+            return {"t": "device", "v": str(value)}
         if isinstance(value, torch.dtype):
-            return {"torch_dtype": str(value).removeprefix("torch.")}
+            return {"t": "torch_dtype", "v": str(value).removeprefix("torch.")}
         if isinstance(value, np.dtype):
-            return {"np_dtype": value.str}
+            return {"t": "np_dtype", "v": value.str}
         if isinstance(value, tuple):
-            return {"tuple": [self.encode(v) for v in value]}
+            return {"t": "tuple", "v": [self.encode(v) for v in value]}
         if isinstance(value, list):
-            return {"list": [self.encode(v) for v in value]}
+            return {"t": "list", "v": [self.encode(v) for v in value]}
         if isinstance(value, dict):
-            return {"dict": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+            return {"t": "dict", "v": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
         if isinstance(value, PurePath):
-            return {"path": self._path(str(value))}
+            return {"t": "path", "v": self._path(str(value))}
         if callable(value) and getattr(value, "__qualname__", None) and getattr(value, "__module__", None):
-            return {"callable": f"{value.__module__}.{value.__qualname__}"}  # np.max: an argument by its name
+            return {"t": "callable", "v": f"{value.__module__}.{value.__qualname__}"}  # np.max: an argument by its name
         raise Unrecordable(f"a {type(value).__module__}.{type(value).__qualname__}")
 
     def _path(self, text: str) -> Any:
         if self.clips is not None and text.startswith(str(self.clips) + "/"):
-            return {"clip": text[len(str(self.clips)) + 1:]}
+            return {"t": "clip", "v": text[len(str(self.clips)) + 1:]}
         return text
 
     def _tensor(self, tensor: Any) -> dict:
@@ -134,22 +134,23 @@ class Codec:
 
         if tensor.layout != torch.strided or getattr(tensor, "is_nested", False):
             raise Unrecordable(f"a {tensor.layout} tensor")
-        tree = {"tensor": None, "dtype": str(tensor.dtype).removeprefix("torch."), "shape": list(tensor.shape),
+        tree = {"t": "tensor", "v": None, "dtype": str(tensor.dtype).removeprefix("torch."), "shape": list(tensor.shape),
                 "device": str(tensor.device), "requires_grad": bool(tensor.requires_grad)}
         if tensor.device.type != "meta":
             data = tensor.detach().cpu().contiguous()
             try:
-                tree["tensor"] = self._array(data.numpy())
+                tree["v"] = self._array(data.numpy())
             except TypeError:   # bfloat16 and other dtypes NumPy lacks: their bytes
-                tree["tensor"], tree["raw"] = self._array(data.reshape(-1).view(torch.uint8).numpy()), True
+                tree["v"], tree["raw"] = self._array(data.reshape(-1).view(torch.uint8).numpy()), True
         return tree
 
     # ------------------------------------------------------------------ decoding
     def decode(self, tree: Any) -> Any:
         if tree is None or isinstance(tree, (bool, str)):
             return tree
-        (tag, body), = ((k, v) for k, v in tree.items() if k in _TAGS)
-        return getattr(self, "_decode_" + tag)(tree, body)
+        if tree.get("t") not in _TAGS:
+            raise ValueError(f"not a stored value: {str(tree)[:80]}")
+        return getattr(self, "_decode_" + tree["t"])(tree, tree["v"])
 
     def _decode_npscalar(self, tree, body):
         return np.frombuffer(bytes.fromhex(tree["hex"]), dtype=np.dtype(body))[0].copy()
@@ -291,9 +292,9 @@ def _arrays_used(tree: Any) -> set[str]:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("ndarray", "tensor") and isinstance(value, str):
-                    found.add(value)
+            if node.get("t") in ("ndarray", "tensor") and isinstance(node.get("v"), str):
+                found.add(node["v"])
+            for value in node.values():
                 walk(value)
         elif isinstance(node, list):
             for value in node:

@@ -186,8 +186,6 @@ def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | Non
     plugin.expectations.prepare()   # a release's store that does not fit its suite: no grade (ReleaseMismatch)
     extra = [_CheckListener(plugin, on_check)] if on_check else []
     _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)
-    if plugin.expectations.mismatch is not None:
-        raise plugin.expectations.mismatch
     result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
                          sandbox=session.sandbox, functions=[d.name for d in plugin.definitions],
                          withheld_checks=len(plugin.withheld), withheld_points=sum(c.points for c in plugin.withheld))
@@ -217,6 +215,8 @@ def _pytest(lab: Lab, plugin: "GradingPlugin", extra: list[str], listeners: list
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         code = pytest.main(args, plugins=[plugin, *(listeners or [])])
+    if plugin.expectations.mismatch is not None:   # the run was stopped on purpose: no grade, one line
+        raise plugin.expectations.mismatch
     if code == pytest.ExitCode.INTERRUPTED:  # pytest swallowed a KeyboardInterrupt: stop the run, clean up
         raise KeyboardInterrupt
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):

@@ -31,6 +31,9 @@ def resolve(target: str) -> Callable[..., Any]:
 def serve(name: str, lab: str, conn: Any, grade_target: str, warm_target: str, parent: int) -> None:
     """The grader's loop: one job at a time from ``conn`` (its private pipe) until a ``None``."""
     _install_signals(parent)
+    from grader import expectations
+
+    expectations.remember_per_process()   # the reference runs once per lab here, not once per submission
     try:
         resolve(warm_target)(lab)
         grade_job = resolve(grade_target)

@@ -243,8 +243,10 @@ def _with_source(job: Job) -> Job:
 
 def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:
     """Runs inside a Dask worker: grade and return data (never raise for a student's sake)."""
+    from grader import expectations
     from grader.batch.grader_process import resolve
 
+    expectations.remember_per_process()   # a Dask worker grades many submissions: the reference runs once per lab
     try:
         from distributed import get_worker
 

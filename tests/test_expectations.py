@@ -1,0 +1,227 @@
+"""Recorded expectations (grader/expectations.py): fingerprints, the store, the modes, and a release's toy course."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from grader import course as courses
+from grader import expectations as E
+from grader.run import grade
+from tests.helpers import REPO
+from tests.toy_course import LAB, MODULE, make_course
+
+
+# ------------------------------------------------------------------ fingerprints
+def sample_arguments(clips: Path) -> tuple[tuple, dict]:
+    return ((np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), torch.arange(6, dtype=torch.bfloat16),
+             0.1, 3, str(clips / "tone.wav"), [clips / "chirp.wav"], torch.device("cpu"), np.max),
+            {"sr": 22050, "top_db": None, "ref": np.float64(0.5)})
+
+
+def test_fingerprints_ignore_where_the_clips_folder_is_and_tell_apart_everything_else(tmp_path):
+    args, kwargs = sample_arguments(tmp_path / "run1")
+    same = E.fingerprint(args, kwargs, tmp_path / "run1")
+    assert E.fingerprint(*sample_arguments(tmp_path / "run2"), tmp_path / "run2") == same
+    assert E.fingerprint(args, dict(reversed(list(kwargs.items()))), tmp_path / "run1") == same  # keyword order
+    changed = [
+        ((args[0].astype(np.float64), *args[1:]), kwargs),                       # dtype
+        ((args[0].reshape(4, 3), *args[1:]), kwargs),                            # shape
+        ((*args[:2], np.nextafter(0.1, 1.0), *args[3:]), kwargs),               # one ulp
+        ((*args[:3], 3.0, *args[4:]), kwargs),                                   # 3 is not 3.0
+        ((*args[:5], tuple(args[5]), *args[6:]), kwargs),                        # list is not tuple
+        ((*args[:4], str(tmp_path / "run1" / "other.wav"), *args[5:]), kwargs),  # another clip
+        ((*args[:7], np.min), kwargs),                                           # another function
+        (args, {**kwargs, "ref": 0.5}),                                          # np.float64 is not float
+    ]
+    for other in changed:
+        assert E.fingerprint(*other, tmp_path / "run1") != same
+
+
+def test_fingerprints_are_the_same_in_another_process(tmp_path):
+    """No id(), no hash() of a str: a fresh interpreter with another hash seed agrees."""
+    code = ("import sys; from pathlib import Path; from tests.test_expectations import sample_arguments; "
+            "from grader.expectations import fingerprint; c = Path(sys.argv[1]); "
+            "print(fingerprint(*sample_arguments(c), c))")
+    runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"clips{seed}")], cwd=REPO, text=True,
+                           capture_output=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True)
+            for seed in (1, 2)]
+    here = E.fingerprint(*sample_arguments(tmp_path), tmp_path)
+    assert runs[0].stdout.strip() == runs[1].stdout.strip() == here
+
+
+# ------------------------------------------------------------------ the store
+VALUES = {
+    "float32": np.arange(6, dtype=np.float32).reshape(2, 3) / 7,
+    "bfloat16": torch.linspace(0, 1, 5, dtype=torch.bfloat16),
+    "meta": torch.empty(2, 3, device="meta"),
+    "grad": torch.ones(3, requires_grad=True),
+    "scalar": np.float32(1.5),
+    "odd floats": (float("nan"), float("inf"), -0.0, 1e-310, 1 + 2j),
+    "plain": [1, True, None, "text", 2 ** 70],
+    "int keys": {3: torch.device("meta"), "d": torch.float16, "n": np.dtype("int16")},
+}
+
+
+def same(a, b) -> bool:
+    if isinstance(a, torch.Tensor):
+        return (type(b) is torch.Tensor and a.dtype == b.dtype and a.shape == b.shape and a.device == b.device
+                and a.requires_grad == b.requires_grad and (a.device.type == "meta" or torch.equal(a.detach(), b.detach())))
+    if isinstance(a, np.ndarray | np.generic):
+        return type(a) is type(b) and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return type(b) is dict and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, float) and a != a:
+        return type(b) is float and b != b
+    return type(a) is type(b) and a == b and str(a) == str(b)
+
+
+def test_the_store_round_trips_data_and_is_read_without_pickle(tmp_path, monkeypatch):
+    lab = make_lab(tmp_path)
+    store = E.Store.new(lab)
+    for name, value in VALUES.items():
+        store.add(name, "fp", {"t": "list", "v": []}, {}, value, "test_x")
+    store.save(tmp_path / "store")
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [E.INDEX, E.ARRAYS]
+    loads = []
+    real_load = np.load
+    monkeypatch.setattr(np, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
+    loaded = E.Store.load(tmp_path / "store")
+    assert loads == [{"allow_pickle": False}]
+    for name, value in VALUES.items():
+        back = loaded.value(loaded.find(name, "fp")["value"])
+        assert same(value, back), (name, value, back)
+    back = loaded.value(loaded.find("float32", "fp")["value"])
+    back += 1   # a copy: what a check does to its expected value does not reach the next check
+    assert same(VALUES["float32"], loaded.value(loaded.find("float32", "fp")["value"]))
+
+
+def test_objects_are_not_data(tmp_path):
+    store = E.Store.new(make_lab(tmp_path))
+    for value in (torch.nn.Linear(1, 1), object(), [open(os.devnull)], np.array([object()])):
+        with pytest.raises(E.Unrecordable):
+            store.add("f", "fp", {"t": "list", "v": []}, {}, value, "test_x")
+
+
+# ------------------------------------------------------------------ modes, on a module that counts its calls
+def counting_module() -> types.ModuleType:
+    module = types.ModuleType("fake_reference")
+    module.calls = 0
+
+    def double(x):
+        module.calls += 1
+        return x * 2
+    module.double = double
+    return module
+
+
+@E.expectation
+def doubled_pair(reference, x):
+    """A recorded helper: the reference-side work builds objects, the result is data."""
+    return {"pair": (reference.double(x), reference.double(x + 1))}
+
+
+def test_record_then_replay_without_the_reference(tmp_path):
+    lab, module = make_lab(tmp_path), counting_module()
+    store = E.Store.new(lab)
+    recording = E.Book("record", lab, store, tmp_path, module=lambda: module)
+    recording.check = "test_a"
+    ref = recording.reference()
+    assert ref.double(np.arange(3)).tolist() == [0, 2, 4]
+    assert doubled_pair(ref, 5) == {"pair": (10, 12)}
+    assert module.calls == 3
+    replaying = E.Book("replay", lab, store, tmp_path, module=lambda: pytest.fail("replay imported the reference"))
+    replaying.check = "test_b"   # another check, later, another order: keyed by the call, not by who makes it
+    ref = replaying.reference()
+    assert doubled_pair(ref, 5) == {"pair": (10, 12)}
+    assert ref.double(np.arange(3)).tolist() == [0, 2, 4]
+    with pytest.raises(E.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it "
+                                                r"\(toy1: test_b calls double\(.*\), which was not recorded\)$"):
+        ref.double(np.arange(4))
+    assert isinstance(replaying.mismatch, E.ReleaseMismatch)
+    assert doubled_pair(module, 5) == {"pair": (10, 12)}   # live: the helper is the plain function
+
+
+def test_memo_computes_each_call_once_per_process(tmp_path, monkeypatch):
+    lab, module = make_lab(tmp_path), counting_module()
+    monkeypatch.setattr(E, "_memo", None)
+    monkeypatch.setattr(E, "load_reference", lambda lab: module)
+    assert E.for_lab(lab, tmp_path).mode == "live"   # a single run: no memo unless asked
+    E.remember_per_process()
+    for run in range(3):   # three submissions, each its own run, clips folder and book
+        book = E.for_lab(lab, tmp_path / f"clips{run}")
+        assert book.mode == "memo"
+        ref = book.reference()
+        assert ref.double(2.5) == 5.0 and doubled_pair(ref, 1) == {"pair": (2, 4)}
+        assert ref.double(str(tmp_path / f"clips{run}" / "a.wav")).endswith("a.wav")  # same clip, any folder
+    assert module.calls == 4
+
+
+def test_recording_refuses_a_reference_that_answers_the_same_call_twice_differently(tmp_path):
+    lab, module = make_lab(tmp_path), counting_module()
+    module.double = lambda x: (module.__dict__.__setitem__("calls", module.calls + 1), module.calls)[1]
+    book = E.Book("record", lab, E.Store.new(lab), tmp_path, module=lambda: module)
+    book.reference().double(1)
+    with pytest.raises(RuntimeError, match="two different results for the same arguments"):
+        book.reference().double(1)
+
+
+def make_lab(root: Path):
+    return courses.find(make_course(root)).lab(LAB)
+
+
+# ------------------------------------------------------------------ a release of the toy course, end to end
+def release_of_toy_course(root: Path) -> tuple[Path, Path]:
+    """The toy course recorded into ``suites/toy1/expected`` (lab.toml says so), then its reference removed."""
+    course = make_course(root / "course")
+    toml = course / "suites" / LAB / "lab.toml"
+    toml.write_text('expectations = "expected"\n' + toml.read_text())
+    lab = courses.find(course).lab(LAB)
+    assert lab.expectations == (course / "suites" / LAB / "expected").resolve()
+    assert E.record_lab(lab, lab.expectations) == lab.expectations
+    solution = root / "solution" / f"{MODULE}.py"
+    solution.parent.mkdir()
+    solution.write_bytes(lab.reference_file.read_bytes())
+    lab.reference_file.unlink()
+    return course, solution
+
+
+def grade_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != courses.ENVIRONMENT}
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**environment, "PYTHONPATH": str(REPO)}, timeout=300)
+
+
+def test_a_release_grades_from_its_recorded_values_and_stops_where_they_do_not_fit(tmp_path):
+    course, solution = release_of_toy_course(tmp_path)
+    index = course / "suites" / LAB / "expected" / E.INDEX
+    recorded = json.loads(index.read_text())
+    assert list(recorded["calls"]) == ["add"] and recorded["hypothesis"] == E.hypothesis_version()
+    right = grade(LAB, solution, course=course)
+    assert (right.score, right.max_score) == (2, 2), [c.feedback for c in right.checks]
+    stub = grade(LAB, course=course)
+    assert (stub.score, stub.max_score) == (0, 2)
+
+    index.write_text(json.dumps({**recorded, "calls": {}}))   # the suite asks for what was never recorded
+    run = grade_cli(LAB, "--course", str(course), "--submission", str(solution), cwd=tmp_path)
+    assert run.returncode == 2 and run.stdout == "", run.stdout
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert "this release does not match its suite: rebuild it (toy1: " in run.stderr
+    assert "calls add(2, 3), which was not recorded)" in run.stderr
+
+    index.write_text(json.dumps(recorded))
+    suite = next((course / "suites" / LAB).glob("test_toy_*.py"))
+    suite.write_text(suite.read_text() + "\n# edited after the release was built\n")
+    run = grade_cli(LAB, "--course", str(course), "--submission", str(solution), cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "this release does not match its suite: rebuild it (toy1: recorded with suite " in run.stderr
