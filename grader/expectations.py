@@ -248,6 +248,17 @@ class Store:
     def find(self, name: str, fp: str) -> dict | None:
         return self.calls.get(name, {}).get(fp)
 
+    def nearest(self, name: str, args: Any, arrays: dict[str, np.ndarray]) -> dict | None:
+        """A recorded call whose arguments differ from ``args`` only in the last bits of floats.
+
+        Inputs made with transcendental functions (np.sin, a normal sampler's log) can differ
+        by an ulp on another CPU or libm; their expected values do not, within any check's tolerance.
+        """
+        for entry in self.calls.get(name, {}).values():
+            if _near(args, arrays, entry["args"], self.arrays):
+                return entry
+        return None
+
     def add(self, name: str, fp: str, args: Any, args_arrays: dict, value: Any, check: str) -> str:
         """Store one call; returns its value's digest (the same value is stored once)."""
         arrays: dict[str, np.ndarray] = {}
@@ -285,6 +296,36 @@ class Store:
             raise ReleaseMismatch(f"{MISMATCH} ({folder / INDEX} has format {index.get('format')}, "
                                   f"this grader reads {FORMAT})")
         return cls(index["lab"], index["hypothesis"], index["suite"], index["calls"], index["values"], arrays)
+
+
+NEAR = {"rtol": 1e-6, "atol_of_max": 1e-6}   # far below every check's tolerance, far above an ulp
+
+
+def _near(a: Any, a_arrays: Any, b: Any, b_arrays: Any) -> bool:
+    """``a`` and ``b`` (encoded arguments) have the same shape and differ at most in float rounding."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_near(x, a_arrays, y, b_arrays) for x, y in zip(a, b))
+    if not (isinstance(a, dict) and isinstance(b, dict)) or a.get("t") != b.get("t"):
+        return a == b
+    if a["t"] == "float":
+        x, y = float.fromhex(a["v"]), float.fromhex(b["v"])
+        return x == y or abs(x - y) <= NEAR["rtol"] * max(abs(x), abs(y))
+    if a["t"] in ("ndarray", "tensor"):
+        if {k: v for k, v in a.items() if k != "v"} != {k: v for k, v in b.items() if k != "v"}:
+            return False
+        if a["v"] == b["v"]:
+            return True
+        if a["v"] is None or b["v"] is None:
+            return False
+        return _close_arrays(a_arrays[a["v"]], b_arrays[b["v"]])
+    return set(a) == set(b) and all(_near(a[k], a_arrays, b[k], b_arrays) for k in a)
+
+
+def _close_arrays(x: np.ndarray, y: np.ndarray) -> bool:
+    if x.shape != y.shape or x.dtype != y.dtype or x.dtype.kind not in "fc":
+        return False
+    scale = float(np.max(np.abs(y))) if y.size else 0.0
+    return bool(np.allclose(x, y, rtol=NEAR["rtol"], atol=NEAR["atol_of_max"] * scale, equal_nan=True))
 
 
 def _arrays_used(tree: Any) -> set[str]:
@@ -356,6 +397,8 @@ class Book:
         tree, arrays = encode_arguments(args, kwargs, self.clips)
         fp = _digest(_canonical(tree))
         found = self.store.find(name, fp)
+        if found is None and self.mode == "replay":
+            found = self.store.nearest(name, tree, arrays)
         if found is not None and self.mode != "record":
             return self.store.value(found["value"], self.clips)
         if self.mode == "replay":

@@ -225,3 +225,16 @@ def test_a_release_grades_from_its_recorded_values_and_stops_where_they_do_not_f
     run = grade_cli(LAB, "--course", str(course), "--submission", str(solution), cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "this release does not match its suite: rebuild it (toy1: recorded with suite " in run.stderr
+
+
+def test_replay_forgives_the_last_bits_of_float_inputs_and_nothing_more(tmp_path):
+    """Inputs computed with np.sin differ by an ulp on another CPU: the same expected value answers."""
+    lab, module = make_lab(tmp_path), counting_module()
+    store = E.Store.new(lab)
+    x = np.sin(np.linspace(0, 3, 50))
+    E.Book("record", lab, store, tmp_path, module=lambda: module).reference().double(x)
+    replay = E.Book("replay", lab, store, tmp_path).reference()
+    assert np.array_equal(replay.double(np.nextafter(x, 2.0)), 2 * x)     # recorded for x, asked for x + 1 ulp
+    for other in (x + 1e-3, x.astype(np.float32), x[:-1], [x]):
+        with pytest.raises(E.ReleaseMismatch):
+            replay.double(other)

@@ -143,8 +143,8 @@ def test_audio_to_tensor_missing_file(submission, clips):
 def test_audio_to_tensor_on_cuda(submission, reference, clips):
     """audio_to_tensor(device="cuda") puts the spectrogram on the GPU with the CPU values"""
     path = clips["tone_22050_mono_1s"]
+    expected = reference.audio_to_tensor(str(path), device="cpu")   # first: recorded for GPU machines too
     got = call_student(submission, "audio_to_tensor", str(path), device="cuda")
-    expected = reference.audio_to_tensor(str(path), device="cpu")
     expect_match(got, expected, function="audio_to_tensor", device="cuda",
                  input=describe_call("audio_to_tensor", (str(path),), {"device": "cuda"}),
                  hint="finish the pipeline with .to(device): the values must not change on the GPU", **TOLERANCE)
