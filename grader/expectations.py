@@ -41,6 +41,7 @@ from grader.run import SetupError
 
 FORMAT = 1
 INDEX, ARRAYS = "index.json", "values.npz"
+ARGUMENT_BYTES = 64 << 10   # larger arguments (a model's weights) are kept as their digest only: matched exactly
 MISMATCH = "this release does not match its suite: rebuild it"
 
 
@@ -239,7 +240,7 @@ class Store:
     suite: str
     calls: dict[str, dict[str, dict]] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
-    arrays: Any = field(default_factory=dict)       # a dict, or an NpzFile read on demand
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)   # by content digest
 
     @classmethod
     def new(cls, lab: Lab) -> "Store":
@@ -264,7 +265,8 @@ class Store:
         arrays: dict[str, np.ndarray] = {}
         tree = Codec(arrays).encode(value)
         digest = "v" + _digest(_canonical(tree))[:40]
-        for key, array in {**args_arrays, **arrays}.items():
+        kept = {key: array for key, array in args_arrays.items() if array.nbytes <= ARGUMENT_BYTES}
+        for key, array in {**kept, **arrays}.items():
             self.arrays.setdefault(key, array)
         self.values.setdefault(digest, tree)
         self.calls.setdefault(name, {})[fp] = {"args": args, "value": digest, "check": check}
@@ -282,14 +284,15 @@ class Store:
                  "calls": self.calls, "values": self.values}
         (folder / INDEX).write_text(json.dumps(index, sort_keys=True, indent=0), encoding="utf-8")
         used = _arrays_used(index)
-        np.savez_compressed(folder / ARRAYS, **{key: self.arrays[key] for key in sorted(used)})
+        np.savez_compressed(folder / ARRAYS, **{key: self.arrays[key] for key in sorted(used) if key in self.arrays})
         return folder
 
     @classmethod
     def load(cls, folder: Path) -> "Store":
         try:
             index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
-            arrays = np.load(folder / ARRAYS, allow_pickle=False)
+            with np.load(folder / ARRAYS, allow_pickle=False) as npz:   # read once: a check decodes many times
+                arrays = {key: npz[key] for key in npz.files}
         except (OSError, ValueError) as exc:
             raise ReleaseMismatch(f"{MISMATCH} (its expected values in {folder} cannot be read: {exc})") from None
         if index.get("format") != FORMAT:
@@ -315,7 +318,7 @@ def _near(a: Any, a_arrays: Any, b: Any, b_arrays: Any) -> bool:
             return False
         if a["v"] == b["v"]:
             return True
-        if a["v"] is None or b["v"] is None:
+        if a["v"] not in a_arrays or b["v"] not in b_arrays:   # no values, or too large to keep
             return False
         return _close_arrays(a_arrays[a["v"]], b_arrays[b["v"]])
     return set(a) == set(b) and all(_near(a[k], a_arrays, b[k], b_arrays) for k in a)
@@ -473,7 +476,7 @@ def load_reference(lab: Lab) -> ModuleType:
 
 # ------------------------------------------------------------------ which mode a run grades in
 _override: tuple[str, Store] | None = None     # set while recording, or replaying a given store
-_memo: dict[tuple[str, str], tuple[Store, list]] | None = None   # batch: per lab, its store and module
+_memo: dict[tuple[str, str, str], tuple[Store, list]] | None = None   # batch: per lab, its store and module
 
 
 def for_lab(lab: Lab, clips: Path | None) -> Book:
@@ -483,7 +486,8 @@ def for_lab(lab: Lab, clips: Path | None) -> Book:
     if lab.reference_file.is_file():
         if _memo is None:
             return Book("live", lab, None, clips)
-        store, module = _memo.setdefault((lab.name, str(lab.reference_file)), (Store.new(lab), []))
+        store, module = _memo.setdefault((lab.name, str(lab.suite_dir), str(lab.reference_file)),
+                                         (Store.new(lab), []))
         return Book("memo", lab, store, clips, module=lambda: _cached(module, lab))
     if has_store(lab):
         return Book("replay", lab, Store.load(lab.expectations), clips)

@@ -9,6 +9,7 @@ reference runs here through the very same probe functions
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,25 +48,35 @@ def unet_call(kwargs: dict) -> str:
 
 
 # ------------------------------------------------------------------ reference side
-# Recorded (grader.expectations): a student release replays their results without the reference.
-@expectation
+# Recorded (grader.expectations): a student release replays reference_probe without the reference.
 def random_weights(reference: Any, seed: int, bilinear: bool = False) -> dict:
-    """A plain ``state_dict`` for the reference UNet(base=8): ``torch.manual_seed(seed)``
-    initialisation, then BatchNorm statistics and affine parameters drawn away from their
-    defaults (1, 0), so that eval-mode outputs spread over (0, 1) instead of sitting at 0.5."""
-    torch.manual_seed(seed)
-    state = reference.UNet(**unet_kwargs(bilinear)).state_dict()
+    """A plain ``state_dict`` with the reference UNet(base=8)'s names and shapes, drawn from ``seed``:
+    convolutions uniform in ±1/sqrt(fan_in) (PyTorch's default bound), BatchNorm statistics and
+    affine parameters away from their defaults (1, 0), so that eval-mode outputs spread over (0, 1)
+    instead of sitting at 0.5.  Uniform draws only: the same bits on every machine, so a release
+    finds the reference's answers for them (only the layout comes from the reference)."""
+    layout = reference_probe(reference, "lab5_layout", None, unet=unet_kwargs(bilinear))
     gen = torch.Generator().manual_seed(seed)
-    for name, value in state.items():
-        if name.endswith("running_mean"):
-            value.copy_(0.1 * torch.randn(value.shape, generator=gen))
+
+    def uniform(shape: list, low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(shape, generator=gen)
+
+    state = {}
+    for name, shape in layout.items():
+        if name.endswith("num_batches_tracked"):
+            state[name] = torch.tensor(0)
+        elif name.endswith("running_mean"):
+            state[name] = uniform(shape, -0.15, 0.15)
         elif name.endswith("running_var"):
-            value.copy_(0.05 + 0.25 * torch.rand(value.shape, generator=gen))
-        elif value.dim() == 1 and name.endswith(".weight"):
-            value.copy_(0.5 + torch.rand(value.shape, generator=gen))
-        elif value.dim() == 1 and name.endswith(".bias") and not name.startswith("outc."):
-            value.copy_(0.1 * torch.randn(value.shape, generator=gen))
-    return {name: value.clone() for name, value in state.items()}
+            state[name] = uniform(shape, 0.05, 0.3)
+        elif len(shape) == 1 and name.endswith(".weight"):
+            state[name] = uniform(shape, 0.5, 1.5)
+        elif len(shape) == 1:
+            state[name] = uniform(shape, -0.15, 0.15)
+        else:
+            bound = 1 / math.sqrt(math.prod(shape[1:]))
+            state[name] = uniform(shape, -bound, bound)
+    return state
 
 
 @expectation
