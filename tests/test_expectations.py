@@ -17,7 +17,7 @@ from grader import course as courses
 from grader import expectations as E
 from grader.run import grade
 from tests.helpers import REPO
-from tests.toy_course import LAB, MODULE, make_course
+from tests.toy_course import LAB, MODULE, SUITE, make_course
 
 
 # ------------------------------------------------------------------ fingerprints
@@ -183,7 +183,7 @@ def make_lab(root: Path):
 # ------------------------------------------------------------------ a release of the toy course, end to end
 def release_of_toy_course(root: Path) -> tuple[Path, Path]:
     """The toy course recorded into ``suites/toy1/expected`` (lab.toml says so), then its reference removed."""
-    course = make_course(root / "course")
+    course = make_course(root / "course", suite=SUITE + WITH_HYPOTHESIS)
     toml = course / "suites" / LAB / "lab.toml"
     toml.write_text('expectations = "expected"\n' + toml.read_text())
     lab = courses.find(course).lab(LAB)
@@ -194,6 +194,20 @@ def release_of_toy_course(root: Path) -> tuple[Path, Path]:
     solution.write_bytes(lab.reference_file.read_bytes())
     lab.reference_file.unlink()
     return course, solution
+
+
+WITH_HYPOTHESIS = '''
+from hypothesis import given, strategies as st
+
+
+@pytest.mark.points(1)
+def test_add_any_numbers(submission, reference):
+    """add sums any integer and float"""
+    @given(st.integers(-10 ** 6, 10 ** 6), st.floats(-1e3, 1e3, allow_nan=False))
+    def run(a, b):
+        expect(submission.add(a, b) == reference.add(a, b), f"add({a}, {b}) is wrong", function="add")
+    run()
+'''
 
 
 def grade_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -207,10 +221,13 @@ def test_a_release_grades_from_its_recorded_values_and_stops_where_they_do_not_f
     index = course / "suites" / LAB / "expected" / E.INDEX
     recorded = json.loads(index.read_text())
     assert list(recorded["calls"]) == ["add"] and recorded["hypothesis"] == E.hypothesis_version()
+    assert len(recorded["calls"]["add"]) > 10   # (2, 3) and hypothesis's examples
     right = grade(LAB, solution, course=course)
-    assert (right.score, right.max_score) == (2, 2), [c.feedback for c in right.checks]
+    assert (right.score, right.max_score) == (3, 3), [c.feedback for c in right.checks]
     stub = grade(LAB, course=course)
-    assert (stub.score, stub.max_score) == (0, 2)
+    assert (stub.score, stub.max_score) == (0, 3)
+    again = grade_cli(LAB, "--course", str(course), "--submission", str(solution), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr   # another process: the same derandomised examples
 
     index.write_text(json.dumps({**recorded, "calls": {}}))   # the suite asks for what was never recorded
     run = grade_cli(LAB, "--course", str(course), "--submission", str(solution), cwd=tmp_path)
