@@ -51,6 +51,32 @@ def register_hypothesis_profile() -> None:
         phases=[Phase.explicit, Phase.generate],
     )
     settings.load_profile(HYPOTHESIS_PROFILE)
+    _without_local_constants()
+
+
+def _without_local_constants() -> None:
+    """Hypothesis also draws literals found in the "local" modules this process has imported
+    (hypothesis.internal.conjecture.providers): then the examples depend on which suites, helpers
+    and reference ran before, and on whether they are installed (site-packages) or a checkout.
+    Pin that pool empty, so that derandomised examples depend on the test alone (and a release,
+    which has no reference module, replays exactly the recorded examples)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a hypothesis without the pool
+        return
+    if hasattr(providers, "_get_local_constants") and hasattr(providers, "CONSTANTS_CACHE"):
+        providers._get_local_constants = _NoConstants
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+class _NoConstants:
+    """An empty pool of local constants (see _without_local_constants)."""
+
+    def set_for_type(self, choice_type: str) -> tuple:
+        return ()
+
+    def __len__(self) -> int:
+        return 0
 
 
 load_reference = expectations.load_reference

@@ -255,3 +255,29 @@ def test_replay_forgives_the_last_bits_of_float_inputs_and_nothing_more(tmp_path
     for other in (x + 1e-3, x.astype(np.float32), x[:-1], [x]):
         with pytest.raises(E.ReleaseMismatch):
             replay.double(other)
+
+
+def test_hypothesis_examples_do_not_depend_on_what_the_process_imported_before(tmp_path, monkeypatch):
+    """Hypothesis draws literals of imported "local" modules: a release (no reference module, the
+    suite in site-packages) would see other examples than the recording. The grading profile pins that."""
+    from hypothesis import given, settings, strategies as st
+
+    from grader.plugin import register_hypothesis_profile
+
+    register_hypothesis_profile()
+
+    def examples() -> list:
+        seen = []
+
+        @settings(derandomize=True, max_examples=60, database=None)
+        @given(st.floats(-1e3, 1e3), st.integers(-10 ** 6, 10 ** 6))
+        def run(x, n):
+            seen.append((x, n))
+        run()
+        return seen
+    before = examples()
+    (tmp_path / "course_constants.py").write_text("ODD = (658.191545, 811.5, -431907, 977221, 3.25e-5)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import course_constants  # noqa: F401  (a local module full of literals, as a reference solution is)
+
+    assert examples() == before

@@ -64,7 +64,7 @@ def outcomes(result) -> list[tuple]:
 def test_replaying_the_store_grades_like_the_reference_itself(case, stores, tmp_path):
     lab_name, source, keyword = CASES[case]
     lab = find_lab(lab_name)
-    options = {"keyword": keyword, "call_timeout": 2.0 if "endless" in case else 10.0}
+    options = {"keyword": keyword, "call_timeout": 1.0 if "endless" in case else 10.0}
     if source == "reference":
         options["reference"] = True
     elif source == "stub":
