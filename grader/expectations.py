@@ -486,8 +486,10 @@ def for_lab(lab: Lab, clips: Path | None) -> Book:
     if lab.reference_file.is_file():
         if _memo is None:
             return Book("live", lab, None, clips)
-        store, module = _memo.setdefault((lab.name, str(lab.suite_dir), str(lab.reference_file)),
-                                         (Store.new(lab), []))
+        key = (lab.name, str(lab.suite_dir), str(lab.reference_file))
+        if key not in _memo:
+            _memo[key] = (Store.new(lab), [])
+        store, module = _memo[key]
         return Book("memo", lab, store, clips, module=lambda: _cached(module, lab))
     if has_store(lab):
         return Book("replay", lab, Store.load(lab.expectations), clips)
