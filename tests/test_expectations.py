@@ -281,3 +281,22 @@ def test_hypothesis_examples_do_not_depend_on_what_the_process_imported_before(t
     import course_constants  # noqa: F401  (a local module full of literals, as a reference solution is)
 
     assert examples() == before
+
+
+def test_a_warm_grader_runs_the_reference_once_per_lab(tmp_path, monkeypatch):
+    """Batch grading (memo): the second submission's checks get the first one's expected values."""
+    course, calls = make_course(tmp_path), []
+    real_load = E.load_reference
+
+    def counting_load(lab):
+        module = real_load(lab)
+        add = module.add
+        module.add = lambda a, b: calls.append((a, b)) or add(a, b)
+        return module
+    monkeypatch.setattr(E, "_memo", None)
+    monkeypatch.setattr(E, "load_reference", counting_load)
+    E.remember_per_process()
+    first = grade(LAB, reference=True, course=course)
+    second = grade(LAB, course=course)
+    assert (first.score, second.score) == (2, 0)
+    assert calls == [(2, 3)]
