@@ -300,3 +300,13 @@ def test_a_warm_grader_runs_the_reference_once_per_lab(tmp_path, monkeypatch):
     second = grade(LAB, course=course)
     assert (first.score, second.score) == (2, 0)
     assert calls == [(2, 3)]
+
+
+def test_a_store_from_another_hypothesis_or_suite_is_refused(tmp_path):
+    lab = make_lab(tmp_path)
+    E.Book("replay", lab, E.Store.new(lab), tmp_path).prepare()   # this suite, this hypothesis: fine
+    for changed in ({"hypothesis": "6.0.0"}, {"suite": "0" * 64}):
+        store = E.Store(**{**E.Store.new(lab).__dict__, **changed})
+        with pytest.raises(E.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it \(toy1: "
+                                                    r"recorded with (hypothesis 6\.0\.0|suite 000000000000), this is"):
+            E.Book("replay", lab, store, tmp_path).prepare()
