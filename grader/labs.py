@@ -11,6 +11,7 @@ files from the suites folders of the course (:mod:`grader.course`).
     warm_up = ["../warm_librosa.py"]          # lab-side modules whose warm_up() the worker runs once
     probes = ["probes.py"]                    # loaded into this lab's worker only
     reply_bytes = 33554432                    # the largest reply a check reads from the worker
+    ship = ["weights.pt"]                     # data beside the reference that a student release puts beside the stub
     [environment]                             # extra variables of the worker's environment
     [cache]                                   # VARIABLE = subfolder of the worker's private cache
 """
@@ -29,7 +30,7 @@ else:  # pragma: no cover - Python 3.10
 
 BUILTIN_SUITES = Path(__file__).resolve().parent / "suites"
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
-_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache"}
+_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "ship"}
 
 
 class LabError(KeyError):
@@ -51,6 +52,7 @@ class Lab:
     environment: dict[str, str] = field(default_factory=dict, hash=False)
     cache: dict[str, str] = field(default_factory=dict, hash=False)
     reply_bytes: int = 8 << 20
+    ship: tuple[str, ...] = ()             # files of reference/labN/ students get beside their stub (data, not code)
 
     @property
     def filename(self) -> str:
@@ -91,7 +93,8 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
     return Lab(name=folder.name, title=data["title"], module=data["module"], suite_dir=folder, course=course,
                preload=tuple(data.get("preload", ("numpy", "torch"))), warm_up=files["warm_up"],
                probes=files["probes"], environment=dict(data.get("environment", {})),
-               cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)))
+               cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
+               ship=tuple(data.get("ship", ())))
 
 
 def labs_in(suites: Path, course: Path | None) -> list[Lab]:
