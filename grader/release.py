@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
@@ -155,16 +156,30 @@ def _public_suite(lab: Lab, target: Path) -> tuple[int, float]:
     from grader.run import SetupError, collect
 
     try:
+        _forget_imports(lab.suite_dir, target)
         student = collect(lab, student=True)
+        _forget_imports(lab.suite_dir, target)
         public = collect(dataclasses.replace(lab, suite_dir=target))
     except SetupError as exc:
         raise ReleaseError(str(exc)) from None
+    finally:
+        _forget_imports(lab.suite_dir, target)
     shown, kept = [c.name for c in student.collected], [c.name for c in public.collected]
     if shown != kept:
         raise ReleaseError(f"{lab.name}: the public suite's checks differ from what students see "
                            f"(only in the release: {sorted(set(kept) - set(shown))[:3]}, "
                            f"missing: {sorted(set(shown) - set(kept))[:3]})")
     return len(student.withheld), sum(c.points for c in student.withheld)
+
+
+def _forget_imports(*folders: Path) -> None:
+    """pytest's importlib mode reuses a module already imported under the same name, and the public
+    copy of a suite has the original's file names: each collection (and the recording) starts without them."""
+    roots = [folder.resolve() for folder in folders]
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and any(Path(file).resolve().is_relative_to(root) for root in roots):
+            del sys.modules[name]
 
 
 def _add_key(path: Path, line: str) -> None:
