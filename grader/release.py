@@ -64,7 +64,12 @@ def record(lab: Lab, store: Path) -> None:
         from grader.expectations import record_lab
     except ImportError:
         raise ReleaseError("this grader cannot record expected values (grader.expectations is missing)") from None
-    record_lab(lab, store)
+    from grader.run import SetupError
+
+    try:
+        record_lab(lab, store)
+    except SetupError as exc:
+        raise ReleaseError(f"recording {lab.name}'s expected values: {exc}") from None
 
 
 # ------------------------------------------------------------------ building
@@ -120,7 +125,7 @@ def _write(course: Course, labs: list[Lab], root: Path) -> dict[str, tuple[int, 
         withheld[lab.name] = _public_suite(lab, suites / lab.name)
         for assignments in (root / "assignments" / lab.name, package / BUNDLED / "assignments" / lab.name):
             _stub_folder(lab, assignments)
-        record(dataclasses.replace(lab, suite_dir=suites / lab.name), suites / lab.name / STORE)
+    _record(course, labs, suites)
     _manifest(package / MANIFEST.relative_to(PACKAGE), withheld)
     (root / "pyproject.toml").write_text(_pyproject(labs))
     (root / "README.md").write_text(_readme(labs, withheld))
@@ -152,7 +157,6 @@ def _public_suite(lab: Lab, target: Path) -> tuple[int, float]:
     for name, text in stripped.texts.items():
         if text:
             (target / name).write_text(text, encoding="utf-8")
-    _add_key(target / LAB_FILE, f'expectations = "{STORE}"   # recorded from the reference by grade release')
     from grader.run import SetupError, collect
 
     try:
@@ -170,6 +174,28 @@ def _public_suite(lab: Lab, target: Path) -> tuple[int, float]:
                            f"(only in the release: {sorted(set(kept) - set(shown))[:3]}, "
                            f"missing: {sorted(set(shown) - set(kept))[:3]})")
     return len(student.withheld), sum(c.points for c in student.withheld)
+
+
+def _record(course: Course, labs: list[Lab], suites: Path) -> None:
+    """Record each public suite's reference calls into its ``expected/``, then point its lab.toml at them.
+
+    The recorder grades the course whose suites are the public copies (its own ``suites/`` comes
+    first) with the course's reference and stubs: a course folder of links made for it."""
+    with tempfile.TemporaryDirectory(prefix="grade-release-course-") as folder:
+        recording = Path(folder)
+        (recording / "suites").symlink_to(suites, target_is_directory=True)
+        for part in ("reference", "assignments"):
+            (recording / part).symlink_to(course.root / part, target_is_directory=True)
+        found = find(recording)
+        with active(recording):
+            for lab in labs:
+                _forget_imports(lab.suite_dir, suites / lab.name)
+                try:
+                    record(found.lab(lab.name), suites / lab.name / STORE)
+                finally:
+                    _forget_imports(lab.suite_dir, suites / lab.name)
+                _add_key(suites / lab.name / LAB_FILE,
+                         f'expectations = "{STORE}"   # recorded from the reference by grade release')
 
 
 def _forget_imports(*folders: Path) -> None:
