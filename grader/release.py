@@ -285,9 +285,14 @@ Your assignments are in `assignments/`: write your code in the files there
 ## Install (once)
 
 ```bash
-pip install .                                   # from this folder (or: pip install grade-*.whl)
+pip install torch --index-url https://download.pytorch.org/whl/cpu   # only without an NVIDIA GPU (not on macOS)
+pip install .                                   # from this folder
 pip install --no-index --no-build-isolation .   # offline, when torch, librosa ... are installed already
 ```
+
+Elsewhere (Colab, another machine): `pip wheel --no-deps . -w dist` here, then
+`pip install dist/grade-*.whl` there; `grade lab4 --submission FILE` then works
+from any folder.
 
 ## Grade your work
 
