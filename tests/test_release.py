@@ -348,6 +348,11 @@ def test_the_installed_release_grades_lab4_offline_reference_full_stub_zero(real
     full = grade("lab4", reference=True, course=REPO, student=True)
     assert (result["score"], result["max_score"]) == (full.score, full.max_score) == (full.max_score, full.max_score)
     assert result["withheld_checks"] == full.withheld_checks
+    # from any folder, the installed package is the course (its own stubs; the file given by option)
+    elsewhere = student_grade(student_venv, "lab4", "--submission", str(course / "assignments" / "lab4"),
+                              "--format", "json", cwd=student_venv)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert json.loads(elsewhere.stdout)["score"] == full.max_score
     refused = student_grade(student_venv, "batch", "lab4", "x", "--out", "y", cwd=course)
     assert refused.returncode == 2 and "for instructors" in refused.stderr
 
