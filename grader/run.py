@@ -38,9 +38,9 @@ STUDENT_ENVIRONMENT = "GRADE_STUDENT"   # set (to 1) where students grade: the r
 
 
 def student_run() -> bool:
-    from grader.edition import is_student_release
-
-    return os.environ.get(STUDENT_ENVIRONMENT, "").strip().lower() in ("1", "true", "yes") or is_student_release()
+    """A student-facing run: asked for, or this grader is a student release (grader/edition.py)."""
+    return os.environ.get(STUDENT_ENVIRONMENT, "").strip().lower() in ("1", "true", "yes") or \
+        edition.is_student_release()
 
 
 def find_course(course: Path | None) -> Course:
