@@ -115,7 +115,7 @@ def solution_lines(course: Path) -> dict[str, set[str]]:
     return found
 
 
-def hidden_check_texts(suites: Path, labs: list[str], course: Path | None) -> dict[str, set[str]]:
+def hidden_check_texts(labs: list[str], course: Path | None) -> dict[str, set[str]]:
     """Per hidden check (what a student-facing run withholds): its name, and the lines of its source
     (and of the helpers only it uses) that the public part of its file does not also hold."""
     from grader.run import collect
@@ -227,11 +227,10 @@ def test_the_toy_release_holds_the_public_course_and_nothing_hidden(tmp_path, mo
     ((suite_dir, store, files, reference_found),) = fake.calls
     assert suite_dir.parts[-4:] == ("src", "grader", "suites", LAB) and reference_found   # the public copy
     assert suite.name in files and store.name == "expected"
-    found = leaks(release_texts(out), {**solution_lines(course), **hidden_check_texts(course / "suites", [LAB],
-                                                                                        course)})
+    found = leaks(release_texts(out), {**solution_lines(course), **hidden_check_texts([LAB], course)})
     assert found == []
     # the scan sees what it looks for: the unstripped suite would be caught
-    assert leaks({"suite": suite.read_text()}, hidden_check_texts(course / "suites", [LAB], course))
+    assert leaks({"suite": suite.read_text()}, hidden_check_texts([LAB], course))
     assert leaks({"ref": REFERENCE}, solution_lines(course))
 
 
@@ -296,7 +295,7 @@ def real_release(tmp_path_factory):
 def test_nothing_of_the_solutions_leaks_into_the_real_release_or_its_wheel(real_release):
     built, wheel, _ = real_release
     labs = built.labs
-    secrets = {**solution_lines(REPO), **hidden_check_texts(REPO / "grader" / "suites", labs, REPO)}
+    secrets = {**solution_lines(REPO), **hidden_check_texts(labs, REPO)}
     assert sum(map(len, solution_lines(REPO).values())) > 100   # the scan has something to look for
     assert leaks(release_texts(built.out), secrets) == []
     assert leaks(wheel_texts(wheel), secrets) == []
