@@ -30,7 +30,7 @@ from pathlib import Path
 import grader
 from grader.course import BUNDLED, Course, CourseError, active, find
 from grader.edition import MANIFEST
-from grader.labs import BUILTIN_SUITES, LAB_FILE, Lab, LabError
+from grader.labs import BUILTIN_SUITES, LAB_FILE, Lab, LabError, read_toml
 from grader.public_suite import StripError, strip_lab
 
 PACKAGE = Path(grader.__file__).resolve().parent
@@ -189,13 +189,15 @@ def _record(course: Course, labs: list[Lab], suites: Path) -> None:
         found = find(recording)
         with active(recording):
             for lab in labs:
+                given = read_toml(suites / lab.name / LAB_FILE).get("expectations")   # the lab's own folder name
                 _forget_imports(lab.suite_dir, suites / lab.name)
                 try:
-                    record(found.lab(lab.name), suites / lab.name / STORE)
+                    record(found.lab(lab.name), suites / lab.name / (given or STORE))
                 finally:
                     _forget_imports(lab.suite_dir, suites / lab.name)
-                _add_key(suites / lab.name / LAB_FILE,
-                         f'expectations = "{STORE}"   # recorded from the reference by grade release')
+                if not given:
+                    _add_key(suites / lab.name / LAB_FILE,
+                             f'expectations = "{STORE}"   # recorded from the reference by grade release')
 
 
 def _forget_imports(*folders: Path) -> None:
