@@ -46,7 +46,7 @@ def error_record(error: BaseException | None) -> dict[str, Any] | None:
 
 
 def parse_frame(line: str) -> dict[str, Any]:
-    """``unet.py:42 DoubleConv.forward: return self.double_conv(x)`` as its parts."""
+    """``model.py:42 Block.forward: return self.layers(x)`` as its parts."""
     match = _FRAME.match(line)
     if match is None:
         return {"file": "", "line": 0, "function": "", "code": line}
@@ -182,6 +182,6 @@ def _shape_mismatch(error: dict, function: str, definitions: list[Definition]) -
 
 
 def _called_layer(code: str) -> str:
-    """``self.double_conv`` for ``return self.double_conv(x)``: the layer a line calls."""
+    """``self.layers`` for ``return self.layers(x)``: the layer a line calls."""
     match = re.search(r"(self(?:\.\w+)+)\s*\(", code)
     return match.group(1) if match else ""

@@ -9,6 +9,7 @@
     grade doctor                    the sandbox, device and cache in effect here
     grade check [LAB ...] [--junit FILE]   references full marks, stubs 0 (course CI)
     grade gradescope LAB --out autograder.zip   a Gradescope autograder
+    grade release [LAB ...] --out DIR   the student course: stubs, public checks, no solutions
     grade mutants lab4              the mutation score of lab4's suite
     grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/batch/cli.py)
     grade export DIR                grades.csv, results.json, JUnit, report.html
@@ -233,6 +234,22 @@ def gradescope_command(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+# ------------------------------------------------------------------ grade release
+def release_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("labs", nargs="*", metavar="LAB", help="labs to release (default: every lab of the course)")
+    p.add_argument("--out", type=Path, metavar="DIR", required=True, help="a new or empty folder for the release")
+
+
+def release_command(args: argparse.Namespace) -> int:
+    from grader.release import ReleaseError, build, summary
+
+    try:
+        print(summary(build(args.labs, args.out)))
+    except ReleaseError as exc:
+        return fail(str(exc))
+    return EXIT_PASSED
+
+
 # ------------------------------------------------------------------ the command line
 def doctor_command(args: argparse.Namespace) -> int:
     from grader.doctor import doctor
@@ -248,7 +265,10 @@ COMMANDS: dict[str, Command] = {
                           gradescope_command),
     "check": Command("each lab's reference earns full marks and its stub 0 (course CI)", check_arguments,
                      check_command),
+    "release": Command("write the student course: stubs, public checks, no solutions", release_arguments,
+                       release_command),
 }
+INSTRUCTOR_COMMANDS = ("mutants", "batch", "export", "gradescope", "check", "release")
 DEFAULT_COMMAND = "run"
 
 
@@ -286,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     problem = take_course(argv)
     if problem:
         return fail(problem)
+    from grader.edition import is_student_release
+
+    if argv[:1] and argv[0] in INSTRUCTOR_COMMANDS and is_student_release():
+        return fail(f"grade {argv[0]} is for instructors: this is the students' release of the course")
     if argv[:1] == ["mutants"]:  # a subcommand with a parser of its own, for suite authors
         from grader.mutation.cli import main as mutants
 

@@ -3,7 +3,7 @@
 Found, in this order, from the run in progress (:func:`active`), ``--course DIR`` (the CLI sets ``GRADE_COURSE``),
 the ``GRADE_COURSE`` environment variable, the current folder when it looks
 like a course, and the source checkout the grader runs from (a development
-install).  A course may hold suites of its own (``suites/labN/lab.toml``);
+install) or, in a student release, the course its package carries.  A course may hold suites of its own (``suites/labN/lab.toml``);
 they come before the built-in ones of the same name.  The grading run in
 progress sets the course it grades (:func:`active`), so suites and helpers
 that ask for a lab get the same one.
@@ -21,6 +21,7 @@ from grader.labs import BUILTIN_SUITES, Lab, LabError, labs_in
 
 ENVIRONMENT = "GRADE_COURSE"
 MARKS = ("reference", "assignments")   # a folder holding either is a course
+BUNDLED = "bundled_course"             # in a student release's package: its stubs (grader/release.py)
 
 
 class CourseError(Exception):
@@ -39,6 +40,12 @@ def source_checkout() -> Path | None:
     return root if (root / "pyproject.toml").is_file() and is_course(root) else None
 
 
+def bundled_course() -> Path | None:
+    """The course a student release carries inside its package (stubs and their data), if this is one."""
+    folder = Path(__file__).resolve().parent / BUNDLED
+    return folder if is_course(folder) else None
+
+
 def find_root(explicit: Path | None = None) -> Path | None:
     """The course root, or None when there is none (only the built-in suites then)."""
     if explicit is None and _active is not None:
@@ -50,7 +57,7 @@ def find_root(explicit: Path | None = None) -> Path | None:
         return given.resolve()
     if is_course(Path.cwd()):
         return Path.cwd().resolve()
-    return source_checkout()
+    return source_checkout() or bundled_course()
 
 
 @dataclass(frozen=True)

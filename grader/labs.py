@@ -11,10 +11,11 @@ files from the suites folders of the course (:mod:`grader.course`).
     warm_up = ["../warm_librosa.py"]          # lab-side modules whose warm_up() the worker runs once
     probes = ["probes.py"]                    # loaded into this lab's worker only
     reply_bytes = 33554432                    # the largest reply a check reads from the worker
-    [environment]                             # extra variables of the worker's environment
-    [cache]                                   # VARIABLE = subfolder of the worker's private cache
+    ship = ["weights.pt"]                     # data beside the reference that a student release puts beside the stub
     expectations = "expected"                 # recorded expected values (grader.expectations), replayed
                                               # when the reference solution is not there (a student release)
+    [environment]                             # extra variables of the worker's environment
+    [cache]                                   # VARIABLE = subfolder of the worker's private cache
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ else:  # pragma: no cover - Python 3.10
 
 BUILTIN_SUITES = Path(__file__).resolve().parent / "suites"
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
-_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations"}
+_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations",
+         "ship"}
 
 
 class LabError(KeyError):
@@ -54,6 +56,7 @@ class Lab:
     cache: dict[str, str] = field(default_factory=dict, hash=False)
     reply_bytes: int = 8 << 20
     expectations: Path | None = None       # the folder of recorded expected values (None: none)
+    ship: tuple[str, ...] = ()             # files of reference/labN/ students get beside their stub (data, not code)
 
     @property
     def filename(self) -> str:
@@ -95,7 +98,8 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
                preload=tuple(data.get("preload", ("numpy", "torch"))), warm_up=files["warm_up"],
                probes=files["probes"], environment=dict(data.get("environment", {})),
                cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
-               expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None)
+               expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None,
+               ship=tuple(data.get("ship", ())))
 
 
 def labs_in(suites: Path, course: Path | None) -> list[Lab]:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from grader import edition
 from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launcher
 from grader.course import Course, CourseError, active, find
 from grader.isolation.cache import TrustedCache, WarmUp
@@ -37,7 +38,9 @@ STUDENT_ENVIRONMENT = "GRADE_STUDENT"   # set (to 1) where students grade: the r
 
 
 def student_run() -> bool:
-    return os.environ.get(STUDENT_ENVIRONMENT, "").strip().lower() in ("1", "true", "yes")
+    """A student-facing run: asked for, or this grader is a student release (grader/edition.py)."""
+    return os.environ.get(STUDENT_ENVIRONMENT, "").strip().lower() in ("1", "true", "yes") or \
+        edition.is_student_release()
 
 
 def find_course(course: Path | None) -> Course:
@@ -169,12 +172,18 @@ def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
     """The checks of a lab with their points, without grading anything."""
     found = find_course(course)
     lab = find_lab_in(found, lab_name)
+    with active(found.root):
+        return collect(lab).collected
+
+
+def collect(lab: Lab, student: bool = False) -> "GradingPlugin":
+    """Collect ``lab``'s suite without grading: the plugin holds its checks (``collected``) and,
+    for a student-facing collection, those withheld from students (``withheld``)."""
     from grader.plugin import GradingPlugin
 
-    with active(found.root):
-        plugin = GradingPlugin(lab, None, None)
-        _pytest(lab, plugin, ["--collect-only"])
-    return plugin.collected
+    plugin = GradingPlugin(lab, None, None, student=student)
+    _pytest(lab, plugin, ["--collect-only"])
+    return plugin
 
 
 def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None,
@@ -186,9 +195,11 @@ def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | Non
     plugin.expectations.prepare()   # a release's store that does not fit its suite: no grade (ReleaseMismatch)
     extra = [_CheckListener(plugin, on_check)] if on_check else []
     _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)
+    left_out = edition.withheld(lab.name) if student else (0, 0.0)   # a student release holds none of them
     result = GradeResult(lab=lab.name, title=lab.title, submission="", checks=plugin.results,
                          sandbox=session.sandbox, functions=[d.name for d in plugin.definitions],
-                         withheld_checks=len(plugin.withheld), withheld_points=sum(c.points for c in plugin.withheld))
+                         withheld_checks=len(plugin.withheld) + left_out[0],
+                         withheld_points=sum(c.points for c in plugin.withheld) + left_out[1])
     if session.import_failure is not None:
         result.import_error = str(session.import_failure)
     return result
