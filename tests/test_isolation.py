@@ -108,7 +108,7 @@ def test_the_sandbox_shows_nothing_of_the_grader(tmp_path):
     with NamespaceLauncher(tool="bwrap") as launcher:
         stage = launcher.stage(spec)
         assert sorted(p.name for p in stage.iterdir()) == sorted(
-            ["worker.py", "landlock.py", "wire.py", "probes.py", "lab_probes_0.py"])  # not other labs' probes
+            ["worker.py", "landlock.py", "zygote.py", "wire.py", "probes.py", "lab_probes_0.py"])  # not other labs' probes
         assert (stage / "lab_probes_0.py").read_bytes() == lab5_probes.read_bytes()
         seen = " ".join(mounts(bwrap_filesystem(spec, stage)))
     for hidden in (REPO, REPO / "reference", GRADER / "suites", Path.home()):

@@ -146,6 +146,7 @@ def run_init(worker_pid: int, status_fd: int) -> None:
 
 def run_worker(config: dict, worker: Any, wire: Any, probes: Any) -> None:
     """Step 3 (``W``): confine exactly as worker.py does, then serve the grader."""
+    sys.argv[1:] = [json.dumps(config)]   # its own configuration, as a fresh worker's argument
     sandbox = worker.confine(config)
     worker._private_cache(config)
     _fresh_state()
