@@ -209,7 +209,8 @@ class TemplateLauncher(NamespaceLauncher):
         stage = Path(tempfile.mkdtemp(prefix="probe-", dir=self.folder()))
         shutil.copyfile(Path(__file__).with_name("zygote.py"), stage / "zygote.py")
         argv = _template_bwrap(["--ro-bind", "/", "/", "--proc", "/proc", "--bind", "/proc/sys/user",
-                                "/proc/sys/user", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", str(stage), "/tmp/zygote"])
+                                "/proc/sys/user", "--dev", "/dev", "--tmpfs", "/tmp",
+                                "--ro-bind", str(stage), "/tmp/zygote"])
         try:
             done = subprocess.run([*argv, "--", sys.executable, "-I", "-S", "/tmp/zygote/zygote.py", "--probe"],
                                   capture_output=True, text=True, timeout=30)
