@@ -44,6 +44,7 @@ def report(launcher: Launcher, spec: WorkerSpec) -> list[str]:
     if launcher.kind != "namespaces":
         lines.append("          warning: weaker than a namespace sandbox (install bubblewrap: apt-get install bubblewrap)")
     lines.append(f"          kinds here: {others()}; choose with GRADE_SANDBOX={'|'.join(KINDS)}")
+    lines.append(f"batch:    {template_line()}")
     abi = landlock.abi_version()
     lines.append(f"Landlock: {f'ABI {abi}, applied inside the worker' if abi else 'not available on this kernel'}")
     lines.append(f"limits:   {limits(spec)}")
@@ -76,6 +77,17 @@ def others() -> str:
         candidate = make()
         found.append(f"{candidate.kind} ({'yes' if candidate.available() else candidate.unavailable_reason()})")
     return ", ".join(found)
+
+
+def template_line() -> str:
+    """Whether batch graders fork workers from a warm template here, or start each one fresh."""
+    from grader.isolation import TemplateLauncher
+
+    with TemplateLauncher() as launcher:
+        if launcher.template_available():
+            return ("workers fork from a warm template (imports paid once per grader process), each in "
+                    "namespaces of its own")
+        return f"each worker starts fresh (no warm template here: {launcher.template_unavailable_reason()})"
 
 
 def limits(spec: WorkerSpec) -> str:

@@ -91,13 +91,16 @@ def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: b
 def grade(lab_name: str, submission: Path | None = None, *, reference: bool = False,
           course: Path | None = None, keyword: str | None = None,
           call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None,
-          on_check: Callable[[CheckResult], None] | None = None, student: bool | None = None) -> GradeResult:
+          on_check: Callable[[CheckResult], None] | None = None, student: bool | None = None,
+          launcher: Launcher | None = None) -> GradeResult:
     """Grade one submission of one lab; raises SetupError when it cannot start.
 
     ``progress`` (see grader.plugin.Progress) is told which check runs, e.g. to show it live;
     ``on_check`` is called with each check's result as soon as it is known
     (batch grading reports progress with it).  ``student``: a student-facing
-    run, which runs only the checks students see (default: $GRADE_STUDENT).
+    run, which runs only the checks students see (default: $GRADE_STUDENT).  ``launcher``: where
+    workers come from (the caller's, left open: a batch grader's warm template; default: the
+    strongest isolation here, for this run only).
     """
     student = student_run() if student is None else student
     started = time.perf_counter()
@@ -108,12 +111,13 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         raise SetupError(found.missing_reference(lab))
     with contextlib.ExitStack() as stack:
         stack.enter_context(active(found.root))
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-run-")))
+        if launcher is None:
+            launcher = stack.enter_context(_launcher())
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-run-", dir=launcher.run_folder())))
         scratch, clips = folder / "submission", folder / "clips"
         scratch.mkdir()
         clips.mkdir()
         notebook = _write_submission(source, scratch / lab.filename)
-        launcher = stack.enter_context(_launcher())
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
                           probes=list(lab.probes), warm_up=list(lab.warm_up), environment=dict(lab.environment),
                           cache_dirs=dict(lab.cache),

@@ -114,6 +114,17 @@ def test_honest_grades_equal_grading_alone(batch, student):
     assert batch["rows"][student].status == "graded"
 
 
+def test_the_batch_forks_workers_from_a_warm_template(batch):
+    """Where templates work, the graders' workers come from one (the honest grades above equal fresh ones)."""
+    from grader.isolation import TemplateLauncher
+
+    with TemplateLauncher() as launcher:
+        if not launcher.template_available():
+            pytest.skip(f"no warm template here: {launcher.template_unavailable_reason()}")
+    sandboxes = {student: batch["rows"][student].grade_result().sandbox for student in HONEST}
+    assert all("forked from a warm template" in s for s in sandboxes.values()), sandboxes
+
+
 def test_expected_scores(batch):
     rows = batch["rows"]
     assert rows["ref"].score == rows["ref"].max_score > 0

@@ -66,7 +66,8 @@ def code_words(path: Path) -> set[str]:
 
 
 WORKER_ENGINE = ["run.py", "labs.py", "course.py", "plugin.py", "stub.py", "isolation/worker.py",
-                 "isolation/spec.py", "isolation/cache.py", "isolation/launchers.py", "isolation/namespaces.py"]
+                 "isolation/spec.py", "isolation/cache.py", "isolation/launchers.py", "isolation/namespaces.py",
+                 "isolation/template.py", "isolation/zygote.py"]
 
 
 @pytest.mark.parametrize("name", WORKER_ENGINE)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.isolation import (IsolationError, LandlockLauncher, NamespaceLauncher, NoIsolation, WorkerSpec,
-                              choose_launcher)
+from grader.isolation import (IsolationError, LandlockLauncher, NamespaceLauncher, NoIsolation, TemplateLauncher,
+                              WorkerSpec, choose_launcher)
 from grader.isolation.cache import run_without_submission
 from grader.isolation.namespaces import bwrap_filesystem, mounts
 from grader.isolation.processes import PidsCgroup, descendants, parent_of
@@ -108,7 +108,7 @@ def test_the_sandbox_shows_nothing_of_the_grader(tmp_path):
     with NamespaceLauncher(tool="bwrap") as launcher:
         stage = launcher.stage(spec)
         assert sorted(p.name for p in stage.iterdir()) == sorted(
-            ["worker.py", "landlock.py", "wire.py", "probes.py", "lab_probes_0.py"])  # not other labs' probes
+            ["worker.py", "landlock.py", "zygote.py", "wire.py", "probes.py", "lab_probes_0.py"])  # not other labs' probes
         assert (stage / "lab_probes_0.py").read_bytes() == lab5_probes.read_bytes()
         seen = " ".join(mounts(bwrap_filesystem(spec, stage)))
     for hidden in (REPO, REPO / "reference", GRADER / "suites", Path.home()):
@@ -151,3 +151,36 @@ def test_pids_cgroup_bounds_and_lists_its_members(tmp_path):
         cgroup.kill()
         cgroup.remove()
     assert not cgroup.path.exists()
+
+
+# ------------------------------------------------------------------ warm templates
+@pytest.mark.skipif(not NamespaceLauncher(tool="bwrap").available(), reason="needs bubblewrap")
+def test_without_templates_batch_graders_start_each_worker_fresh_and_say_so(monkeypatch, capsys):
+    from grader.batch.job import worker_launcher
+    from grader.doctor import template_line
+
+    monkeypatch.setattr(TemplateLauncher, "_probe_template", lambda self: (False, "nested user namespaces refused"))
+    assert worker_launcher() is None
+    assert template_line() == "each worker starts fresh (no warm template here: nested user namespaces refused)"
+    with TemplateLauncher() as launcher:
+        assert "template" not in launcher.describe()
+
+
+def test_templates_can_be_turned_off(monkeypatch):
+    from grader.batch.job import worker_launcher
+
+    monkeypatch.setenv("GRADE_TEMPLATE", "0")
+    assert worker_launcher() is None
+    monkeypatch.delenv("GRADE_TEMPLATE")
+    monkeypatch.setenv("GRADE_SANDBOX", "landlock")
+    assert worker_launcher() is None
+
+
+@pytest.mark.skipif(not NamespaceLauncher(tool="bwrap").available(), reason="needs bubblewrap")
+def test_a_worker_the_template_cannot_serve_starts_fresh(tmp_path):
+    """A warm-up worker, or one whose files lie outside the template's run folder, starts the ordinary way."""
+    with TemplateLauncher() as launcher:
+        run_without_submission(launcher, empty_spec(tmp_path), 30)
+        assert launcher.fallback_reason == "a warm-up worker starts fresh"
+        spec = WorkerSpec(tmp_path, "nothing", preload=[])
+        assert launcher._cannot_serve(spec).endswith("is outside the template's run folder")

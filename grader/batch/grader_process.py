@@ -10,6 +10,7 @@ way out, and nothing is reported for it.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib
 import os
 import signal
@@ -34,9 +35,12 @@ def serve(name: str, lab: str, conn: Any, grade_target: str, warm_target: str, p
     from grader import expectations
 
     expectations.remember_per_process()   # the reference runs once per lab here, not once per submission
+    launcher = None
     try:
-        resolve(warm_target)(lab)
+        launcher = resolve(warm_target)(lab)   # a warm template for the workers, or None
         grade_job = resolve(grade_target)
+        if launcher is not None:
+            grade_job = functools.partial(grade_job, launcher=launcher)
         conn.send(Event(READY, name))
         while not _stopping:
             job: Job | None = conn.recv()
@@ -45,6 +49,9 @@ def serve(name: str, lab: str, conn: Any, grade_target: str, warm_target: str, p
             _grade_one(name, job, grade_job, conn)
     except (KeyboardInterrupt, EOFError, BrokenPipeError):   # stopped, or the controller is gone
         pass
+    finally:
+        if launcher is not None:
+            launcher.close()
 
 
 def _grade_one(name: str, job: Job, grade_job: Callable[..., dict], conn: Any) -> None:

@@ -177,6 +177,10 @@ class Launcher:
             self._stages[files] = stage
         return self._stages[files]
 
+    def run_folder(self) -> Path | None:
+        """Where a grading run should make its folder (None: the system's temporary folder)."""
+        return None
+
     def view(self, spec: WorkerSpec) -> View:
         """What a worker of ``spec`` would see (for ``grade doctor``); starts nothing."""
         return self._view(spec, self.folder() / "box-example")

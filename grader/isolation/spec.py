@@ -19,7 +19,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent            # grader/isolation
 GRADER = PACKAGE.parent                               # grader/
-WORKER_FILES = (PACKAGE / "worker.py", PACKAGE / "landlock.py", GRADER / "wire.py", GRADER / "probes.py")
+WORKER_FILES = (PACKAGE / "worker.py", PACKAGE / "landlock.py", PACKAGE / "zygote.py", GRADER / "wire.py",
+                GRADER / "probes.py")
 
 
 @dataclass

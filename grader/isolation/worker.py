@@ -174,14 +174,21 @@ class Worker:
         return self.wire.exception_info(exc, self.config["submission_dir"])
 
 
-def main() -> None:
-    config = json.loads(sys.argv[1])
+def confine(config: dict) -> str:
+    """Tie to the grader, drop every privilege, apply Landlock; says what is enforced."""
     _stay_tied_to_the_grader(config)
     _drop_privileges()
-    sandbox = "no Landlock"
     if config.get("landlock"):
-        sandbox = _load("landlock").restrict(config["read_paths"], config["write_paths"])
-    _private_cache(config)  # only now: nothing earlier reads what a previous run could have written
+        return _load("landlock").restrict(config["read_paths"], config["write_paths"])
+    return "no Landlock"
+
+
+def prepare(config: dict) -> tuple[Any, Any]:
+    """Import the lab's libraries and run its warm-ups; the wire and probe modules.
+
+    Runs no student code: a warm template (``zygote.py``) calls it once and
+    forks a worker per submission from the result.
+    """
     sys.path[:0] = config["library_paths"]
     sys.dont_write_bytecode = True
     for name in config["preload"]:
@@ -191,12 +198,25 @@ def main() -> None:
     wire, probes = _load("wire"), _load("probes")
     for extra in sorted(HERE.glob("lab_probes_*.py")):  # the lab's own probes (its suite's probes.py)
         vars(probes).update({k: v for k, v in vars(_load(extra.stem)).items() if not k.startswith("_")})
+    return wire, probes
+
+
+def serve_grader(config: dict, wire: Any, probes: Any, sandbox: str) -> None:
+    """Set the rlimits, say hello, serve the grader's requests."""
     channel = socket.socket(fileno=config["channel_fd"])
     _set_limits(config)
     os.chdir(config["submission_dir"])
     wire.send_frame(channel, wire.dumps(wire.encode({"ok": True, "value": {"sandbox": sandbox}})))
     if not config.get("warm_up_only"):
         Worker(channel, config, wire, probes).serve()
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    sandbox = confine(config)
+    _private_cache(config)  # only now: nothing earlier reads what a previous run could have written
+    wire, probes = prepare(config)
+    serve_grader(config, wire, probes, sandbox)
     os._exit(0)  # do not wait for threads the student left running
 
 

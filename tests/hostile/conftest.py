@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.isolation import TemplateLauncher
 from grader.results import CheckResult, GradeResult
 from grader.run import grade
 from tests.helpers import LAB4_REFERENCE, REPO, SANDBOX, grade_entries, kill_processes_with, processes_with
@@ -101,12 +102,35 @@ class Graded:
         return (self.check(short).feedback or {}).get("summary", "")
 
 
+@pytest.fixture(scope="session")
+def template_launcher():
+    """One warm-template launcher for the session, as a batch grader process keeps one."""
+    if SANDBOX != "namespaces":
+        pytest.skip("templates are namespace sandboxes; GRADE_SANDBOX asks for another kind")
+    launcher = TemplateLauncher()
+    if not launcher.template_available():
+        launcher.close()
+        pytest.skip(f"no warm template here: {launcher.template_unavailable_reason()}")
+    launcher.run_folder()   # its folder exists before any test lists what a run left behind
+    yield launcher
+    launcher.close()
+
+
+@pytest.fixture(params=["fresh", "template"])
+def worker_source(request) -> str:
+    """Every attack runs twice: against a fresh worker per run, and against workers forked from a
+    warm template (what batch grading uses)."""
+    return request.param
+
+
 @pytest.fixture
-def attack(hostile_course, tmp_path):
+def attack(hostile_course, tmp_path, worker_source, request):
     """``attack(code, ...)`` grades the reference plus ``code``; MARKER in it becomes a unique name.
 
     ``lab="lab4"`` grades it with the real Lab 4 suite instead (pick checks with ``keyword``),
-    for attacks on that suite's own checks."""
+    for attacks on that suite's own checks.  Workers are fresh, or forked from the session's
+    warm template (``worker_source``)."""
+    launcher = request.getfixturevalue("template_launcher") if worker_source == "template" else None
 
     markers: list[str] = []
 
@@ -122,7 +146,7 @@ def attack(hostile_course, tmp_path):
         folders = grade_entries()
         started = time.monotonic()
         result = grade(lab, submission, keyword=keyword, call_timeout=call_timeout, import_timeout=import_timeout,
-                       course=hostile_course)
+                       course=hostile_course, launcher=launcher)
         seconds = time.monotonic() - started
         return Graded(result, seconds, marker, grade_entries() - folders, processes_with(marker))
 
