@@ -57,7 +57,7 @@ def test_batch_spectrograms_gives_float32(submission, reference):
 @pytest.mark.side_of("test_batch_spectrograms_crops_and_pads")
 @pytest.mark.points(1)
 def test_batch_spectrograms_rejects_bad_input(submission):
-    """batch_spectrograms raises ValueError for an empty list, items that are not 2-D, different freq sizes, or frames < 1"""
+    """batch_spectrograms raises ValueError for an empty list, items not 2-D, different freq sizes, or frames < 1"""
     hint = ("a batch must be one rectangular tensor of 2-D (freq, time) items: raise ValueError when there is "
             "nothing to stack, when an item is not 2-D (check .ndim), when the items have different numbers of "
             "frequency bins, or when frames < 1")

@@ -38,14 +38,9 @@ def test_layer_names_match_reference_bilinear(submission, reference):
 @pytest.mark.points(1)
 def test_default_unet_keeps_the_given_defaults(submission, reference):
     """UNet() with no arguments has the layers of the given defaults (n_channels=1, n_classes=1, base=64)"""
-    model = student_unet_with_defaults(submission)
+    hint = ("keep __init__'s signature as given: UNet() is the 64-wide U-Net of the paper, one input channel "
+            "and one output mask")
+    model = attempt(lambda: submission.probe("lab5_build_unet", None), function="UNet", input="UNet()", hint=hint)
     layout = attempt(lambda: submission.probe("lab5_layout", model), function="UNet", input="UNet()")
     expected = probes.lab5_layout(reference, probes.lab5_build_unet(reference, None))
     expect_layout(layout, expected, "UNet()")
-
-
-def student_unet_with_defaults(submission):
-    """``UNet()`` built in the worker: no keyword at all, so every default of __init__ is used."""
-    return attempt(lambda: submission.probe("lab5_build_unet", None), function="UNet", input="UNet()",
-                   hint="keep __init__'s signature as given: UNet() is the 64-wide U-Net of the paper, "
-                        "one input channel and one output mask")
