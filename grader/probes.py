@@ -33,7 +33,7 @@ def simulated_devices(cuda: int, mps: bool, name: str, version: str) -> Iterator
         patches = [
             mock.patch("torch.cuda.is_available", lambda: cuda > 0),
             mock.patch("torch.cuda.device_count", lambda: cuda),
-            mock.patch("torch.cuda.get_device_name", lambda device=None: name),
+            mock.patch("torch.cuda.get_device_name", lambda device=None: _gpu_name(device, cuda, name)),
             mock.patch("torch.cuda.current_device", lambda: 0),
             mock.patch("torch.version.cuda", version if cuda else None),
             mock.patch("torch.backends.mps.is_available", lambda: mps),
@@ -42,6 +42,17 @@ def simulated_devices(cuda: int, mps: bool, name: str, version: str) -> Iterator
         for patch in patches:
             stack.enter_context(patch)
         yield
+
+
+def _gpu_name(device: Any, count: int, name: str) -> str:
+    """GPU 0 is called ``name``, the others differently; an index torch would reject raises, as torch does."""
+    if isinstance(device, int):
+        index = device
+    else:
+        index = 0 if device is None else torch.device(device).index or 0
+    if not 0 <= index < count:
+        raise AssertionError("Invalid device id")
+    return name if index == 0 else f"Simulated GPU {index}"
 
 
 # A probe reads tensors through torch._C.TensorBase (an immutable type, captured before the
@@ -99,6 +110,7 @@ def _make_view(array: np.ndarray, view: str | None) -> tuple[np.ndarray, np.ndar
         "every_other_column": lambda a: a[:, ::2],
         "transposed": lambda a: a.T,
         "reversed": lambda a: a[::-1],
+        "new_axis": lambda a: a[:, None],  # a stride of 0
         "every_other": lambda a: a[::2],
     }
     made = views[view](array)

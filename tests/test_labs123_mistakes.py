@@ -12,24 +12,11 @@ must earn every point of their checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from grader.labs import find_lab
 from grader.run import grade
 from tests.helpers import REPO
-
-
-@dataclass(frozen=True)
-class Variant:
-    lab: str
-    code: str                     # appended to the reference
-    keyword: str
-    catches: tuple[str, ...]      # checks that must fail
-    keeps: tuple[str, ...] = ()   # checks that must pass
-    correct: bool = False         # every selected check must pass
-
+from tests.mistakes import Variant, grade_variant, judge
 
 VARIANTS = {
     # What the worker cannot see / inputs never tried / a decision written in the stub, Lab 1
@@ -261,11 +248,7 @@ def graded(tmp_path_factory):
 
     def run(name: str):
         if name not in cache:
-            variant = VARIANTS[name]
-            lab = find_lab(variant.lab)
-            folder = tmp_path_factory.mktemp("variant")
-            (folder / lab.filename).write_text(lab.reference_file.read_text() + "\n" + variant.code)
-            cache[name] = grade(variant.lab, folder, keyword=variant.keyword)
+            cache[name] = grade_variant(VARIANTS[name], tmp_path_factory.mktemp("variant"))
         return cache[name]
 
     return run
@@ -273,20 +256,7 @@ def graded(tmp_path_factory):
 
 @pytest.mark.parametrize("name", VARIANTS)
 def test_each_documented_mistake_loses_points_on_its_check(graded, name):
-    variant, result = VARIANTS[name], graded(name)
-    checks = {c.name: c for c in result.checks}
-    assert result.import_error == ""
-    for check in variant.catches:
-        assert check in checks, f"{check} did not run"
-        assert checks[check].status == "failed" and checks[check].score == 0, (check, checks[check].status)
-        assert checks[check].feedback["summary"], check
-    for check in variant.keeps:
-        assert checks[check].status == "passed", (check, checks[check].feedback)
-    if variant.correct:
-        assert result.score == result.max_score > 0, [(c.name, c.feedback) for c in result.checks
-                                                      if c.status == "failed"]
-    else:
-        assert 0 < result.score < result.max_score
+    judge(VARIANTS[name], graded(name))
 
 
 @pytest.mark.parametrize("lab", ["lab1", "lab2", "lab3"])

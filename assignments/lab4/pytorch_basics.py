@@ -70,8 +70,9 @@ def select_device(prefer: DeviceLike | None = None) -> torch.device:
     ----------
     prefer : str or torch.device, optional
         A specific device to ask for: ``"cpu"``, ``"cuda"``, ``"cuda:0"``,
-        ``"cuda:1"``, ..., ``"mps"`` or a ``torch.device``. If omitted, pick
-        the best available device automatically.
+        ``"cuda:1"``, ..., ``"mps"`` (also ``"mps:0"``: Apple silicon has a
+        single MPS device) or a ``torch.device``. If omitted, pick the best
+        available device automatically.
 
     Returns
     -------

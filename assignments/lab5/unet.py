@@ -155,7 +155,9 @@ class UNet(nn.Module):
 def separate(model, audio, n_fft=2048, hop_length=512):
     """Split a mono signal into ``(vocals, accompaniment)`` with the model's mask.
 
-    Returns two float32 NumPy arrays, each exactly ``len(audio)`` long.
+    ``audio`` is a 1-D float NumPy array, float32 or float64 (the model's
+    weights are float32, so convert it).  Returns two float32 NumPy arrays,
+    each exactly ``len(audio)`` long.
     """
     # TODO:
     #   * Work on the model's device: device = next(model.parameters()).device

@@ -147,7 +147,8 @@ class UNet(nn.Module):
 def separate(model, audio, n_fft=2048, hop_length=512):
     """Split a mono signal into ``(vocals, accompaniment)`` with a soft mask.
 
-    Both outputs are float32 NumPy arrays exactly ``len(audio)`` long, and
+    ``audio`` is a 1-D float32 or float64 NumPy array.  Both outputs are
+    float32 NumPy arrays exactly ``len(audio)`` long, and
     ``vocals + accompaniment`` reconstructs ``audio`` (the two masks sum to 1
     and the inverse STFT is linear).  ``torch.stft(center=True)`` reflect-pads
     by ``n_fft // 2``, so ``audio`` must be longer than that (> 1024 samples

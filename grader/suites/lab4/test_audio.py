@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import torch
 
 from grader import fixtures
 from grader.checks import (attempt, call_student, describe, describe_call, expect, expect_match, expect_plain_tensor,
@@ -107,7 +108,7 @@ def test_audio_to_tensor_other_rates_and_settings(submission, reference, clips):
     check_clip(submission, reference, clips["tone_16000_mono_0.05s"],
                hint="even a clip shorter than n_fft gives 1 + len(audio) // hop_length frames: librosa.stft "
                     "pads it (center=True); do not crop or pad it yourself")
-    check_clip(submission, reference, clips["chirp_22050_mono_0.3s"], n_fft=512, hop_length=128,
+    check_clip(submission, reference, clips["chirp_22050_mono_0.3s"], n_fft=512, hop_length=100,
                hint="pass n_fft=n_fft, hop_length=hop_length to librosa.stft instead of the lecture's fixed "
                     "2048 and 512")
 
@@ -125,6 +126,21 @@ def test_audio_to_tensor_30_second_clip(submission, long_clip):
     expect(tuple(got.shape) == expected, "audio_to_tensor gave the wrong shape for a 30 s clip",
            function="audio_to_tensor", input=f"{given}, {seconds:g} s at 22050 Hz",
            rows=[("shape", str(expected), _shape_of(got))], hint=hint)
+
+
+@pytest.mark.side_of("test_audio_to_tensor_matches_reference")
+@pytest.mark.points(1)
+def test_audio_to_tensor_moves_to_the_device_given(submission, reference, clips):
+    """audio_to_tensor puts the spectrogram on the device it is given ("meta" stands in for a GPU)"""
+    path = clips["tone_22050_mono_1s"]
+    for device in ("meta", torch.device("meta")):
+        hint = ("finish the pipeline with .to(device), passing on the device you were given as it is; "
+                "select_device() chooses one only when device is None")
+        given = describe_call("audio_to_tensor", (path.name,), {"device": device})
+        got = attempt(lambda: submission.audio_to_tensor(str(path), device=device), function="audio_to_tensor",
+                      input=given, hint=hint)
+        expected = reference.audio_to_tensor(str(path), device=device)
+        expect_match(got, expected, function="audio_to_tensor", input=given, hint=hint)
 
 
 @pytest.mark.side_of("test_audio_to_tensor_matches_reference")

@@ -44,13 +44,27 @@ def test_batch_spectrograms_mixes_arrays_and_tensors(submission, reference):
                      f"tensor before cropping/padding; {CROP_PAD_HINT}")
 
 
+@pytest.mark.points(1)
+def test_batch_spectrograms_gives_float32(submission, reference):
+    """batch_spectrograms gives a float32 batch for float64 and integer tensors"""
+    for dtype in (torch.float64, torch.int64):
+        items = [ramp(3, 4).to(dtype), ramp(3, 6, start=50).to(dtype)]
+        compare(submission, reference, "batch_spectrograms", items, 5,
+                hint="U-Net's weights are float32, so the batch must be too: an ndarray goes through "
+                     "numpy_to_tensor, but a tensor item keeps its dtype until you convert it (Tensor.to, "
+                     "Tensor.float)")
+
+
 @pytest.mark.side_of("test_batch_spectrograms_crops_and_pads")
 @pytest.mark.points(1)
 def test_batch_spectrograms_rejects_bad_input(submission):
-    """batch_spectrograms raises ValueError for an empty list, different freq sizes, or frames < 1"""
-    hint = ("a batch must be one rectangular tensor: raise ValueError when there is nothing to stack, when the "
-            "items have different numbers of frequency bins, or when frames < 1")
+    """batch_spectrograms raises ValueError for an empty list, items not 2-D, different freq sizes, or frames < 1"""
+    hint = ("a batch must be one rectangular tensor of 2-D (freq, time) items: raise ValueError when there is "
+            "nothing to stack, when an item is not 2-D (check .ndim), when the items have different numbers of "
+            "frequency bins, or when frames < 1")
     expect_raises(submission, "batch_spectrograms", "ValueError", [], 4, hint=hint)
+    for items in ([ramp(4, 5)[None], ramp(4, 3)[None]], [torch.arange(1.0, 6.0)]):  # (1, F, T) items; a 1-D item
+        expect_raises(submission, "batch_spectrograms", "ValueError", items, 4, hint=hint)
     expect_raises(submission, "batch_spectrograms", "ValueError", [ramp(4, 5), ramp(3, 5)], 4, hint=hint)
     for frames in (0, -3):
         expect_raises(submission, "batch_spectrograms", "ValueError", [ramp(4, 5)], frames, hint=hint)

@@ -54,7 +54,7 @@ def shared(submission, array: np.ndarray, view: str | None, shown: str, hint: st
     seen = run_probe(submission, "shares_memory", "numpy_to_tensor", array, view=view,
                      input=f"numpy_to_tensor({shown}), a float32 array", hint=hint)
     layouts = {None: array, "fortran": np.asfortranarray(array), "every_other_column": array[:, ::2],
-               "transposed": array.T, "reversed": array[::-1]}
+               "transposed": array.T, "reversed": array[::-1], "new_axis": array[:, None]}
     expected = torch.from_numpy(np.ascontiguousarray(layouts[view]))
     expect_match(seen["result"], expected, function="numpy_to_tensor",
                  input=f"numpy_to_tensor({shown}), a float32 array of shape {layouts[view].shape}", hint=hint)
@@ -81,12 +81,13 @@ def test_numpy_to_tensor_shares_memory(submission):
 @pytest.mark.side_of("test_numpy_to_tensor_converts_float64")
 @pytest.mark.points(1)
 def test_numpy_to_tensor_shares_memory_of_views(submission):
-    """numpy_to_tensor also shares memory with Fortran-ordered, strided and transposed float32 arrays"""
+    """numpy_to_tensor also shares memory with Fortran-ordered, strided, transposed and a[:, None] float32 arrays"""
     array = np.arange(24, dtype=np.float32).reshape(4, 6)
-    hint = ("torch.from_numpy wraps any float32 array with non-negative strides, contiguous or not; "
-            "np.ascontiguousarray or .copy() before it makes a copy")
+    hint = ("torch.from_numpy wraps any float32 array with non-negative strides, contiguous or not -- a stride "
+            "of 0, as on the new axis of a[:, None], is non-negative too; np.ascontiguousarray or .copy() "
+            "before it makes a copy")
     for view, shown in (("fortran", "np.asfortranarray(a)"), ("every_other_column", "a[:, ::2]"),
-                        ("transposed", "a.T")):
+                        ("transposed", "a.T"), ("new_axis", "a[:, None]")):
         shares = shared(submission, array, view, shown, hint)
         expect(shares, f"the tensor does not share memory with {shown}", function="numpy_to_tensor",
                input=f"numpy_to_tensor({shown}), a float32 array of shape (4, 6)",

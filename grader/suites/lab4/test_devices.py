@@ -168,6 +168,41 @@ def test_select_device_checks_the_gpu_index(submission):
                            "torch.cuda.device_count() == 1 only cuda:0 exists")
 
 
+@pytest.mark.points(1)
+def test_select_device_honours_prefer_mps(submission, reference):
+    """select_device("mps") returns the MPS device on a machine that has one"""
+    hint = ("torch.device('mps').type is 'mps': when prefer names an MPS device, check "
+            "torch.backends.mps.is_available() and return torch.device(prefer); Apple silicon has a single "
+            "MPS device, which torch calls mps:0")
+    simulation = Simulation(cuda=0, mps=True)
+    for prefer in ("mps", torch.device("mps"), "mps:0"):
+        check_select(submission, reference, simulation, prefer, hint=hint)
+
+
+@pytest.mark.side_of("test_select_device_picks_mps", "test_select_device_honours_prefer_mps")
+@pytest.mark.points(1)
+def test_select_device_rejects_unavailable_mps(submission):
+    """select_device("mps") raises RuntimeError naming mps when there is no MPS device"""
+    simulation = Simulation(cuda=1, mps=False)
+    with simulation.explained():
+        expect_raises(simulation.student(submission), "select_device", "RuntimeError", "mps", match="mps",
+                      hint="an MPS device is available only when torch.backends.mps.is_available() is True; "
+                           "a CUDA GPU does not make one, and neither does the name alone")
+
+
+@pytest.mark.side_of("test_select_device_honours_prefer")
+@pytest.mark.points(1)
+def test_select_device_rejects_unknown_names(submission):
+    """select_device raises RuntimeError naming a device string torch does not know ("gpu", "cuda0")"""
+    simulation = Simulation(cuda=1, mps=True)
+    with simulation.explained():
+        for name in ("gpu", "cuda0"):
+            expect_raises(simulation.student(submission), "select_device", "RuntimeError", name, match=name,
+                          hint="torch.device(name) raises RuntimeError for a name it does not know: catch it "
+                               "(try/except RuntimeError) and raise your own RuntimeError that names the device "
+                               "you were asked for")
+
+
 # ------------------------------------------------------------------ setup_report
 def check_report(submission: Any, reference: Any, simulation: Simulation, hint: str) -> None:
     with simulation.explained():

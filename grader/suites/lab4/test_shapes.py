@@ -80,3 +80,12 @@ def test_to_unet_input_rejects_other_shapes(submission):
         expect_raises(submission, "to_unet_input", "ValueError", ramp(*shape), match=", ".join(map(str, shape)),
                       hint="only 2-D (freq, time), 3-D (batch, freq, time) and 4-D make sense for U-Net; "
                            "for anything else raise ValueError with the shape you got in its message")
+
+
+@pytest.mark.side_of("test_to_unet_input_adds_batch_and_channel")
+@pytest.mark.points(1)
+def test_to_unet_input_rejects_non_arrays(submission):
+    """to_unet_input raises TypeError for a nested list"""
+    expect_raises(submission, "to_unet_input", "TypeError", [[1.0, 2.0], [3.0, 4.0]],
+                  hint="check isinstance(x, np.ndarray) and isinstance(x, torch.Tensor) before using x.ndim; "
+                       "anything else is neither a spectrogram array nor a tensor: raise TypeError")

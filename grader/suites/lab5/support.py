@@ -83,8 +83,9 @@ def random_weights(reference: Any, seed: int, bilinear: bool = False) -> dict:
 def reference_probe(reference: Any, probe: str, state: dict | None, *args: Any, unet: dict | None = None,
                     **kwargs: Any) -> Any:
     """``probes.<probe>(reference, model, *args, **kwargs)`` on a fresh reference ``UNet(**unet)``
-    with ``state`` loaded, in eval mode: the same probe the student's model goes through."""
-    model = probes.lab5_build_unet(reference, state, **(unet or unet_kwargs()))
+    with ``state`` loaded, in eval mode: the same probe the student's model goes through
+    (``unet={}`` is the no-argument ``UNet()``)."""
+    model = probes.lab5_build_unet(reference, state, **(unet_kwargs() if unet is None else unet))
     return getattr(probes, probe)(reference, model, *args, **kwargs)
 
 

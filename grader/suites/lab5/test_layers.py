@@ -32,3 +32,15 @@ def test_layer_names_match_reference(submission, reference):
 def test_layer_names_match_reference_bilinear(submission, reference):
     """UNet(base=8, bilinear=True) has the reference's state_dict names and shapes, loads its weights and runs"""
     check_layout_and_load(submission, reference, bilinear=True)
+
+
+@pytest.mark.side_of("test_layer_names_match_reference")
+@pytest.mark.points(1)
+def test_default_unet_keeps_the_given_defaults(submission, reference):
+    """UNet() with no arguments has the layers of the given defaults (n_channels=1, n_classes=1, base=64)"""
+    hint = ("keep __init__'s signature as given: UNet() is the 64-wide U-Net of the paper, one input channel "
+            "and one output mask")
+    model = attempt(lambda: submission.probe("lab5_build_unet", None), function="UNet", input="UNet()", hint=hint)
+    layout = attempt(lambda: submission.probe("lab5_layout", model), function="UNet", input="UNet()")
+    expected = reference_probe(reference, "lab5_layout", None, unet={})
+    expect_layout(layout, expected, "UNet()")
