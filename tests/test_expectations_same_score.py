@@ -4,8 +4,8 @@ For every lab, the store is recorded once (``record_lab``: the reference and the
 reference, the stub and every broken submission of the project's tests are graded live and again
 replaying that store (no reference module runs).  Broken submissions stop checks early, fail
 hypothesis examples half way and take other paths through the suites: each must find every
-reference call it makes in the store.  The buggy files are the ones tests/test_labs123_mistakes.py
-and tests/submissions.py define (graded with the same ``-k`` their own tests use, to keep this
+reference call it makes in the store.  The buggy files are the ones tests/test_labs123_mistakes.py,
+tests/test_labs45_mistakes.py and tests/submissions.py define (graded with the same ``-k`` their own tests use, to keep this
 within minutes); tests/hostile grade a suite of their own, not a lab's.
 """
 
@@ -19,12 +19,16 @@ from grader import expectations as E
 from grader.labs import find_lab
 from grader.run import grade
 from tests import submissions
-from tests.test_labs123_mistakes import VARIANTS
+from tests.test_labs123_mistakes import VARIANTS as LAB123_VARIANTS
+from tests.test_labs45_mistakes import VARIANTS as LAB45_VARIANTS
 
 pytestmark = pytest.mark.slow
 
 
-def _lab123(name: str):
+VARIANTS = {**LAB123_VARIANTS, **LAB45_VARIANTS}
+
+
+def _variant(name: str):
     variant = VARIANTS[name]
     return variant.lab, lambda: find_lab(variant.lab).reference_file.read_text() + "\n" + variant.code, variant.keyword
 
@@ -32,7 +36,7 @@ def _lab123(name: str):
 CASES = {
     **{f"{lab} reference": (lab, "reference", None) for lab in ("lab1", "lab2", "lab3", "lab4", "lab5")},
     **{f"{lab} stub": (lab, "stub", None) for lab in ("lab1", "lab2", "lab3", "lab4", "lab5")},
-    **{name: _lab123(name) for name in VARIANTS},
+    **{name: _variant(name) for name in VARIANTS},
     "lab4 hard-coded cuda": ("lab4", submissions.lab4_hard_coded_cuda, None),
     "lab4 noisy to_numpy": ("lab4", submissions.lab4_noisy_to_numpy, "to_numpy or to_device"),
     "lab4 syntax error": ("lab4", submissions.lab4_syntax_error, "numpy_to_tensor or select_device"),
