@@ -102,9 +102,10 @@ class Graded:
         return (self.check(short).feedback or {}).get("summary", "")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def template_launcher():
-    """One warm-template launcher for the session, as a batch grader process keeps one."""
+    """One warm-template launcher for the hostile tests, as a batch grader process keeps one
+    (closed when they end: later tests list what runs left in the temporary folder)."""
     if SANDBOX != "namespaces":
         pytest.skip("templates are namespace sandboxes; GRADE_SANDBOX asks for another kind")
     launcher = TemplateLauncher()
