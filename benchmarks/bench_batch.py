@@ -46,12 +46,17 @@ def variant(index: int) -> str:
 
 
 def measured(command: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Wall seconds and peak RSS (bytes) of the command's process tree, and its output."""
-    started = time.perf_counter()
-    process = psutil.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = wait_measuring(process)
-    stdout, stderr = process.communicate()
-    return time.perf_counter() - started, peak, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    """Wall seconds and peak RSS (bytes) of the command's process tree, and its output.
+
+    The output goes to files, not pipes: a JSON report larger than a pipe holds would
+    block the command while we only poll its memory."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = psutil.Popen(command, cwd=REPO, stdout=out, stderr=err, text=True)
+        peak = wait_measuring(process)
+        seconds = time.perf_counter() - started
+        out.seek(0), err.seek(0)
+        return seconds, peak, subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
 
 
 def outcome(checks: list[dict]) -> list[tuple]:
