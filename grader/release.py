@@ -252,8 +252,16 @@ def _dependencies() -> tuple[str, list[str]]:
         return "0", list(FALLBACK_DEPENDENCIES)
 
 
+def _pinned(requires: list[str]) -> list[str]:
+    """Hypothesis pinned to the version the expected values were recorded with: another
+    version draws other examples, which the store does not hold (replay refuses it)."""
+    pinned = f"hypothesis=={metadata.version('hypothesis')}"
+    return [pinned if r.replace(" ", "").lower().startswith("hypothesis") else r for r in requires]
+
+
 def _pyproject(labs: list[Lab]) -> str:
     version, requires = _dependencies()
+    requires = _pinned(requires)
     listed = "".join(f'    "{r}",\n' for r in requires)
     return f'''[build-system]
 requires = ["setuptools>=68"]

@@ -223,6 +223,9 @@ def test_the_toy_release_holds_the_public_course_and_nothing_hidden(tmp_path, mo
                                                                         f"{MODULE}.py").read_text()
     assert built.withheld == {LAB: (4, 7)}
     assert 'expectations = "expected"' in (out / "src/grader/suites" / LAB / "lab.toml").read_text()
+    # the examples replayed are hypothesis's of the recording version: the release pins it
+    from importlib import metadata
+    assert f'"hypothesis=={metadata.version("hypothesis")}"' in (out / "pyproject.toml").read_text()
     # recorded from the public copy of the suite, with the course's reference reachable
     ((suite_dir, store, files, reference_found),) = fake.calls
     assert suite_dir.parts[-4:] == ("src", "grader", "suites", LAB) and reference_found   # the public copy
