@@ -79,9 +79,6 @@ class _NoConstants:
         return 0
 
 
-load_reference = expectations.load_reference
-
-
 def cuda_available() -> bool:
     import torch
 
