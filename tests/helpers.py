@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import site
+import subprocess
+import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -68,3 +72,27 @@ def kill_processes_with(marker: str) -> None:
             os.kill(int(line.split()[0]), signal.SIGKILL)
         except OSError:
             pass
+
+
+def packages_of_this_environment() -> list[str]:
+    """The site-packages folders of the interpreter running the tests (a venv, conda or a plain
+    interpreter alike), and the user's where Python reads it."""
+    folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
+    if site.ENABLE_USER_SITE:
+        folders.add(site.getusersitepackages())
+    return sorted(f for f in folders if os.path.isdir(f))
+
+
+def venv_seeing_this_environment(venv: Path) -> Path:
+    """A fresh venv at ``venv`` whose Python also finds the packages of the environment running the
+    tests (torch and the rest, not installed again): a ``.pth`` names their folders.
+
+    ``--system-site-packages`` would not do: inside a venv it reaches the base interpreter's
+    packages, not the active environment's.  Their own ``.pth`` files are not read through it,
+    so an editable install of this checkout there stays invisible to the new venv.
+    """
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    Path(purelib, "_grade_test_environment.pth").write_text("\n".join(packages_of_this_environment()) + "\n")
+    return venv

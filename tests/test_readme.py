@@ -36,3 +36,13 @@ def test_the_set_up_block_installs_the_cpu_torch_before_grade():
     assert commands[0].startswith("pip install torch") and "cpu" in commands[0]
     assert commands[1:] == ['pip install -e ".[test]"', "python -m pytest tests"]
     assert "CUDA" in block  # and says why
+
+
+def test_the_set_up_block_starts_in_a_fresh_venv_and_ci_runs_it_there():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Set up and test"):readme.index("## Students")]
+    typed = [line for line in block.splitlines() if line and not line.startswith(("#", "`"))]
+    assert typed[1].startswith("python3 -m venv ") and ". .venv/bin/activate" in typed[1]
+    ci = (REPO / ".ci" / "run").read_text()
+    assert ci.index('python3 -m venv "$venv"') < ci.index("pip install --quiet torch") < ci.index("python -m pytest")
+    assert '. "$venv/bin/activate"' in ci and "/tmp" not in ci.split("venv=", 1)[1].splitlines()[0]

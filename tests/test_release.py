@@ -23,7 +23,7 @@ import pytest
 
 from grader import public_suite, release
 from grader.run import grade, list_checks
-from tests.helpers import REPO
+from tests.helpers import REPO, venv_seeing_this_environment
 from tests.test_course import grade_cli
 from tests.test_hints import reference_lines, squeeze
 from tests.toy_course import LAB, MODULE, WITH_HIDDEN, make_course
@@ -310,12 +310,11 @@ def test_nothing_of_the_solutions_leaks_into_the_real_release_or_its_wheel(real_
 
 @pytest.fixture(scope="module")
 def student_venv(real_release):
-    """The release's wheel installed in a fresh venv (system packages for torch etc., offline), outside /tmp:
+    """The release's wheel installed in a fresh venv (this environment's packages for torch etc., offline), outside /tmp:
     the namespace sandbox hides the worker's /tmp."""
     _, wheel, _ = real_release
     home = Path(tempfile.mkdtemp(prefix="grade-release-test-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(home / "venv")], check=True,
-                   timeout=300)
+    venv_seeing_this_environment(home / "venv")
     subprocess.run([home / "venv" / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", "--no-index",
                     str(wheel)], check=True, timeout=300)
     yield home

@@ -1,8 +1,8 @@
 """The instructor's install works anywhere: a wheel (not editable) in a fresh virtual environment
 grades a course given by --course from another folder, and stops with one line without it.
 
-Slow (a wheel build and a venv: ~30 s here); the venv uses the system's packages so torch is
-not installed again.  It lives outside /tmp: the namespace sandbox gives the worker a private
+Slow (a wheel build and a venv: ~30 s here); the venv sees the packages of the environment running
+the tests (tests.helpers.venv_seeing_this_environment), so torch is not installed again.  It lives outside /tmp: the namespace sandbox gives the worker a private
 /tmp, which would hide a Python installed there.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, venv_seeing_this_environment
 from tests.toy_course import LAB, make_course
 
 pytestmark = pytest.mark.slow
@@ -30,8 +30,7 @@ def installed(tmp_path_factory) -> Path:
                     "-q", "-w", str(wheels)], check=True, cwd=wheels, timeout=300)
     shutil.rmtree(REPO / "build", ignore_errors=True)
     home = Path(tempfile.mkdtemp(prefix="grade-wheel-test-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
-    venv = home / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
+    venv = venv_seeing_this_environment(home / "venv")
     (wheel,) = wheels.glob("grade-*.whl")
     subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
                    check=True, timeout=300)
@@ -65,3 +64,4 @@ def test_a_wheel_install_without_a_course_stops_before_grading(installed, tmp_pa
     assert graded.returncode == 2 and graded.stdout == ""
     assert graded.stderr.strip() == ("grade: error: no course folder found for lab4's reference solution: "
                                      "pass --course DIR or set GRADE_COURSE")
+

@@ -68,11 +68,43 @@ class View:
 
 
 def library_paths() -> list[str]:
-    """Where third-party packages live: site-packages, without .pth extras."""
-    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
+    """Where third-party packages live: site-packages, and the folders their ``.pth`` files name.
+
+    The worker runs with ``-S`` (no ``site``), so it is given these as its path.  A ``.pth``
+    folder counts (an environment layered over another one names the other's site-packages
+    there), except one that holds the grader itself (an editable install's checkout, with the
+    reference beside it): the worker never sees the grader.
+    """
+    sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
     if site.ENABLE_USER_SITE:
-        paths.add(site.getusersitepackages())
-    return sorted(p for p in paths if os.path.isdir(p))
+        sites.add(site.getusersitepackages())
+    sites = {p for p in sites if os.path.isdir(p)}
+    named = {p for folder in sites for p in pth_folders(folder) if not _holds_grader(p)}
+    return sorted(sites | named)
+
+
+def pth_folders(site_dir: str) -> list[str]:
+    """The existing folders that ``site_dir``'s ``.pth`` files add to the path, as ``site`` reads them
+    (a line that starts with ``import`` is code, not a folder: skipped, never run)."""
+    found = []
+    for pth in sorted(Path(site_dir).glob("*.pth")):
+        try:
+            lines = pth.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            line = line.rstrip()
+            if not line or line.startswith("#") or line.startswith(("import ", "import\t")):
+                continue
+            folder = os.path.abspath(os.path.join(site_dir, line))
+            if os.path.isdir(folder):
+                found.append(folder)
+    return found
+
+
+def _holds_grader(folder: str) -> bool:
+    grader = str(GRADER)
+    return grader == folder or grader.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def python_roots() -> list[str]:
