@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, help="time only this many sequential calls")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from grader.gradebook import Gradebook
+    from grader.instructor.gradebook import Gradebook
 
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
         subs, out = Path(folder) / "subs", Path(folder) / "out"

@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lab", default="lab4")
     args = parser.parse_args()
-    from grader.fixtures import tone, write
+    from grader.grading.fixtures import tone, write
 
     with tempfile.TemporaryDirectory() as folder:
         clip = write(Path(folder) / "clip_30s.wav", tone(440, 44100, 30.0), 44100)

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def ready_seconds(launcher, spec, repeat: int) -> list[float]:
-    from grader import wire
+    from grader.isolation.inside import wire
 
     times = []
     for _ in range(repeat):
@@ -44,9 +44,9 @@ def main() -> None:
     parser.add_argument("--lab", default="lab4")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from grader.course import find
+    from grader.course.folder import find
     from grader.isolation import NamespaceLauncher, TemplateLauncher, WorkerSpec
-    from grader.run import trusted_cache
+    from grader.grading.run import trusted_cache
 
     course = find(None)
     lab = course.lab(args.lab)

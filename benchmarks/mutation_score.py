@@ -26,11 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from grader.labs import find_lab  # noqa: E402
-from grader.mutation import report  # noqa: E402
-from grader.mutation.mutants import Mutant, make_mutants  # noqa: E402
-from grader.mutation.operators import default_operators  # noqa: E402
-from grader.mutation.runner import Outcome, grade_mutants  # noqa: E402
+from grader.course.folder import find_lab  # noqa: E402
+from grader.instructor.mutation import report  # noqa: E402
+from grader.instructor.mutation.mutants import Mutant, make_mutants  # noqa: E402
+from grader.instructor.mutation.operators import default_operators  # noqa: E402
+from grader.instructor.mutation.runner import Outcome, grade_mutants  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 

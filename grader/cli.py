@@ -11,7 +11,7 @@
     grade gradescope LAB --out autograder.zip   a Gradescope autograder
     grade release [LAB ...] --out DIR   the student course: stubs, public checks, no solutions
     grade mutants lab4              the mutation score of lab4's suite
-    grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/batch/cli.py)
+    grade batch LAB SUBMISSIONS --out DIR   a whole class (see grader/instructor/batch/cli.py)
     grade export DIR                grades.csv, results.json, JUnit, report.html
 
 ``grade lab4`` is short for ``grade run lab4``.  Each subcommand is one entry
@@ -108,8 +108,9 @@ def signals_interrupt() -> Iterator[None]:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from grader import progress
-    from grader.run import SetupError, grade
+    from grader.feedback import progress
+    from grader.grading.run import grade
+    from grader.errors import SetupError
 
     if args.output is not None:
         problem = output_problem(args.output, args.overwrite, args.submission)
@@ -129,7 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if not result.checks:
         return fail(f"no checks of {args.lab} match -k {args.keyword!r}" if args.keyword else "no checks ran")
-    from grader import report
+    from grader.feedback import report
 
     if args.format == "json":
         text = report.to_json(result)
@@ -165,9 +166,10 @@ def output_problem(output: Path, overwrite: bool, submission: Path | None) -> st
 def list_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from grader.labs import available_labs
-    from grader.report import lab_table
-    from grader.run import SetupError, list_checks
+    from grader.course.folder import available_labs
+    from grader.feedback.report import lab_table
+    from grader.grading.run import list_checks
+    from grader.errors import SetupError
 
     rows = []
     for lab in available_labs():
@@ -188,8 +190,8 @@ def check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def check_command(args: argparse.Namespace) -> int:
-    from grader.labs import available_labs
-    from grader.selfcheck import check_lab, junit, line
+    from grader.course.folder import available_labs
+    from grader.instructor.selfcheck import check_lab, junit, line
 
     if args.junit is not None and not args.junit.parent.is_dir():
         return fail(f"--junit {args.junit}: folder {args.junit.parent} does not exist")
@@ -218,8 +220,8 @@ def gradescope_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def gradescope_command(args: argparse.Namespace) -> int:
-    from grader.gradescope import build
-    from grader.run import SetupError
+    from grader.instructor.gradescope import build
+    from grader.errors import SetupError
 
     if not args.out.parent.is_dir():
         return fail(f"--out {args.out}: folder {args.out.parent} does not exist")
@@ -241,7 +243,7 @@ def release_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def release_command(args: argparse.Namespace) -> int:
-    from grader.release import ReleaseError, build, summary
+    from grader.instructor.release import ReleaseError, build, summary
 
     try:
         print(summary(build(args.labs, args.out)))
@@ -252,9 +254,15 @@ def release_command(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ the command line
 def doctor_command(args: argparse.Namespace) -> int:
-    from grader.doctor import doctor
+    from grader.course import CourseError, LabError, find
+    from grader.isolation.cache import WarmUp
+    from grader.isolation.doctor import doctor
 
-    return doctor()
+    try:
+        warm_up = WarmUp.of(find().labs())
+    except (CourseError, LabError):
+        warm_up = WarmUp()
+    return doctor(warm_up)
 
 
 COMMANDS: dict[str, Command] = {
@@ -294,7 +302,7 @@ def take_course(argv: list[str]) -> str:
             del argv[index:index + (1 if "=" in word else 2)]
             if not value or not Path(value).is_dir():
                 return f"--course {value}: not a folder" if value else "--course needs a folder"
-            from grader.course import ENVIRONMENT
+            from grader.course.folder import ENVIRONMENT
 
             os.environ[ENVIRONMENT] = str(Path(value).resolve())
             return ""
@@ -306,16 +314,16 @@ def main(argv: list[str] | None = None) -> int:
     problem = take_course(argv)
     if problem:
         return fail(problem)
-    from grader.edition import is_student_release
+    from grader.course.edition import is_student_release
 
     if argv[:1] and argv[0] in INSTRUCTOR_COMMANDS and is_student_release():
         return fail(f"grade {argv[0]} is for instructors: this is the students' release of the course")
     if argv[:1] == ["mutants"]:  # a subcommand with a parser of its own, for suite authors
-        from grader.mutation.cli import main as mutants
+        from grader.instructor.mutation.cli import main as mutants
 
         return mutants(argv[1:])
-    if argv[:1] in (["batch"], ["export"]):  # the instructor's class commands: grader/batch/cli.py
-        from grader.batch.cli import main as class_main
+    if argv[:1] in (["batch"], ["export"]):  # the instructor's class commands: grader/instructor/batch/cli.py
+        from grader.instructor.batch.cli import main as class_main
 
         return class_main(argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):

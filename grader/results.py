@@ -11,10 +11,46 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from grader import inert
+
 RESULT_FORMAT = 1   # bumped when to_dict's meaning changes; from_dict reads this and older
 # Who sees a check, in Gradescope's words: visible (default), hidden (instructors only),
 # after_due_date, after_published.  A student-facing run runs only the visible ones.
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+FIELD = 4000   # characters of a feedback field the report shows (student strings are cut sooner)
+
+
+CELL = 1000    # characters of one expected/got cell
+
+
+@dataclass
+class Feedback:
+    """What went wrong, as the report shows it."""
+
+    summary: str
+    function: str = ""
+    input: str = ""
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (what, expected, got)
+    hint: str = ""
+
+    def __post_init__(self) -> None:
+        """Whatever a field was built from, it is inert text of a bounded length."""
+        self.summary, self.function = inert.clean(self.summary, FIELD), inert.line(self.function, inert.NAME)
+        self.input, self.hint = inert.clean(self.input, FIELD), inert.clean(self.hint, FIELD)
+        self.rows = [tuple(inert.clean(cell, CELL) for cell in row) for row in self.rows]
+
+    def as_text(self) -> str:
+        lines = [self.summary]
+        if self.function:
+            lines.append(f"function: {self.function}")
+        if self.input:
+            lines.append(f"input: {self.input}")
+        lines += [f"{what}: expected {exp}, got {got}" for what, exp, got in self.rows]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
 
 
 @dataclass
@@ -24,7 +60,7 @@ class CheckResult:
     points: float                  # what it is worth
     status: str                    # passed | failed | skipped
     score: float = 0.0
-    feedback: dict[str, Any] | None = None   # grader.checks.Feedback as a dict
+    feedback: dict[str, Any] | None = None   # grader.checks.compare.Feedback as a dict
     output: str = ""               # what the submission printed during the check
     skip_reason: str = ""
     seconds: float = 0.0

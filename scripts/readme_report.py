@@ -44,8 +44,8 @@ def sample_submission() -> str:
 
 def sample_report() -> str:
     """Grade the sample in a course folder of its own, as `grade lab4 -k ...` there would."""
-    from grader.report import as_text
-    from grader.run import grade
+    from grader.feedback.report import as_text
+    from grader.grading.run import grade
 
     with tempfile.TemporaryDirectory(prefix="readme-course-") as course:
         student = Path(course) / "assignments" / "lab4" / "pytorch_basics.py"

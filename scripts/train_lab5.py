@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """Train the Lab 5 reference U-Net (base=8) on synthetic songs and evaluate it.
 
-Data: ``grader.synth.mixture(seed)`` for training seeds ``0..n_train-1``
+Data: ``grader.checks.synth.mixture(seed)`` for training seeds ``0..n_train-1``
 (3 s mono at 22050 Hz); magnitude spectrograms use exactly the STFT that
 ``separate`` uses (Hann window, n_fft=2048, hop_length=512, center=True).
 Training: random time crops of ``crop_frames`` STFT frames, Adam, mean L1 loss
 of ``mask * |X|`` against ``|V|`` via the reference ``train_step``.
 Evaluation: ``separate`` on held-out seeds ``eval_start..eval_start+n_eval-1``
-and ``grader.synth.sdr_improvement`` (mir_eval BSS-Eval SDR of the estimated
+and ``grader.checks.synth.sdr_improvement`` (mir_eval BSS-Eval SDR of the estimated
 vocals minus SDR of the mixture).
 
 Writes ``<out>`` (a ``state_dict`` saved with ``torch.save``) and
@@ -96,7 +96,7 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
 
     unet_mod = _load(ROOT / "reference/lab5/unet.py", "lab5_reference_unet")
-    synth = _load(ROOT / "grader/synth.py", "lab5_grader_synth")
+    synth = _load(ROOT / "grader/checks/synth.py", "lab5_grader_synth")
 
     t0 = time.perf_counter()
     mix_mag, voc_mag = magnitudes(synth, range(args.n_train), args.seconds, args.sr,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.isolation import NamespaceLauncher, choose_launcher, landlock
+from grader.isolation import NamespaceLauncher, choose_launcher
+from grader.isolation.inside import landlock
 
 REPO = Path(__file__).resolve().parent.parent
 LAB4_REFERENCE = REPO / "reference" / "lab4" / "pytorch_basics.py"

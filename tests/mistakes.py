@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.labs import find_lab
-from grader.run import GradeResult, grade
+from grader.course.folder import find_lab
+from grader.grading.run import GradeResult, grade
 
 
 @dataclass(frozen=True)

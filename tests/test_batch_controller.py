@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.controller import BatchOptions, Controller
-from grader.batch.layouts import discover
-from grader.batch.schedulers import LocalScheduler
-from grader.gradebook import Gradebook
-from grader.labs import find_lab
+from grader.instructor.batch.controller import BatchOptions, Controller
+from grader.instructor.batch.layouts import discover
+from grader.instructor.batch.schedulers import LocalScheduler
+from grader.instructor.gradebook import Gradebook
+from grader.course.folder import find_lab
 
 from tests.helpers import REPO, processes_with
 
@@ -105,11 +105,11 @@ def test_too_many_dead_graders_stop_the_batch(tmp_path):
 RUNNER = """
 import sys
 from pathlib import Path
-from grader.batch.controller import Controller
-from grader.batch.layouts import discover
-from grader.batch.schedulers import LocalScheduler
-from grader.gradebook import Gradebook
-from grader.labs import find_lab
+from grader.instructor.batch.controller import Controller
+from grader.instructor.batch.layouts import discover
+from grader.instructor.batch.schedulers import LocalScheduler
+from grader.instructor.gradebook import Gradebook
+from grader.course.folder import find_lab
 lab = find_lab("lab4")
 subs, out = Path(sys.argv[1]), Path(sys.argv[2])
 roster = discover(lab, subs, out / "staging")

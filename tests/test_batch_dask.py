@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from grader.batch.controller import BatchOptions, Controller
-from grader.batch.layouts import discover
-from grader.batch.schedulers import DaskScheduler, LocalScheduler, SchedulerUnavailable
-from grader.gradebook import Gradebook
-from grader.labs import find_lab
+from grader.instructor.batch.controller import BatchOptions, Controller
+from grader.instructor.batch.layouts import discover
+from grader.instructor.batch.schedulers import DaskScheduler, LocalScheduler, SchedulerUnavailable
+from grader.instructor.gradebook import Gradebook
+from grader.course.folder import find_lab
 from tests.helpers import LAB4_REFERENCE
 
 distributed = pytest.importorskip("distributed")

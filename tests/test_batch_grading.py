@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradebook import Gradebook
-from grader.run import grade
+from grader.instructor.gradebook import Gradebook
+from grader.grading.run import grade
 from tests.helpers import LAB4_REFERENCE, REPO
 
 KEYWORD = "numpy_to_tensor or to_unet_input"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.layouts import LayoutError, discover, normal_stem
-from grader.labs import find_lab
+from grader.instructor.batch.layouts import LayoutError, discover, normal_stem
+from grader.course.folder import find_lab
 
 LAB = find_lab("lab4")
 CODE = "def numpy_to_tensor(a):\n    return a\n"

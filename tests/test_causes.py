@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from grader.causes import cause_key, error_record, known_hint, not_started, parse_frame, root_causes
-from grader.checks import CheckFailed, Feedback
-from grader.remote import StudentError, SubmissionImportError, WorkerCrash
+from grader.feedback.causes import cause_key, not_started, root_causes
+from grader.grading.hints import known_hint
+from grader.grading.outcomes import error_record, parse_frame
+from grader.grading.outcomes import CheckFailed
+from grader.results import Feedback
+from grader.grading.session import StudentError, SubmissionImportError, WorkerCrash
 from grader.results import CheckResult
-from grader.stub import Definition
+from grader.course.stub import Definition
 
 LAB4 = [Definition("select_device", 66, ("prefer",)), Definition("to_device", 232, ("tensor", "device")),
         Definition("audio_to_tensor", 292, ("path", "device", "sr", "n_fft", "hop_length")),

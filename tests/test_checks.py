@@ -1,4 +1,4 @@
-"""Shared checks (grader/checks.py): results are plain or wrong, exceptions are the documented ones,
+"""Shared checks (grader/checks/compare.py): results are plain or wrong, exceptions are the documented ones,
 values that are instances of the documented type are judged by value."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from grader import wire
-from grader.checks import CheckFailed, describe, expect_match, expect_plain_tensor, expect_raises, mismatches
-from grader.remote import StudentError
+from grader.isolation.inside import wire
+from grader.checks.compare import CheckFailed, describe, expect_match, expect_plain_tensor, expect_raises, mismatches
+from grader.grading.session import StudentError
 
 
 def qualified(cls: type) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import as_text
+from grader.feedback.report import as_text
 from grader.results import CheckResult, GradeResult
 
 REPO = Path(__file__).resolve().parents[1]

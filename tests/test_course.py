@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import course as courses
-from grader.labs import LabError, load_lab
-from grader.run import SetupError, grade, list_checks
+from grader.course import folder as courses
+from grader.course.labs import LabError, load_lab
+from grader.grading.run import grade, list_checks
+from grader.errors import SetupError
 from tests.helpers import REPO
 from tests.toy_course import LAB, MODULE, make_course
 

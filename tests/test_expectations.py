@@ -1,4 +1,4 @@
-"""Recorded expectations (grader/expectations.py): fingerprints, the store, the modes, and a release's toy course."""
+"""Recorded expectations (grader/grading/reference.py): fingerprints, the store, the modes, and a release's toy course."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 import torch
 
-from grader import course as courses
-from grader import expectations as E
-from grader.run import grade
+from grader.course import folder as courses
+from grader.grading import reference as E
+from grader.grading import store as S
+from grader.instructor import recording
+from grader.grading.run import grade
 from tests.helpers import REPO
 from tests.toy_course import LAB, MODULE, SUITE, make_course
 
@@ -29,9 +31,9 @@ def sample_arguments(clips: Path) -> tuple[tuple, dict]:
 
 def test_fingerprints_ignore_where_the_clips_folder_is_and_tell_apart_everything_else(tmp_path):
     args, kwargs = sample_arguments(tmp_path / "run1")
-    same = E.fingerprint(args, kwargs, tmp_path / "run1")
-    assert E.fingerprint(*sample_arguments(tmp_path / "run2"), tmp_path / "run2") == same
-    assert E.fingerprint(args, dict(reversed(list(kwargs.items()))), tmp_path / "run1") == same  # keyword order
+    same = S.fingerprint(args, kwargs, tmp_path / "run1")
+    assert S.fingerprint(*sample_arguments(tmp_path / "run2"), tmp_path / "run2") == same
+    assert S.fingerprint(args, dict(reversed(list(kwargs.items()))), tmp_path / "run1") == same  # keyword order
     changed = [
         ((args[0].astype(np.float64), *args[1:]), kwargs),                       # dtype
         ((args[0].reshape(4, 3), *args[1:]), kwargs),                            # shape
@@ -43,18 +45,18 @@ def test_fingerprints_ignore_where_the_clips_folder_is_and_tell_apart_everything
         (args, {**kwargs, "ref": 0.5}),                                          # np.float64 is not float
     ]
     for other in changed:
-        assert E.fingerprint(*other, tmp_path / "run1") != same
+        assert S.fingerprint(*other, tmp_path / "run1") != same
 
 
 def test_fingerprints_are_the_same_in_another_process(tmp_path):
     """No id(), no hash() of a str: a fresh interpreter with another hash seed agrees."""
     code = ("import sys; from pathlib import Path; from tests.test_expectations import sample_arguments; "
-            "from grader.expectations import fingerprint; c = Path(sys.argv[1]); "
+            "from grader.grading.store import fingerprint; c = Path(sys.argv[1]); "
             "print(fingerprint(*sample_arguments(c), c))")
     runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"clips{seed}")], cwd=REPO, text=True,
                            capture_output=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True)
             for seed in (1, 2)]
-    here = E.fingerprint(*sample_arguments(tmp_path), tmp_path)
+    here = S.fingerprint(*sample_arguments(tmp_path), tmp_path)
     assert runs[0].stdout.strip() == runs[1].stdout.strip() == here
 
 
@@ -88,15 +90,15 @@ def same(a, b) -> bool:
 
 def test_the_store_round_trips_data_and_is_read_without_pickle(tmp_path, monkeypatch):
     lab = make_lab(tmp_path)
-    store = E.Store.new(lab)
+    store = S.Store.new(lab)
     for name, value in VALUES.items():
         store.add(name, "fp", {"t": "list", "v": []}, {}, value, "test_x")
     store.save(tmp_path / "store")
-    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [E.INDEX, E.ARRAYS]
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [S.INDEX, S.ARRAYS]
     loads = []
     real_load = np.load
     monkeypatch.setattr(np, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
-    loaded = E.Store.load(tmp_path / "store")
+    loaded = S.Store.load(tmp_path / "store")
     assert loads == [{"allow_pickle": False}]
     for name, value in VALUES.items():
         back = loaded.value(loaded.find(name, "fp")["value"])
@@ -107,9 +109,9 @@ def test_the_store_round_trips_data_and_is_read_without_pickle(tmp_path, monkeyp
 
 
 def test_objects_are_not_data(tmp_path):
-    store = E.Store.new(make_lab(tmp_path))
+    store = S.Store.new(make_lab(tmp_path))
     for value in (torch.nn.Linear(1, 1), object(), [open(os.devnull)], np.array([object()])):
-        with pytest.raises(E.Unrecordable):
+        with pytest.raises(S.Unrecordable):
             store.add("f", "fp", {"t": "list", "v": []}, {}, value, "test_x")
 
 
@@ -133,7 +135,7 @@ def doubled_pair(reference, x):
 
 def test_record_then_replay_without_the_reference(tmp_path):
     lab, module = make_lab(tmp_path), counting_module()
-    store = E.Store.new(lab)
+    store = S.Store.new(lab)
     recording = E.Book("record", lab, store, tmp_path, module=lambda: module)
     recording.check = "test_a"
     ref = recording.reference()
@@ -145,10 +147,10 @@ def test_record_then_replay_without_the_reference(tmp_path):
     ref = replaying.reference()
     assert doubled_pair(ref, 5) == {"pair": (10, 12)}
     assert ref.double(np.arange(3)).tolist() == [0, 2, 4]
-    with pytest.raises(E.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it "
+    with pytest.raises(S.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it "
                                                 r"\(toy1: test_b calls double\(.*\), which was not recorded\)$"):
         ref.double(np.arange(4))
-    assert isinstance(replaying.mismatch, E.ReleaseMismatch)
+    assert isinstance(replaying.mismatch, S.ReleaseMismatch)
     assert doubled_pair(module, 5) == {"pair": (10, 12)}   # live: the helper is the plain function
 
 
@@ -170,7 +172,7 @@ def test_memo_computes_each_call_once_per_process(tmp_path, monkeypatch):
 def test_recording_refuses_a_reference_that_answers_the_same_call_twice_differently(tmp_path):
     lab, module = make_lab(tmp_path), counting_module()
     module.double = lambda x: (module.__dict__.__setitem__("calls", module.calls + 1), module.calls)[1]
-    book = E.Book("record", lab, E.Store.new(lab), tmp_path, module=lambda: module)
+    book = E.Book("record", lab, S.Store.new(lab), tmp_path, module=lambda: module)
     book.reference().double(1)
     with pytest.raises(RuntimeError, match="two different results for the same arguments"):
         book.reference().double(1)
@@ -188,7 +190,7 @@ def release_of_toy_course(root: Path) -> tuple[Path, Path]:
     toml.write_text('expectations = "expected"\n' + toml.read_text())
     lab = courses.find(course).lab(LAB)
     assert lab.expectations == (course / "suites" / LAB / "expected").resolve()
-    assert E.record_lab(lab, lab.expectations) == lab.expectations
+    assert recording.record_lab(lab, lab.expectations) == lab.expectations
     solution = root / "solution" / f"{MODULE}.py"
     solution.parent.mkdir()
     solution.write_bytes(lab.reference_file.read_bytes())
@@ -218,9 +220,9 @@ def grade_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_a_release_grades_from_its_recorded_values_and_stops_where_they_do_not_fit(tmp_path):
     course, solution = release_of_toy_course(tmp_path)
-    index = course / "suites" / LAB / "expected" / E.INDEX
+    index = course / "suites" / LAB / "expected" / S.INDEX
     recorded = json.loads(index.read_text())
-    assert list(recorded["calls"]) == ["add"] and recorded["hypothesis"] == E.hypothesis_version()
+    assert list(recorded["calls"]) == ["add"] and recorded["hypothesis"] == S.hypothesis_version()
     assert len(recorded["calls"]["add"]) > 10   # (2, 3) and hypothesis's examples
     right = grade(LAB, solution, course=course)
     assert (right.score, right.max_score) == (3, 3), [c.feedback for c in right.checks]
@@ -247,13 +249,13 @@ def test_a_release_grades_from_its_recorded_values_and_stops_where_they_do_not_f
 def test_replay_forgives_the_last_bits_of_float_inputs_and_nothing_more(tmp_path):
     """Inputs computed with np.sin differ by an ulp on another CPU: the same expected value answers."""
     lab, module = make_lab(tmp_path), counting_module()
-    store = E.Store.new(lab)
+    store = S.Store.new(lab)
     x = np.sin(np.linspace(0, 3, 50))
     E.Book("record", lab, store, tmp_path, module=lambda: module).reference().double(x)
     replay = E.Book("replay", lab, store, tmp_path).reference()
     assert np.array_equal(replay.double(np.nextafter(x, 2.0)), 2 * x)     # recorded for x, asked for x + 1 ulp
     for other in (x + 1e-3, x.astype(np.float32), x[:-1], [x]):
-        with pytest.raises(E.ReleaseMismatch):
+        with pytest.raises(S.ReleaseMismatch):
             replay.double(other)
 
 
@@ -262,7 +264,7 @@ def test_hypothesis_examples_do_not_depend_on_what_the_process_imported_before(t
     suite in site-packages) would see other examples than the recording. The grading profile pins that."""
     from hypothesis import given, settings, strategies as st
 
-    from grader.plugin import register_hypothesis_profile
+    from grader.grading.plugin import register_hypothesis_profile
 
     register_hypothesis_profile()
 
@@ -304,9 +306,9 @@ def test_a_warm_grader_runs_the_reference_once_per_lab(tmp_path, monkeypatch):
 
 def test_a_store_from_another_hypothesis_or_suite_is_refused(tmp_path):
     lab = make_lab(tmp_path)
-    E.Book("replay", lab, E.Store.new(lab), tmp_path).prepare()   # this suite, this hypothesis: fine
+    E.Book("replay", lab, S.Store.new(lab), tmp_path).prepare()   # this suite, this hypothesis: fine
     for changed in ({"hypothesis": "6.0.0"}, {"suite": "0" * 64}):
-        store = E.Store(**{**E.Store.new(lab).__dict__, **changed})
-        with pytest.raises(E.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it \(toy1: "
+        store = S.Store(**{**S.Store.new(lab).__dict__, **changed})
+        with pytest.raises(S.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it \(toy1: "
                                                     r"recorded with (hypothesis 6\.0\.0|suite 000000000000), this is"):
             E.Book("replay", lab, store, tmp_path).prepare()

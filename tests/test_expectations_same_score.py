@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import expectations as E
-from grader.labs import find_lab
-from grader.run import grade
+from grader.grading import reference as E
+from grader.grading import store as S
+from grader.instructor import recording
+from grader.course.folder import find_lab
+from grader.grading.run import grade
 from tests import submissions
 from tests.test_labs123_mistakes import VARIANTS as LAB123_VARIANTS
 from tests.test_labs45_mistakes import VARIANTS as LAB45_VARIANTS
@@ -49,12 +51,12 @@ CASES = {
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
     """Each lab's store, recorded once for all its cases."""
-    recorded: dict[str, E.Store] = {}
+    recorded: dict[str, S.Store] = {}
 
-    def store(lab: str) -> E.Store:
+    def store(lab: str) -> S.Store:
         if lab not in recorded:
-            folder = E.record_lab(find_lab(lab), tmp_path_factory.mktemp(f"{lab}-expected"))
-            recorded[lab] = E.Store.load(folder)
+            folder = recording.record_lab(find_lab(lab), tmp_path_factory.mktemp(f"{lab}-expected"))
+            recorded[lab] = S.Store.load(folder)
         return recorded[lab]
     return store
 

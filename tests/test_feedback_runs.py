@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from grader.budget import PER_FUNCTION
-from grader.report import as_text
-from grader.run import grade
-from grader.stub import lab_definitions
-from grader.labs import find_lab
+from grader.grading.budget import PER_FUNCTION
+from grader.feedback.report import as_text
+from grader.grading.run import grade
+from grader.course.stub import lab_definitions
+from grader.course.folder import find_lab
 from tests import submissions
 from tests.helpers import REPO
 
@@ -134,16 +134,16 @@ def test_after_a_function_times_out_twice_its_other_checks_fail_at_once(tmp_path
 
 def test_pytest_formats_no_more_than_a_line_per_traceback_entry(tmp_path_factory, monkeypatch):
     """Feedback is data: pytest's own tracebacks are never shown, so they must stay cheap to format."""
-    import grader.plugin
+    import grader.grading.plugin
 
     sizes: list[int] = []
 
-    class Measuring(grader.plugin.GradingPlugin):
+    class Measuring(grader.grading.plugin.GradingPlugin):
         def pytest_runtest_logreport(self, report):
             if report.failed:
                 sizes.append(len(report.longreprtext))
 
-    monkeypatch.setattr(grader.plugin, "GradingPlugin", Measuring)
+    monkeypatch.setattr(grader.grading.plugin, "GradingPlugin", Measuring)
     result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_syntax_error(),
                        keyword="numpy_to_tensor")
     assert len(sizes) == len(failed(result)) > 1

@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grader.batch import cli as batch_cli
-from grader.gradebook import Gradebook
-from grader.gradebook.exports import export, safe_name
-from grader.gradebook.stats import check_rates
-from grader.gradebook.store import GradebookError
+from grader.instructor.batch import cli as batch_cli
+from grader.instructor.gradebook import Gradebook
+from grader.instructor.gradebook.exports import export, safe_name
+from grader.instructor.gradebook.stats import check_rates
+from grader.instructor.gradebook.store import GradebookError
 from grader.results import CheckResult, GradeResult
 
 # Gradescope's results.json specification (https://gradescope-autograders.readthedocs.io/en/latest/specs/),

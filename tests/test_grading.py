@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.run import SetupError, grade
+from grader.grading.run import grade
+from grader.errors import SetupError
 from tests.helpers import LAB4_REFERENCE, REPO, grade_entries
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.labs import LABS
+from grader.course.folder import LABS
 
 REPO = Path(__file__).resolve().parents[1]
 GRADER_TEXTS = [REPO / "grader" / name for name in ("checks.py", "causes.py", "plugin.py", "report.py")]

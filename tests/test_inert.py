@@ -8,9 +8,10 @@ import io
 import pytest
 from rich.console import Console
 
-from grader import inert, report
-from grader.checks import Feedback
-from grader.remote import StudentError
+from grader import inert
+from grader.feedback import report
+from grader.results import Feedback
+from grader.grading.session import StudentError
 from grader.results import CheckResult, GradeResult
 
 

@@ -18,7 +18,7 @@ from grader.isolation.cache import run_without_submission
 from grader.isolation.namespaces import bwrap_filesystem, mounts
 from grader.isolation.processes import PidsCgroup, descendants, parent_of
 from grader.isolation.spec import GRADER
-from grader.remote import WorkerSession
+from grader.grading.session import WorkerSession
 from tests.helpers import REPO, processes_with
 
 LAUNCHERS = {  # without a pids cgroup too: how a non-root user grades
@@ -156,8 +156,8 @@ def test_pids_cgroup_bounds_and_lists_its_members(tmp_path):
 # ------------------------------------------------------------------ warm templates
 @pytest.mark.skipif(not NamespaceLauncher(tool="bwrap").available(), reason="needs bubblewrap")
 def test_without_templates_batch_graders_start_each_worker_fresh_and_say_so(monkeypatch, capsys):
-    from grader.batch.job import worker_launcher
-    from grader.doctor import template_line
+    from grader.instructor.batch.job import worker_launcher
+    from grader.isolation.doctor import template_line
 
     monkeypatch.setattr(TemplateLauncher, "_probe_template", lambda self: (False, "nested user namespaces refused"))
     assert worker_launcher() is None
@@ -167,7 +167,7 @@ def test_without_templates_batch_graders_start_each_worker_fresh_and_say_so(monk
 
 
 def test_templates_can_be_turned_off(monkeypatch):
-    from grader.batch.job import worker_launcher
+    from grader.instructor.batch.job import worker_launcher
 
     monkeypatch.setenv("GRADE_TEMPLATE", "0")
     assert worker_launcher() is None

@@ -14,8 +14,8 @@ import importlib.util
 import pytest
 import torch
 
-from grader import synth
-from grader.labs import find_lab
+from grader.checks import synth
+from grader.course.folder import find_lab
 from grader.suites.lab5 import support
 
 pytestmark = pytest.mark.skipif(not support.weights_file().is_file(),
@@ -55,7 +55,7 @@ def test_reference_with_trained_weights_improves_vocal_sdr_by_6_db():
 
 
 def test_suite_sdr_check_passes_for_the_reference():
-    from grader.run import grade
+    from grader.grading.run import grade
 
     result = grade("lab5", reference=True, keyword="trained_weights_separate_vocals")
     [check] = result.checks

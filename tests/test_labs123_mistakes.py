@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.run import grade
+from grader.grading.run import grade
 from tests.helpers import REPO
 from tests.mistakes import Variant, grade_variant, judge
 

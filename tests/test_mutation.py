@@ -10,11 +10,11 @@ pytest.importorskip("cosmic_ray")
 from cosmic_ray.mutating import MutationVisitor  # noqa: E402
 
 from grader import cli  # noqa: E402
-from grader.labs import find_lab  # noqa: E402
-from grader.mutation import report  # noqa: E402
-from grader.mutation.mutants import make_mutants  # noqa: E402
-from grader.mutation.operators import default_operators  # noqa: E402
-from grader.mutation.runner import KILLED, SURVIVED, Outcome, check_keywords, grade_mutants  # noqa: E402
+from grader.course.folder import find_lab  # noqa: E402
+from grader.instructor.mutation import report  # noqa: E402
+from grader.instructor.mutation.mutants import make_mutants  # noqa: E402
+from grader.instructor.mutation.operators import default_operators  # noqa: E402
+from grader.instructor.mutation.runner import KILLED, SURVIVED, Outcome, check_keywords, grade_mutants  # noqa: E402
 
 OPERATORS = default_operators()
 OURS = ["DropKeyword", "DropCall", "RemoveRaise", "DropExcept"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import nbformat
 
-from grader import report
-from grader.notebooks import convert
-from grader.run import grade
+from grader.feedback import report
+from grader.grading.notebooks import convert
+from grader.grading.run import grade
 from tests.helpers import LAB4_REFERENCE, REPO
 
 BROKEN_MSE = '''

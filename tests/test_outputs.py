@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.outputs import split_warnings
+from grader.grading.outputs import split_warnings
 
 PRINTED = """my debug line
 /usr/lib/python3.11/site-packages/librosa/core/spectrum.py:266: UserWarning: n_fft=2048 is too large for input signal of length=1102

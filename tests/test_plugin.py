@@ -6,16 +6,16 @@ import warnings
 
 import pytest
 
-import grader.plugin
-from grader.plugin import GradingPlugin
-from grader.run import grade
+import grader.grading.plugin
+from grader.grading.plugin import GradingPlugin
+from grader.grading.run import grade
 
 
 def test_fixtures_are_plain_module_level_fixtures_not_instance_methods():
     on_the_class = [name for name in vars(GradingPlugin) if name in ("submission", "reference", "clips")]
     assert on_the_class == []
     for name in ("submission", "reference", "clips"):
-        assert "FixtureFunctionDefinition" in type(getattr(grader.plugin, name)).__name__
+        assert "FixtureFunctionDefinition" in type(getattr(grader.grading.plugin, name)).__name__
 
 
 def test_grading_warns_nothing_about_pytest_and_fails_grader_deprecations(monkeypatch):
@@ -24,9 +24,9 @@ def test_grading_warns_nothing_about_pytest_and_fails_grader_deprecations(monkey
     class Watching(GradingPlugin):
         def pytest_runtest_call(self):
             seen.append(any(action == "error" and category is DeprecationWarning and module is not None
-                            and module.match("grader.checks") for action, _, category, module, _ in warnings.filters))
+                            and module.match("grader.checks.compare") for action, _, category, module, _ in warnings.filters))
 
-    monkeypatch.setattr(grader.plugin, "GradingPlugin", Watching)
+    monkeypatch.setattr(grader.grading.plugin, "GradingPlugin", Watching)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         before = warnings.filters[:]

@@ -1,4 +1,4 @@
-"""Probes return raw observations read without the submission's overrides (grader/probes.py).
+"""Probes return raw observations read without the submission's overrides (grader/isolation/inside/probes.py).
 
 Run here, in-process, on stand-in submissions: the probes are plain functions of a module.
 """
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from grader import probes
+from grader.isolation.inside import probes
 
 
 class Claims(torch.Tensor):

@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from grader.progress import LiveProgress, wanted
-from grader.run import grade
+from grader.feedback.progress import LiveProgress, wanted
+from grader.grading.run import grade
 
 
 class Stream(io.StringIO):

@@ -1,7 +1,7 @@
 """``grade release``: the student course holds the stubs, the public checks and their expected
 values, and nothing of the solutions or of the checks students do not see.
 
-Recording the expected values is grader/expectations.py's (its own tests); here a fake
+Recording the expected values is grader/grading/reference.py's (its own tests); here a fake
 recorder stands in where only the packaging is tested.  The slow tests build the real
 course's release, scan it and its wheel, install it in a fresh virtual environment and grade
 Lab 4 in it from outside this checkout.
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import public_suite, release
-from grader.run import grade, list_checks
+from grader.instructor import public_suite
+from grader.instructor import release
+from grader.grading.run import grade, list_checks
 from tests.helpers import REPO, venv_seeing_this_environment
 from tests.test_course import grade_cli
 from tests.test_hints import reference_lines, squeeze
@@ -74,7 +75,7 @@ def toy_course(root: Path) -> Path:
 
 
 class FakeRecorder:
-    """Stands in for grader.expectations.record_lab: writes a store, remembers what it was asked."""
+    """Stands in for grader.grading.reference.record_lab: writes a store, remembers what it was asked."""
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
@@ -89,7 +90,7 @@ class FakeRecorder:
 def recorder() -> object:
     """The real recorder when this grader has one (after s2-record's merge), else the fake."""
     try:
-        import grader.expectations  # noqa: F401
+        import grader.instructor.recording  # noqa: F401
         return release.record
     except ImportError:
         return FakeRecorder()
@@ -118,8 +119,8 @@ def solution_lines(course: Path) -> dict[str, set[str]]:
 def hidden_check_texts(labs: list[str], course: Path | None) -> dict[str, set[str]]:
     """Per hidden check (what a student-facing run withholds): its name, and the lines of its source
     (and of the helpers only it uses) that the public part of its file does not also hold."""
-    from grader.run import collect
-    from grader.course import active, find
+    from grader.grading.run import collect
+    from grader.course.folder import active, find
 
     found: dict[str, set[str]] = {}
     with active(find(course).root):
@@ -217,7 +218,7 @@ def test_the_toy_release_holds_the_public_course_and_nothing_hidden(tmp_path, mo
             f"src/grader/bundled_course/assignments/{LAB}/{MODULE}.py", f"src/grader/suites/{LAB}/{suite.name}",
             f"src/grader/suites/{LAB}/expected/index.json", "src/grader/suites/release.toml"} <= \
         {str(f) for f in built.files}
-    assert not [f for f in built.files if f.parts[:2] == ("src", "grader") and f.parts[2] in release.INSTRUCTOR_ONLY]
+    assert not [f for f in built.files if f.parts[:2] == ("src", "grader") and f.parts[2] == release.INSTRUCTOR]
     assert not any("reference" in f.parts for f in built.files)
     assert (out / "assignments" / LAB / f"{MODULE}.py").read_text() == (course / "assignments" / LAB /
                                                                         f"{MODULE}.py").read_text()
@@ -305,7 +306,7 @@ def test_nothing_of_the_solutions_leaks_into_the_real_release_or_its_wheel(real_
     names = wheel_texts(wheel)
     assert not [n for n in names if "reference" in n.split("/") or n.endswith("equivalent_mutants.toml")]
     assert [n for n in names if n.endswith("unet_base8.pt")]        # the weights students load do ship
-    assert not [n for n in names if n.startswith(("grader/batch/", "grader/mutation/", "grader/gradescope"))]
+    assert not [n for n in names if n.startswith("grader/instructor/")]
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +330,7 @@ def student_grade(home: Path, *args: str, cwd: Path) -> subprocess.CompletedProc
 
 @pytest.mark.slow
 def test_the_installed_release_grades_lab4_offline_reference_full_stub_zero(real_release, student_venv):
-    pytest.importorskip("grader.expectations", reason="recorded expectations come with s2-record's merge")
+    pytest.importorskip("grader.grading.reference", reason="recorded expectations come with s2-record's merge")
     import json
 
     built, _, _ = real_release
@@ -360,7 +361,7 @@ def test_the_installed_release_grades_lab4_offline_reference_full_stub_zero(real
 
 @pytest.mark.slow
 def test_the_toy_release_is_student_facing_and_counts_what_it_left_out(tmp_path):
-    pytest.importorskip("grader.expectations", reason="recorded expectations come with s2-record's merge")
+    pytest.importorskip("grader.grading.reference", reason="recorded expectations come with s2-record's merge")
     import json
 
     course = toy_course(tmp_path / "course")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from grader.report import as_text, function_groups, sandbox_words, to_json
+from grader.feedback.report import as_text, function_groups, sandbox_words, to_json
 from grader.results import CheckResult, GradeResult, explain_builds_on, plural
 
 LAB4_FUNCTIONS = ["select_device", "setup_report", "numpy_to_tensor", "to_unet_input", "to_device", "to_numpy",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from grader.results import CheckResult, GradeResult
-from grader.selfcheck import judge
+from grader.instructor.selfcheck import judge
 from tests.test_course import grade_cli
 from tests.toy_course import LAB, MODULE, STUB, make_course
 

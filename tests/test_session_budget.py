@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader.budget import FUNCTIONS, PER_FUNCTION, CrashBudget
+from grader.grading.budget import FUNCTIONS, PER_FUNCTION, CrashBudget
 from grader.isolation import WorkerSpec
-from grader.remote import SubmissionImportError, WorkerCrash, WorkerSession
+from grader.grading.session import SubmissionImportError, WorkerCrash, WorkerSession
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Side checks count only on top of a working function (grader/side_checks.py, the side_of marker)."""
+"""Side checks count only on top of a working function (grader/grading/side_checks.py, the side_of marker)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from grader.results import CheckResult
-from grader.run import SetupError, list_checks
-from grader.side_checks import settle
+from grader.grading.run import list_checks
+from grader.errors import SetupError
+from grader.grading.side_checks import settle
 
 
 def result(name: str, status: str, points: float = 1) -> CheckResult:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader.labs import LABS, find_lab
-from grader.plugin import GradingPlugin
-from grader.run import _pytest, list_checks
-from grader.stub import definitions, function_of, lab_definitions
+from grader.course.folder import LABS, find_lab
+from grader.grading.plugin import GradingPlugin
+from grader.grading.run import _pytest, list_checks
+from grader.course.stub import definitions, function_of, lab_definitions
 
 STUB = '''
 import torch

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from grader import report
+from grader.feedback import report
 from grader.results import GradeResult
-from grader.run import SetupError, grade, list_checks
+from grader.grading.run import grade, list_checks
+from grader.errors import SetupError
 from tests.test_course import grade_cli
 from tests.toy_course import LAB, SUITE, WITH_HIDDEN, make_course
 

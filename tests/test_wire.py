@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from grader import wire
-from grader.wire import Handle, TensorValue, WireError
+from grader.isolation.inside import wire
+from grader.isolation.inside.wire import Handle, TensorValue, WireError
 
 
 def through(value, keep=None, resolve=Handle, worker_side=False):

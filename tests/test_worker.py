@@ -1,4 +1,4 @@
-"""The grader's side of a worker (grader.remote.WorkerSession), without pytest runs.
+"""The grader's side of a worker (grader.grading.session.WorkerSession), without pytest runs.
 
 One session is shared by the module: each test starts a new "check" with
 ``begin_check()``, as the plugin does, so a crash in one test costs only that
@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import torch
 
-from grader.budget import CrashBudget
-from grader.remote import RemoteObject, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
+from grader.grading.budget import CrashBudget
+from grader.grading.session import RemoteObject, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
 from grader.isolation import WorkerSpec
-from grader.wire import TensorValue
+from grader.isolation.inside.wire import TensorValue
 
 from tests.helpers import needs_confinement, needs_landlock, processes_with
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from grader.isolation.spec import PACKAGE, WorkerSpec
+from grader.isolation.spec import INSIDE, WorkerSpec
 
 STAMP = "stamp.json"
 
@@ -42,7 +42,7 @@ class WarmUp:
 
     @classmethod
     def of(cls, labs) -> "WarmUp":
-        """The union over ``labs`` (grader.labs.Lab): the cache is one per course, not per lab."""
+        """The union over ``labs`` (grader.course.labs.Lab): the cache is one per course, not per lab."""
         preload, files, environment, cache_dirs = [], [], {}, {}
         for lab in labs:
             preload += [m for m in lab.preload if m not in preload]
@@ -59,7 +59,7 @@ def cache_root() -> Path:
 def versions(warm: WarmUp = WarmUp()) -> dict[str, str]:
     """What the cache's content depends on: Python, the preloaded libraries (and what they
     require directly), the worker and the warm-up code."""
-    code = hashlib.sha256((PACKAGE / "worker.py").read_bytes())
+    code = hashlib.sha256((INSIDE / "worker.py").read_bytes())
     for path in warm.files:
         code.update(path.read_bytes())
     found = {"python": sys.version, "executable": sys.executable, "warm-up": code.hexdigest()[:16],
@@ -150,7 +150,7 @@ class TrustedCache:
 def run_without_submission(launcher, spec: WorkerSpec, timeout: float) -> str:
     """Start a worker that imports and warms up only, wait for its hello, and return
     the confinement it reports.  RuntimeError when it does not say hello in time."""
-    from grader import wire
+    from grader.isolation.inside import wire
 
     ours, theirs = socket.socketpair()
     with tempfile.TemporaryFile() as output:

@@ -8,7 +8,7 @@ state and nothing is set on the grader's own process (no subreaper, no
 signal handlers), so several launchers can run in one process, inside
 someone else's program, beside its own children.
 
-Kinds, strongest first (:func:`choose_launcher` picks the strongest that works):
+Kinds, strongest first (:func:`grader.isolation.choice.choose_launcher` picks the strongest that works):
 ``namespaces`` (:mod:`grader.isolation.namespaces`), ``landlock`` (Landlock,
 capabilities dropped, rlimits; weaker: same PID space, network but TCP open,
 ``/proc`` of the host) and ``none`` (no confinement at all, for platforms
@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.isolation import landlock
+from grader.isolation.inside import landlock
 from grader.isolation.processes import PidsCgroup, kill_descendants
 from grader.isolation.spec import (View, WorkerSpec, gpu_devices, nproc_allowance,
                                    python_roots, staged_files, worker_command, worker_environment)
@@ -263,24 +263,3 @@ def with_landlock(view: View, spec: WorkerSpec) -> View:
     return view
 
 
-def choose_launcher(kind: str | None = None) -> Launcher:
-    """The strongest isolation that works here, or ``kind`` (else $GRADE_SANDBOX) when given.
-
-    Raises IsolationError when the kind asked for is unknown or not available.
-    """
-    from grader.isolation.namespaces import NamespaceLauncher
-
-    kind = kind or os.environ.get("GRADE_SANDBOX") or None
-    makers = {"namespaces": NamespaceLauncher, "landlock": LandlockLauncher, "none": NoIsolation}
-    if kind is not None:
-        if kind not in makers:
-            raise IsolationError(f"unknown sandbox {kind!r} (GRADE_SANDBOX: {', '.join(KINDS)})")
-        launcher = makers[kind]()
-        if not launcher.available():
-            raise IsolationError(f"sandbox {kind!r} is not available here: {launcher.unavailable_reason()}")
-        return launcher
-    for make in makers.values():
-        launcher = make()
-        if launcher.available():
-            return launcher
-    return NoIsolation()

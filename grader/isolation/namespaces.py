@@ -15,7 +15,7 @@ ends every process in it, whatever they did (``setsid``, double fork).  The
 sandbox dies with the grader (``--die-with-parent`` / ``setpriv
 --pdeathsig``): the kernel sends SIGKILL when the *thread* that started it
 exits, so a worker must be started and stopped by the same thread, as
-:func:`grader.run.grade` does.  The network namespace has a loopback
+:func:`grader.grading.run.grade` does.  The network namespace has a loopback
 interface (bubblewrap brings it up), reachable only from inside the sandbox.
 """
 

@@ -19,8 +19,12 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent            # grader/isolation
 GRADER = PACKAGE.parent                               # grader/
-WORKER_FILES = (PACKAGE / "worker.py", PACKAGE / "landlock.py", PACKAGE / "zygote.py", GRADER / "wire.py",
-                GRADER / "probes.py")
+INSIDE = PACKAGE / "inside"                           # what runs in the sandbox: staged whole
+
+
+def worker_files() -> list[Path]:
+    """Every file that runs in the sandbox with the student's code: the ``inside`` folder, whole."""
+    return sorted(p for p in INSIDE.glob("*.py") if p.name != "__init__.py")
 
 
 @dataclass
@@ -145,7 +149,7 @@ def worker_config(spec: WorkerSpec, view: View, channel_fd: int) -> dict:
 def staged_files(spec: WorkerSpec) -> tuple[tuple[str, str], ...]:
     """(host file, name in the worker's folder): its own files, then the lab's probes and warm-ups,
     renamed so that no lab file can shadow one of the worker's."""
-    files = [(str(p), p.name) for p in WORKER_FILES]
+    files = [(str(p), p.name) for p in worker_files()]
     files += [(str(p), f"lab_probes_{i}.py") for i, p in enumerate(spec.probes)]
     files += [(str(p), f"lab_warm_up_{i}.py") for i, p in enumerate(spec.warm_up)]
     return tuple(files)

@@ -53,7 +53,7 @@ from typing import Callable
 from grader.isolation.launchers import IsolationError, WorkerHandle
 from grader.isolation.namespaces import CACHE, NAMESPACES, SCRATCH, WORKER, NamespaceLauncher, bwrap_filesystem
 from grader.isolation.processes import PidsCgroup
-from grader.isolation.spec import WorkerSpec, staged_files, worker_config, worker_environment
+from grader.isolation.spec import INSIDE, WorkerSpec, staged_files, worker_config, worker_environment
 
 TEMPLATE_UID = 1000   # the template's uid inside its sandbox (mapped to ours): the kernel lets a child
                       # map its new namespace's root to it, which it refuses for a uid-0 template
@@ -207,7 +207,7 @@ class TemplateLauncher(NamespaceLauncher):
 
     def _probe_template(self) -> tuple[bool, str]:
         stage = Path(tempfile.mkdtemp(prefix="probe-", dir=self.folder()))
-        shutil.copyfile(Path(__file__).with_name("zygote.py"), stage / "zygote.py")
+        shutil.copyfile(INSIDE / "zygote.py", stage / "zygote.py")
         argv = _template_bwrap(["--ro-bind", "/", "/", "--proc", "/proc", "--bind", "/proc/sys/user",
                                 "/proc/sys/user", "--dev", "/dev", "--tmpfs", "/tmp",
                                 "--ro-bind", str(stage), "/tmp/zygote"])

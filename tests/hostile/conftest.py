@@ -2,7 +2,7 @@
 
 Each submission is generated from the reference's text plus the attack code
 appended at the end (which redefines the attacked function, or misbehaves at
-import), and graded by :func:`grader.run.grade` against a small suite of our
+import), and graded by :func:`grader.grading.run.grade` against a small suite of our
 own, lab ``hostile4`` of a course built in a temporary folder: the lab's real suite keeps changing, and
 these tests are about containment, not about Lab 4.  The suite has
 
@@ -25,7 +25,7 @@ import pytest
 
 from grader.isolation import TemplateLauncher
 from grader.results import CheckResult, GradeResult
-from grader.run import grade
+from grader.grading.run import grade
 from tests.helpers import LAB4_REFERENCE, REPO, SANDBOX, grade_entries, kill_processes_with, processes_with
 
 LAB = "hostile4"

@@ -88,7 +88,7 @@ def test_importing_the_reference(attack):
 
         def numpy_to_tensor(array):
             outcomes = {{}}
-            for name in ("reference", "reference.lab4.pytorch_basics", "grader.plugin"):
+            for name in ("reference", "reference.lab4.pytorch_basics", "grader.grading.plugin"):
                 try:
                     __import__(name)
                     outcomes[name] = "imported"
@@ -108,7 +108,7 @@ def test_importing_the_reference(attack):
     assert outcomes.pop("by path") in REFUSED
     assert outcomes == {"reference": "ModuleNotFoundError",
                         "reference.lab4.pytorch_basics": "ModuleNotFoundError",
-                        "grader.plugin": "ModuleNotFoundError"}
+                        "grader.grading.plugin": "ModuleNotFoundError"}
 
 
 @needs_confinement("keep the worker from reading the reference and the suites")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.remote import OUTPUT_SHOWN
+from grader.grading.session import OUTPUT_SHOWN
 from tests.hostile.conftest import assert_contained
 
 

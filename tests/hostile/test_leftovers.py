@@ -13,8 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from grader.course import find
-from grader.run import trusted_cache
+from grader.course.folder import find
+from grader.grading.run import trusted_cache
 from tests.helpers import needs_confinement
 from tests.hostile.conftest import assert_contained
 from tests.hostile.test_confinement import reported

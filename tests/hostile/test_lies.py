@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.labs import find_lab
-from grader.run import collect
+from grader.course.folder import find_lab
+from grader.grading.run import collect
 
 from tests.hostile.conftest import assert_contained
 
@@ -77,7 +77,7 @@ def test_patching_comparisons_in_the_worker_has_no_effect(attack):
         _pytest.approx = lambda *args, **kwargs: _types.SimpleNamespace(__eq__=_yes)
         _sys.modules["pytest"] = _types.ModuleType("pytest")
         _sys.modules["grader"] = _types.ModuleType("grader")
-        _sys.modules["grader.checks"] = _types.ModuleType("grader.checks")
+        _sys.modules["grader.checks.compare"] = _types.ModuleType("grader.checks.compare")
 
         def numpy_to_tensor(array):
             return torch.full(array.shape, 0.5, dtype=torch.float32)  # right shape and dtype, wrong values

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from grader import report
+from grader.feedback import report
 from tests.hostile.conftest import assert_contained
 
 

@@ -79,7 +79,7 @@ PRIVILEGES = """
 
 def template_of(launcher: TemplateLauncher, lab: str, course) -> object:
     """The running template that served ``lab`` (one per kind of worker)."""
-    from grader.course import find
+    from grader.course.folder import find
 
     found = find(course).lab(lab)
     spec = WorkerSpec(launcher.run_folder() / "x", found.module, preload=list(found.preload), probes=list(found.probes),

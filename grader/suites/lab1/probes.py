@@ -1,6 +1,6 @@
 """Lab 1 probes: run inside the worker, observe, return plain data.
 
-Loaded by path into the worker next to :mod:`grader.probes`; public names are
+Loaded by path into the worker next to :mod:`grader.isolation.inside.probes`; public names are
 merged into one namespace for every lab, so each probe here starts with
 ``lab1_`` and imports are private.
 """

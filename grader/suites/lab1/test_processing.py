@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, compare, describe, describe_call, expect, expect_raises
-from grader.array_checks import expect_new_array, values_match
+from grader.checks import expect_new_array, values_match
 
 RATES = [8000, 16000, 22050, 44100, 48000]
 

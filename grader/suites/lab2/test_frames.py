@@ -6,7 +6,7 @@ import scipy.signal
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, compare, describe_call, expect, expect_match, expect_raises, run_probe
-from grader.array_checks import call_watching, values_match
+from grader.checks import call_watching, values_match
 
 FRAME_HINT = ("np.lib.stride_tricks.sliding_window_view(audio, frame_length)[::hop_length] gives "
               "row i = audio[i * hop_length : i * hop_length + frame_length]")

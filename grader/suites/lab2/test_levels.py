@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from grader.checks import call_student, describe, describe_call, expect, expect_match, expect_raises, run_probe
-from grader.array_checks import as_expected_float, expect_raises_in_worker, values_match
+from grader.checks import as_expected_float, expect_raises_in_worker, values_match
 
 
 # ---------------------------------------------------------------- amplitude_to_db

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, strategies as st
 
-from grader import fixtures
+from grader.checks import fixtures
 from grader.checks import call_student, describe, describe_call, expect, expect_match, expect_raises
 
 STFT_HINT = "np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=hop_length)).astype(np.float32)"

@@ -4,7 +4,7 @@ import librosa
 import numpy as np
 import pytest
 
-from grader import fixtures
+from grader.checks import fixtures
 from grader.checks import call_student, describe, expect_match, expect_raises
 
 

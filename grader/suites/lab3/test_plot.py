@@ -14,7 +14,7 @@ import librosa
 import numpy as np
 import pytest
 
-from grader import fixtures
+from grader.checks import fixtures
 from grader.checks import attempt, call_student, describe, describe_call, expect, expect_raises, run_probe
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -1,6 +1,6 @@
 """Lab 4's own probes: what only the worker can build or observe.
 
-Merged into :mod:`grader.probes` by the worker.  Each takes the student
+Merged into :mod:`grader.isolation.inside.probes` by the worker.  Each takes the student
 module first and returns plain data (or lets the student's exception through).
 """
 

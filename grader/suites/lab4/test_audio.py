@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from grader import fixtures
+from grader.checks import fixtures
 from grader.checks import (attempt, call_student, describe, describe_call, expect, expect_match, expect_plain_tensor,
                            expect_raises)
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from grader.checks import (attempt, compare, describe_call, expect, expect_match, expect_plain_tensor, run_probe,
                            tensor_problem)
-from grader.wire import TensorValue
+from grader.checks import TensorValue
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.checks import attempt, call_student, compare, describe, expect, expect_match, expect_raises
-from grader.expectations import expectation
+from grader.checks import expectation
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks import CheckFailed, compare, expect, expect_match, expect_raises, run_probe
-from grader.wire import TensorValue
+from grader.checks import TensorValue
 
 # Hypothesis's explain phase re-runs a failing example under a tracer: seconds per failing check.
 

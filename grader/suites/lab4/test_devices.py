@@ -17,8 +17,8 @@ import torch
 
 from grader.checks import (CheckFailed, call_student, compare, describe, describe_call, expect,
                            expect_match, expect_raises)
-from grader.expectations import expectation
-from grader.probes import simulated_devices
+from grader.checks import expectation
+from grader.checks import simulated_devices
 
 GPU_NAME = "NVIDIA GeForce RTX 2070 Super Max-Q"  # the GPU from the lecture's setup check
 CUDA_VERSION = "12.1"

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from grader.suites.lab5 import probes
-from grader import synth
+from grader.checks import synth
 from grader.checks import CheckFailed, Feedback, attempt, describe, expect, expect_plain_tensor
-from grader.expectations import expectation
-from grader.labs import find_lab
+from grader.checks import expectation
+from grader.course.folder import find_lab
 
 BASE = 8
 HELD_OUT_SECONDS = 2.0          # clips for the SDR check (training used 3 s songs with other seeds)
@@ -48,7 +48,7 @@ def unet_call(kwargs: dict) -> str:
 
 
 # ------------------------------------------------------------------ reference side
-# Recorded (grader.expectations): a student release replays reference_probe without the reference.
+# Recorded (grader.grading.reference): a student release replays reference_probe without the reference.
 def random_weights(reference: Any, seed: int, bilinear: bool = False) -> dict:
     """A plain ``state_dict`` with the reference UNet(base=8)'s names and shapes, drawn from ``seed``:
     convolutions uniform in ±1/sqrt(fan_in) (PyTorch's default bound), BatchNorm statistics and

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from grader import synth
+from grader.checks import synth
 from grader.checks import CheckFailed, Feedback, attempt, describe, expect, expect_match
 from grader.suites.lab5.support import (FORWARD_HINT, TRAIN_HINT, expect_tensor, magnitudes,
                                         random_weights, song_pair, student_probe, student_unet)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader import synth
+from grader.checks import synth
 from grader.checks import expect
 from grader.suites.lab5.support import (HELD_OUT_SECONDS, MIN_IMPROVEMENT_DB, audio_rows, held_out_clips,
                                         student_probe, student_unet, trained_weights)

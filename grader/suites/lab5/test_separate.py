@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader import synth
+from grader.checks import synth
 from grader.checks import describe, expect, expect_match
 from grader.suites.lab5.support import (audio_rows, random_weights, reference_probe, student_probe,
                                         student_unet)

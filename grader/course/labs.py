@@ -1,0 +1,112 @@
+"""The course's labs, read from data: each suite folder's ``lab.toml``.
+
+A lab is described once, beside its suite (``<suites>/labN/lab.toml``); a
+``course.toml`` in the suites folder may hold ``[defaults]`` every lab of
+that folder starts from.  The engine knows no lab by name: it reads these
+files from the suites folders of the course (:mod:`grader.course.folder`).
+
+    title = "PyTorch Essentials"
+    module = "pytorch_basics"                 # the file students write, without ".py"
+    preload = ["numpy", "torch", "librosa"]   # imported by the worker before the submission
+    warm_up = ["../warm_librosa.py"]          # lab-side modules whose warm_up() the worker runs once
+    probes = ["probes.py"]                    # loaded into this lab's worker only
+    reply_bytes = 33554432                    # the largest reply a check reads from the worker
+    ship = ["weights.pt"]                     # data beside the reference that a student release puts beside the stub
+    expectations = "expected"                 # recorded expected values (grader.grading.reference), replayed
+                                              # when the reference solution is not there (a student release)
+    [environment]                             # extra variables of the worker's environment
+    [cache]                                   # VARIABLE = subfolder of the worker's private cache
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+BUILTIN_SUITES = Path(__file__).resolve().parent.parent / "suites"
+LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
+_KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations",
+         "ship"}
+
+
+class LabError(KeyError):
+    """A lab that cannot be used (unknown, or its lab.toml is wrong): one line in ``args[0]``.
+
+    A KeyError, as an unknown lab always was: callers catch one thing."""
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str                              # "lab4": the suite folder's name
+    title: str                             # "PyTorch Essentials"
+    module: str                            # the file students write, without ".py"
+    suite_dir: Path
+    course: Path | None = None             # where reference/ and assignments/ live (None: not found)
+    preload: tuple[str, ...] = ("numpy", "torch")
+    warm_up: tuple[Path, ...] = ()
+    probes: tuple[Path, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict, hash=False)
+    cache: dict[str, str] = field(default_factory=dict, hash=False)
+    reply_bytes: int = 8 << 20
+    expectations: Path | None = None       # the folder of recorded expected values (None: none)
+    ship: tuple[str, ...] = ()             # files of reference/labN/ students get beside their stub (data, not code)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.module}.py"
+
+    @property
+    def reference_file(self) -> Path:
+        return (self.course or Path("<no course folder>")) / "reference" / self.name / self.filename
+
+    def assignment_file(self, course: Path | None = None) -> Path:
+        return (course or self.course or Path("<no course folder>")) / "assignments" / self.name / self.filename
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LabError(f"{path}: {exc}") from None
+
+
+def load_lab(folder: Path, course: Path | None) -> Lab:
+    """The lab described by ``folder/lab.toml`` (over the folder's ``course.toml`` defaults)."""
+    path = folder / LAB_FILE
+    defaults = read_toml(folder.parent / COURSE_FILE).get("defaults", {}) if (folder.parent / COURSE_FILE).is_file() else {}
+    data = {**defaults, **read_toml(path)}
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise LabError(f"{path}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(_KEYS))})")
+    for key in ("title", "module") + (("expectations",) if "expectations" in data else ()):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise LabError(f"{path}: {key} must be a non-empty string")
+    files = {key: tuple((folder / name).resolve() for name in data.get(key, [])) for key in ("warm_up", "probes")}
+    for key, paths in files.items():
+        for file in paths:
+            if not file.is_file():
+                raise LabError(f"{path}: {key} names {file}, which does not exist")
+    return Lab(name=folder.name, title=data["title"], module=data["module"], suite_dir=folder, course=course,
+               preload=tuple(data.get("preload", ("numpy", "torch"))), warm_up=files["warm_up"],
+               probes=files["probes"], environment=dict(data.get("environment", {})),
+               cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
+               expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None,
+               ship=tuple(data.get("ship", ())))
+
+
+def labs_in(suites: Path, course: Path | None) -> list[Lab]:
+    """Every lab of one suites folder, by name."""
+    if not suites.is_dir():
+        return []
+    return [load_lab(folder, course) for folder in sorted(suites.iterdir(), key=lambda p: p.name)
+            if (folder / LAB_FILE).is_file()]
+
+

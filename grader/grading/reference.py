@@ -1,0 +1,195 @@
+"""Expected values as data: every call a suite makes to the reference, recorded, stored and replayed.
+
+The ``reference`` fixture is one of four things (:func:`for_lab` decides):
+
+* **live**: the reference module itself (the instructor's checkout; nothing recorded);
+* **record**: the module, each call's result also stored (building a release: grader.instructor.recording);
+* **replay**: no reference at all, every result read from a store; a call that is not in the
+  store raises :class:`ReleaseMismatch` (the student release: no solutions ship);
+* **memo**: replay what this process has already computed, compute live and keep the rest
+  (batch grading: the reference runs once per lab per grader process).
+
+A call is keyed by its name and a fingerprint of its arguments, not by the check that makes
+it: the reference is a function of its arguments (recording checks that), so a broken
+submission that stops a check early, a ``-k`` selection or a module-scoped fixture set up
+by another check all find the same values.  What is not an argument must become one: a
+simulated machine, a model's weights.  Where the reference's answer is an object (a Dataset,
+a model), the suite wraps the reference-side work in an :func:`expectation` helper that
+returns data.
+
+The store itself, and how values are written and read, is :mod:`grader.grading.store`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from grader.course.labs import Lab
+from grader.grading.describe import describe_call
+from grader.grading.store import (INDEX, MISMATCH, ReleaseMismatch, Store, Unrecordable, _canonical, _digest,
+                                  encode_arguments, hypothesis_version, suite_hash)
+
+class Book:
+    """One grading run's reference: the mode, the store, the clips folder and the check running."""
+
+    def __init__(self, mode: str, lab: Lab, store: Store | None, clips: Path | None,
+                 module: Callable[[], ModuleType] | None = None) -> None:
+        self.mode, self.lab, self.store, self.clips = mode, lab, store, clips
+        self.check = ""
+        self.mismatch: ReleaseMismatch | None = None
+        self.live_calls = 0               # how often the reference itself ran (memo tests count them)
+        self._module_factory = module or (lambda: load_reference(lab))
+        self._module: ModuleType | None = None
+
+    @property
+    def module(self) -> ModuleType:
+        if self._module is None:
+            self._module = self._module_factory()
+        return self._module
+
+    def reference(self) -> Any:
+        """What the ``reference`` fixture gives the suite."""
+        return self.module if self.mode == "live" else RecordedReference(self)
+
+    def prepare(self) -> None:
+        """A replayed store must come from this suite and this hypothesis: else nothing can be trusted."""
+        if self.mode != "replay" or self.store is None:
+            return
+        for what, stored, here in (("hypothesis", self.store.hypothesis, hypothesis_version()),
+                                   ("suite", self.store.suite, suite_hash(self.lab))):
+            if stored != here:
+                shown = (stored, here) if what == "hypothesis" else (stored[:12], here[:12])
+                raise ReleaseMismatch(f"{MISMATCH} ({self.lab.name}: recorded with {what} {shown[0]}, "
+                                      f"this is {what} {shown[1]})")
+
+    def call(self, name: str, args: tuple, kwargs: dict, live: Callable[[ModuleType], Any]) -> Any:
+        tree, arrays = encode_arguments(args, kwargs, self.clips)
+        fp = _digest(_canonical(tree))
+        found = self.store.find(name, fp)
+        if found is None and self.mode == "replay":
+            found = self.store.nearest(name, tree, arrays)
+        if found is not None and self.mode != "record":
+            return self.store.value(found["value"], self.clips)
+        if self.mode == "replay":
+            self.mismatch = ReleaseMismatch(f"{MISMATCH} ({self.lab.name}: {self.check or 'a fixture'} calls "
+                                            f"{_shown(name, args, kwargs, self.clips)}, which was not recorded)")
+            raise self.mismatch
+        self.live_calls += 1
+        result = live(self.module)
+        try:
+            digest = self.store.add(name, fp, tree, arrays, result, self.check)
+        except Unrecordable as exc:
+            raise Unrecordable(f"{name} returned {exc}, which cannot be recorded: make the reference-side "
+                               f"work an @expectation helper that returns data") from None
+        if found is not None and found["value"] != digest:
+            raise RuntimeError(f"{name} gave two different results for the same arguments "
+                               f"({found['check']} and {self.check}): make what differs an argument")
+        return self.store.value(digest, self.clips)
+
+
+def _shown(name: str, args: tuple, kwargs: dict, clips: Path | None) -> str:
+    text = describe_call(name, args, kwargs)
+    return text.replace(str(clips) + "/", "") if clips is not None else text
+
+
+class RecordedReference:
+    """The suite's ``reference`` outside live mode: ``reference.f(*args)`` goes through the book."""
+
+    __slots__ = ("_book",)
+
+    def __init__(self, book: Book) -> None:
+        self._book = book
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        book = self._book
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return book.call(name, args, kwargs, lambda module: getattr(module, name)(*args, **kwargs))
+        call.__name__ = name
+        return call
+
+    def __repr__(self) -> str:
+        return f"<{self._book.lab.name} reference ({self._book.mode})>"
+
+
+def expectation(helper: Callable[..., Any]) -> Callable[..., Any]:
+    """A suite helper whose first argument is the reference and whose result is data, recorded as one call.
+
+    For reference-side work that builds objects (a model, a Dataset): the helper gets the
+    real module, and only what it returns (tensors, arrays, numbers, strings, devices,
+    lists, tuples and dicts of those) is stored and replayed.
+    """
+    name = f"{Path(helper.__code__.co_filename).stem}.{helper.__qualname__}"
+
+    @functools.wraps(helper)
+    def recorded(reference: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(reference, RecordedReference):
+            return helper(reference, *args, **kwargs)
+        return reference._book.call(name, args, kwargs, lambda module: helper(module, *args, **kwargs))
+    return recorded
+
+
+def load_reference(lab: Lab) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"grade_reference_{lab.name}", lab.reference_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------------ which mode a run grades in
+_override: tuple[str, Store] | None = None     # set while recording, or replaying a given store
+_memo: dict[tuple[str, str, str], tuple[Store, list]] | None = None   # batch: per lab, its store and module
+
+
+def for_lab(lab: Lab, clips: Path | None) -> Book:
+    """The book for one run of ``lab`` (see the module's docstring for the modes)."""
+    if _override is not None and _override[1].lab == lab.name:
+        return Book(_override[0], lab, _override[1], clips)
+    if lab.reference_file.is_file():
+        if _memo is None:
+            return Book("live", lab, None, clips)
+        key = (lab.name, str(lab.suite_dir), str(lab.reference_file))
+        if key not in _memo:
+            _memo[key] = (Store.new(lab), [])
+        store, module = _memo[key]
+        return Book("memo", lab, store, clips, module=lambda: _cached(module, lab))
+    if has_store(lab):
+        return Book("replay", lab, Store.load(lab.expectations), clips)
+    return Book("live", lab, None, clips)
+
+
+def _cached(slot: list, lab: Lab) -> ModuleType:
+    if not slot:
+        slot.append(load_reference(lab))
+    return slot[0]
+
+
+def has_store(lab: Lab) -> bool:
+    return lab.expectations is not None and (lab.expectations / INDEX).is_file()
+
+
+def remember_per_process() -> None:
+    """Memo mode for every lab graded in this process from now on (a warm batch grader)."""
+    global _memo
+    if _memo is None:
+        _memo = {}
+
+
+@contextlib.contextmanager
+def using(mode: str, store: Store) -> Iterator[Store]:
+    """While inside, runs of ``store.lab`` record into (``"record"``) or replay from (``"replay"``) ``store``."""
+    global _override
+    assert mode in ("record", "replay")
+    saved, _override = _override, (mode, store)
+    try:
+        yield store
+    finally:
+        _override = saved

@@ -1,0 +1,400 @@
+"""The grader's side of a worker: calls with deadlines, results as data.
+
+A :class:`WorkerSession` owns one submission's worker.  Each call is a
+request on the socket and a reply decoded with :mod:`grader.isolation.inside.wire`; the
+deadline is enforced here, outside the worker, and ends in killing the
+worker and everything it started (its launcher knows exactly what that is).
+A worker that dies costs the current check only: the next check gets a
+fresh worker.  A submission that cannot even be imported fails every check
+with the same one-line reason, without retrying.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import select
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from grader import inert
+from grader.isolation.inside import wire
+from grader.grading.budget import CrashBudget
+from grader.isolation import Launcher, WorkerHandle, WorkerSpec, choose_launcher
+
+OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
+LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
+
+
+class StudentError(Exception):
+    """The student's code raised; carries the exception as plain, inert strings.
+
+    ``mro`` names every class of the exception with its module
+    (``builtins.ValueError``, ``pytorch_basics.ShapeError``), as the worker saw it.
+    """
+
+    def __init__(self, error: dict) -> None:
+        self.type_name: str = inert.line(error.get("type", "Exception"), inert.NAME) or "Exception"
+        mro = error.get("mro")
+        self.mro: list[str] = [inert.line(n, inert.NAME) for n in mro[:64]] if type(mro) is list else []
+        self.message: str = inert.clean(error.get("message", ""), inert.MESSAGE)
+        self.where: str = inert.line(error.get("where", ""), inert.WHERE)
+        self.lines: list[str] = inert.lines(error.get("lines"))
+        super().__init__(str(self))
+
+    def is_a(self, name: str) -> bool:
+        """Whether this is the built-in exception ``name`` or has it as its one line of ancestry.
+
+        A class that also inherits other built-in exceptions (one class that is
+        a TypeError, a ValueError and a FileNotFoundError at once) is none of them.
+        """
+        return single_line_of(self.mro, name)
+
+    def other_lines(self, name: str) -> list[str]:
+        """Built-in exceptions this one also inherits, besides ``name``'s own line."""
+        return unrelated_builtins(self.mro, name)
+
+    def __str__(self) -> str:
+        at = f" ({self.where})" if self.where else ""
+        return f"{self.type_name}: {self.message}{at}"
+
+
+def _builtin_class(name: str) -> type | None:
+    found = getattr(builtins, name.removeprefix("builtins."), None)
+    return found if isinstance(found, type) else None
+
+
+def _builtins_in(mro: list[str]) -> list[str]:
+    return [n.removeprefix("builtins.") for n in mro if n.startswith("builtins.")]
+
+
+def single_line_of(mro: list[str], name: str) -> bool:
+    """``mro`` (qualified class names) is ``name`` or a subclass of it, with one line of
+    built-in ancestry: the built-ins in it are exactly the most derived one's own ancestors.
+
+    ``name`` is a built-in (``"ValueError"``) or a qualified library class
+    (``"librosa.util.exceptions.ParameterError"``).
+    """
+    seen = _builtins_in(mro)
+    first = _builtin_class(seen[0]) if seen else None
+    if first is None or set(seen) != {c.__name__ for c in first.__mro__}:
+        return False
+    wanted = _builtin_class(name) if "." not in name.removeprefix("builtins.") else None
+    if wanted is not None:
+        return wanted in first.__mro__
+    return name in mro
+
+
+def unrelated_builtins(mro: list[str], name: str) -> list[str]:
+    """The built-in exceptions in ``mro`` that are neither ancestors nor descendants of ``name``."""
+    wanted = _builtin_class(name)
+    found = [_builtin_class(n) for n in _builtins_in(mro)]
+    if wanted is None:
+        return []
+    return [c.__name__ for c in found
+            if c is not None and not issubclass(c, wanted) and not issubclass(wanted, c)]
+
+
+class SubmissionImportError(StudentError):
+    """Importing the submission failed, so no check can run."""
+
+    def __str__(self) -> str:
+        at = f"{self.where}: " if self.where else ""
+        return f"{at}{self.type_name}: {self.message}"
+
+
+class WorkerCrash(Exception):
+    """The worker timed out, died or sent something malformed."""
+
+
+_SIGNALS = {
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating-point exception",
+    signal.SIGKILL: "killed (out of memory, or killed by a signal)",
+    signal.SIGXFSZ: "wrote more than the output/file size limit",
+    signal.SIGXCPU: "used too much CPU time",
+}
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        sig = signal.Signals(-returncode)
+        return f"worker died: {_SIGNALS.get(sig, sig.name)} ({sig.name})"
+    return f"worker exited with status {returncode} in the middle of a call (os._exit?)"
+
+
+class WorkerSession:
+    """One submission's worker, restarted after a crash, closed at the end.
+
+    Workers come from ``launcher`` (the strongest isolation available when
+    none is given; the session then owns it and closes it with itself).
+    """
+
+    def __init__(self, spec: WorkerSpec, *, launcher: Launcher | None = None, call_timeout: float = 10.0,
+                 import_timeout: float = 60.0, reply_bytes: int = 8 << 20,
+                 crash_budget: CrashBudget | None = None) -> None:
+        self.spec = spec
+        self.launcher = launcher or choose_launcher()
+        self.owns_launcher = launcher is None
+        self.call_timeout, self.import_timeout = call_timeout, import_timeout
+        self.limits = wire.reply_limits(reply_bytes)
+        self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
+        self.log_path = self.log_dir / "worker.log"
+        self.log_path.touch()
+        self.log_emptied = 0  # bytes dropped from the front of the log: offsets stay comparable
+        self.process: WorkerHandle | None = None
+        self.channel: socket.socket | None = None
+        self.generation = 0
+        self.ready = False
+        self.import_failure: Exception | None = None
+        self.check_failure: Exception | None = None
+        self.sandbox = self.launcher.describe()  # the worker adds what it enforces itself, when it says hello
+        self.starts = 0
+        self.budget = crash_budget or CrashBudget()
+        self.crashed, self.function = False, ""  # did the current check crash; the function it grades
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Launch the worker without waiting for it (it imports torch meanwhile)."""
+        if self.process is not None:
+            return
+        ours, theirs = socket.socketpair()
+        with open(self.log_path, "ab") as log:
+            self.process = self.launcher.launch(self.spec, theirs.fileno(), log.fileno())
+        theirs.close()
+        self.channel, self.ready = ours, False
+        self.generation += 1
+        self.starts += 1
+
+    def ensure_ready(self) -> None:
+        if self.import_failure is not None:
+            raise _fresh(self.import_failure)  # one object raised again and again grows its traceback
+        refusal = self.budget.refusal(self.function)
+        if refusal:
+            raise WorkerCrash(refusal)
+        if self.ready:
+            return
+        self.start()
+        what = f"importing {self.spec.module}.py"
+        try:
+            hello = self._receive(time.monotonic() + self.import_timeout, what, self.import_timeout)
+            reported = inert.line(hello.get("sandbox", "unknown"), 300) if isinstance(hello, dict) else "unknown"
+            self.sandbox = f"{self.launcher.describe()}; {reported}"  # said before any student code ran
+            deadline = time.monotonic() + self.import_timeout
+            self._send({"op": "import"}, deadline)
+            self._receive(deadline, what, self.import_timeout)
+        except StudentError as exc:
+            self.import_failure = SubmissionImportError(
+                {"type": exc.type_name, "mro": exc.mro, "message": exc.message,
+                 "where": exc.where, "lines": exc.lines})
+            raise self.import_failure from None
+        except WorkerCrash as exc:
+            self.import_failure = exc
+            raise
+        self.ready = True
+
+    def stop(self) -> None:
+        """Stop the current worker and everything it started.
+
+        No polite "exit" first: a worker that exits on its own orphans what it
+        started before anyone could find it by its parent; the kill finds it all.
+        """
+        if self.process is None:
+            return
+        self.process.kill()
+        self.channel.close()
+        self.process, self.channel, self.ready = None, None, False
+
+    def close(self) -> None:
+        self.stop()
+        if self.owns_launcher:
+            self.launcher.close()
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    # ------------------------------------------------------------ checks
+    def begin_check(self, function: str = "") -> None:
+        """A new check starts: earlier crashes and earlier output no longer count against it.
+
+        The worker's output shares its file size limit (RLIMIT_FSIZE) over the
+        whole run, so a check that flooded it would leave every later check
+        unable to print (OSError: File too large) and without output shown.
+        """
+        self.check_failure = None
+        if self.crashed:
+            self.budget.record(self.function)
+        self.crashed, self.function = False, function
+        size = self.log_path.stat().st_size
+        if size > LOG_KEPT:
+            os.truncate(self.log_path, 0)  # the worker appends (O_APPEND): it writes at the new end
+            self.log_emptied += size
+
+    def output_offset(self) -> int:
+        return self.log_emptied + self.log_path.stat().st_size
+
+    def output_since(self, offset: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(max(offset - self.log_emptied, 0))
+            data = log.read(4 * OUTPUT_SHOWN)
+        text = inert.clean(data.decode("utf-8", "replace"), OUTPUT_SHOWN + 1)
+        return text if len(text) <= OUTPUT_SHOWN else text[:OUTPUT_SHOWN] + "\n… (output truncated)"
+
+    # ------------------------------------------------------------ calls
+    def call(self, target: tuple, args: tuple = (), kwargs: dict | None = None,
+             timeout: float | None = None) -> Any:
+        """Run ``target`` in the worker; return its result as data.
+
+        Raises StudentError when the student's code raised, WorkerCrash when
+        the worker hung, died or answered with something malformed.
+        """
+        if self.check_failure is not None:
+            raise _fresh(self.check_failure)
+        self.ensure_ready()
+        limit = self.call_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        request = {"op": "call", "target": list(target), "args": list(args), "kwargs": kwargs or {}}
+        try:
+            self._send(request, deadline)
+            return self._receive(deadline, f"calling {describe_target(target)}", limit)
+        except WorkerCrash as exc:
+            self.check_failure = exc
+            raise
+
+    def release(self, handle: "RemoteObject") -> None:
+        if handle.generation == self.generation and self.ready:
+            deadline = time.monotonic() + self.call_timeout
+            self._send({"op": "release", "id": handle.id}, deadline)
+            self._receive(deadline, "releasing an object", self.call_timeout)
+
+    def _send(self, request: dict, deadline: float) -> None:
+        try:
+            payload = wire.dumps(wire.encode(request))
+        except wire.WireError as exc:
+            raise TypeError(f"grader bug: cannot send {exc}") from None
+        self.channel.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            wire.send_frame(self.channel, payload)
+        except (OSError, socket.timeout):
+            self._crash(f"could not send the request ({self._why_dead()})")
+
+    def _receive(self, deadline: float, doing: str, seconds: float) -> Any:
+        """The reply, received and decoded before ``deadline``; anything else ends the worker.
+
+        The deadline covers waiting, reading and decoding: a worker that drips
+        a frame byte by byte, or sends one that is slow to decode, is out of
+        time like one that never answers.
+        """
+        limit = f"{seconds:g} s"
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._crash(f"timed out after {limit} while {doing}")
+            readable, _, _ = select.select([self.channel], [], [], min(remaining, 0.25))
+            if readable:
+                break
+            if self.process.poll() is not None:
+                self._crash(f"{describe_exit(self.process.returncode)} while {doing}")
+        try:
+            frame = wire.recv_frame(self.channel, self.limits.frame_bytes, deadline)
+            reply = wire.decode(wire.loads(frame, self.limits), self._handle, limits=self.limits)
+        except TimeoutError:
+            self._crash(f"timed out after {limit} while {doing} (the reply arrived too slowly)")
+        except (EOFError, OSError):
+            self._crash(f"{self._why_dead()} while {doing}")
+        except wire.WireError as exc:
+            self._crash(f"the worker sent a reply the grader cannot accept ({exc}) while {doing}")
+        if time.monotonic() > deadline:
+            self._crash(f"timed out after {limit} while {doing} (reading the reply took too long)")
+        if not isinstance(reply, dict) or reply.get("ok") not in (True, False):
+            self._crash(f"the worker sent a malformed reply while {doing}")
+        if reply["ok"] is False:
+            error = reply.get("error")
+            raise StudentError(error if isinstance(error, dict) else {})
+        return reply.get("value")
+
+    def _why_dead(self) -> str:
+        try:
+            returncode = self.process.wait(timeout=2)
+        except Exception:
+            return "the worker closed its channel"
+        return describe_exit(returncode)
+
+    def _crash(self, reason: str) -> None:
+        self.crashed = True
+        self.ready = False  # a hung or broken worker gets no polite "exit" and second of grace: just the kill
+        self.stop()
+        raise WorkerCrash(inert.clean(reason, inert.MESSAGE))  # it may quote what the worker sent
+
+    def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
+        return RemoteObject(self, handle_id, type_name, self.generation)
+
+
+def _fresh(error: Exception) -> Exception:
+    """A new exception with the same content, for raising a remembered failure again."""
+    if isinstance(error, StudentError):
+        return type(error)({"type": error.type_name, "mro": error.mro, "message": error.message,
+                            "where": error.where, "lines": error.lines})
+    return WorkerCrash(str(error))
+
+
+def describe_target(target: tuple) -> str:
+    kind, name = target[0], target[1]
+    if kind == "module":
+        return f"{name}()"
+    if kind == "probe":
+        return f"probe {name}"
+    return f"method {target[2]}()" if target[2] else "a worker object"
+
+
+class RemoteFunction:
+    """A student function, called in the worker."""
+
+    def __init__(self, session: WorkerSession, name: str) -> None:
+        self.session, self.name = session, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.session.call(("module", self.name), args, kwargs)
+
+
+class RemoteModule:
+    """The student's module as seen from the grader: attribute access calls into the worker."""
+
+    def __init__(self, session: WorkerSession) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> RemoteFunction:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return RemoteFunction(self._session, name)
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run a trusted probe (grader/isolation/inside/probes.py) next to the student's objects."""
+        return self._session.call(("probe", name), args, kwargs)
+
+
+class RemoteObject(wire.Handle):
+    """An object that lives in the worker (a model, a dataset), used through calls."""
+
+    __slots__ = ("session", "generation")
+
+    def __init__(self, session: WorkerSession, id: int, type_name: str, generation: int) -> None:
+        super().__init__(id, type_name)
+        self.session, self.generation = session, generation
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        self._check_alive()
+        return self.session.call(("object", self.id, method), args, kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_alive()
+        return self.session.call(("object", self.id, None), args, kwargs)
+
+    def _check_alive(self) -> None:
+        if self.generation != self.session.generation:
+            raise WorkerCrash(f"this {self.type_name} was lost when the worker restarted")

@@ -1,0 +1,152 @@
+"""``grade batch`` and ``grade export``: the instructor's commands for a whole class.
+
+    grade batch LAB SUBMISSIONS --out DIR [--jobs N] [--regrade] [--scheduler ADDRESS]
+    grade export DIR [--format csv|json|reports|junit|html|all]
+
+Exit status of ``batch``: 0 every submission has a grade (crashes and
+timeouts are grades of 0 with a reason), 1 the batch stopped early (Ctrl-C, too
+many dead graders: run it again to continue), 2 it could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+EXIT_DONE, EXIT_STOPPED, EXIT_SETUP = 0, 1, 2
+COMMANDS = ("batch", "export")
+
+
+def batch_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grade batch", description="Grade a whole class's submissions of a lab.")
+    p.add_argument("lab", help="lab to grade (lab1 … lab5)")
+    p.add_argument("submissions", type=Path,
+                   help="folder with a sub-folder, .py or .ipynb per student (or LMS export), or a .zip of one")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="gradebook folder (DIR/grades.db)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="grader processes on this machine (default: one per CPU)")
+    p.add_argument("--regrade", action="store_true", help="grade again even what is unchanged")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://host:8786)")
+    p.add_argument("-k", dest="keyword", metavar="EXPR", help="only run checks matching EXPR, as pytest -k")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per call (default: 10)")
+    p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds to start the worker and import a submission (default: 60)")
+    p.add_argument("--submission-budget", type=float, default=900.0, metavar="S",
+                   help="total seconds one submission may take before it is stopped (default: 900)")
+    p.add_argument("--max-restarts", type=int, metavar="N", help="dead grader processes replaced before "
+                   "giving up (default: 4 per job)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    return p
+
+
+def export_parser() -> argparse.ArgumentParser:
+    from grader.instructor.gradebook.exports import FORMATS
+
+    p = argparse.ArgumentParser(prog="grade export", description="Export a batch's gradebook.")
+    p.add_argument("dir", type=Path, help="the folder given to grade batch --out")
+    p.add_argument("--format", choices=(*FORMATS, "all"), action="append", dest="formats",
+                   help="what to write (repeatable; default: all)")
+    p.add_argument("--lab", help="only this lab (default: every lab in the gradebook)")
+    return p
+
+
+def fail(message: str) -> int:
+    print(f"grade: error: {message}", file=sys.stderr)
+    return EXIT_SETUP
+
+
+def main(argv: list[str]) -> int:
+    command, rest = argv[0], argv[1:]
+    try:
+        if command == "batch":
+            return batch_command(batch_parser().parse_args(rest))
+        return export_command(export_parser().parse_args(rest))
+    except KeyboardInterrupt:   # before or after the controller, which handles its own
+        return fail("interrupted")
+
+
+def batch_command(args: argparse.Namespace) -> int:
+    from grader.instructor.batch.controller import BatchOptions, Controller
+    from grader.instructor.batch.layouts import LayoutError, discover
+    from grader.instructor.batch.schedulers import SchedulerUnavailable
+    from grader.instructor.gradebook.store import Gradebook, GradebookError
+    from grader.course.folder import find_lab
+
+    try:
+        lab = find_lab(args.lab)
+    except KeyError as exc:
+        return fail(exc.args[0])
+    if args.jobs < 1:
+        return fail("--jobs must be at least 1")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return fail(f"cannot create --out {args.out}: {exc.strerror}")
+    console = Console(stderr=True, quiet=args.quiet)
+    options = BatchOptions(keyword=args.keyword, call_timeout=args.timeout, import_timeout=args.import_timeout,
+                           regrade=args.regrade, max_restarts=args.max_restarts)
+    with tempfile.TemporaryDirectory(prefix="grade-batch-staging-") as staging:
+        try:
+            roster = discover(lab, args.submissions, Path(staging))
+            book = Gradebook(args.out / "grades.db")
+        except (LayoutError, GradebookError) as exc:
+            return fail(str(exc))
+        with book:
+            try:
+                scheduler = make_scheduler(args, lab.name)
+            except ImportError:
+                return fail("--scheduler needs dask.distributed: pip install 'grade[cluster]'")
+            progress = None if args.quiet else _progress(console)
+            try:
+                report = Controller(lab, roster, book, scheduler, options, progress, jobs=args.jobs).run()
+            except SchedulerUnavailable as exc:
+                return fail(str(exc))
+            from grader.instructor.batch.progress import summary
+
+            console.print(summary(book, lab.name, roster, report))
+    if report.interrupted or report.aborted:
+        why = "interrupted" if report.interrupted else f"stopped: {report.aborted}"
+        print(f"grade: {why}; {len(report.graded)} graded this run, kept in {args.out / 'grades.db'}; "
+              f"run the same command again to continue", file=sys.stderr)
+        return EXIT_STOPPED
+    return EXIT_DONE
+
+
+def make_scheduler(args: argparse.Namespace, lab: str):
+    from grader.instructor.batch.schedulers import DaskScheduler, LocalScheduler
+
+    if args.scheduler:
+        import distributed  # noqa: F401  (fail early, with one line, when dask is missing)
+
+        return DaskScheduler(args.scheduler, lab)
+    return LocalScheduler(lab, args.jobs, submission_budget=args.submission_budget)
+
+
+def _progress(console: Console):
+    from grader.instructor.batch.progress import RichProgress
+
+    return RichProgress(console)
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from grader.instructor.gradebook.exports import FORMATS, export
+    from grader.instructor.gradebook.store import Gradebook, GradebookError
+
+    database = args.dir / "grades.db"
+    if not database.is_file():
+        return fail(f"no gradebook at {database} (run grade batch ... --out {args.dir} first)")
+    formats = FORMATS if not args.formats or "all" in args.formats else tuple(dict.fromkeys(args.formats))
+    try:
+        with Gradebook(database) as book:
+            if args.lab and args.lab not in book.labs():
+                return fail(f"the gradebook has no {args.lab} (it has: {', '.join(book.labs()) or 'nothing'})")
+            written = export(book, args.dir, formats, args.lab)
+    except GradebookError as exc:
+        return fail(str(exc))
+    print(f"wrote {len(written)} file(s) to {args.dir}")
+    return EXIT_DONE

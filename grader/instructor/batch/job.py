@@ -1,0 +1,60 @@
+"""Grading one batch job: the function every grader runs, locally or on a Dask worker."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from grader.instructor.batch.events import Job
+from grader.isolation import Launcher
+from grader.course.folder import find_lab
+
+
+def warm_up(lab_name: str) -> Launcher | None:
+    """Pay once per grader what every submission would otherwise pay: pytest, torch, the suite;
+    and the launcher its workers come from: a warm template where one works here, else None
+    (each run then picks the strongest isolation, as a single ``grade`` does)."""
+    import torch  # noqa: F401
+
+    from grader.grading.run import list_checks
+
+    list_checks(lab_name)
+    return worker_launcher()
+
+
+def worker_launcher() -> Launcher | None:
+    """A :class:`TemplateLauncher` when templates work here and $GRADE_SANDBOX asks for nothing weaker."""
+    from grader.isolation import TemplateLauncher
+
+    if os.environ.get("GRADE_SANDBOX", "namespaces") != "namespaces" or os.environ.get("GRADE_TEMPLATE") == "0":
+        return None
+    launcher = TemplateLauncher()
+    if launcher.template_available():
+        return launcher
+    launcher.close()
+    return None
+
+
+def run_job(job: Job, on_check: Callable[[dict[str, Any]], None] | None = None,
+            launcher: Launcher | None = None) -> dict[str, Any]:
+    """Grade ``job`` (workers from ``launcher``, when given); returns ``GradeResult.to_dict()``.
+    Raises SetupError when it cannot start."""
+    from grader.grading.run import grade
+
+    def check_finished(check: Any) -> None:
+        if on_check is not None:
+            on_check({"name": check.name, "status": check.status, "score": check.score})
+
+    if job.source:   # the file came as text: this grader does not share the controller's disk
+        with tempfile.TemporaryDirectory(prefix="grade-job-") as folder:
+            code = Path(folder) / find_lab(job.lab).filename
+            code.write_text(job.source)
+            result = grade(job.lab, code, keyword=job.keyword, call_timeout=job.call_timeout,
+                           import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher)
+    else:
+        result = grade(job.lab, Path(job.code), keyword=job.keyword, call_timeout=job.call_timeout,
+                       import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher)
+    result.submission = job.key
+    return result.to_dict()

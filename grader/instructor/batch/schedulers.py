@@ -1,0 +1,259 @@
+"""Where submissions are graded: behind one interface, local grader processes or a Dask cluster.
+
+A scheduler takes jobs while it has free slots and hands back events; the
+controller decides what an event means (record, retry, give up). Restarting a
+dead grader is the controller's call too, as in pytest-xdist's ``DSession``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from multiprocessing import connection
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader.instructor.batch.events import DONE, GRADER_DOWN, Event, Job
+
+DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
+DEFAULT_WARM = "grader.instructor.batch.job:warm_up"
+
+
+class Scheduler(Protocol):
+    def start(self) -> None: ...
+    def free_slots(self) -> int: ...
+    def submit(self, job: Job) -> None: ...
+    def poll(self, timeout: float) -> list[Event]: ...
+    def restart(self, grader: str) -> None: ...
+    def close(self, *, cancel: bool = False) -> None: ...
+
+
+# ------------------------------------------------------------------ local
+@dataclass
+class _Grader:
+    name: str
+    process: Any
+    conn: Any                     # our end of its private pipe: jobs out, events back
+    job: Job | None = None
+    since: float = 0.0
+    down: bool = False
+
+
+class LocalScheduler:
+    """``jobs`` warm grader processes on this machine, one submission each at a time.
+
+    Each grader has a private pipe: one that dies mid-message breaks only its
+    own pipe (a queue shared by all graders could be left locked forever).
+    A submission that runs longer than ``submission_budget`` seconds in total
+    has its grader stopped (reported as ``grader_down``, cause ``budget``).
+    """
+
+    def __init__(self, lab: str, jobs: int, *, submission_budget: float | None = None,
+                 grade_target: str = DEFAULT_GRADE, warm_target: str = DEFAULT_WARM) -> None:
+        self.lab, self.jobs, self.budget = lab, jobs, submission_budget
+        self.grade_target, self.warm_target = grade_target, warm_target
+        self.context = multiprocessing.get_context("spawn")
+        self.graders: dict[str, _Grader] = {}
+
+    def start(self) -> None:
+        for index in range(self.jobs):
+            self._launch(f"g{index}")
+
+    def _launch(self, name: str) -> None:
+        from grader.instructor.batch.grader_process import serve
+
+        ours, theirs = self.context.Pipe(duplex=True)
+        process = self.context.Process(
+            target=serve, name=f"grade-batch-{name}", daemon=True,
+            args=(name, self.lab, theirs, self.grade_target, self.warm_target, os.getpid()))
+        process.start()
+        theirs.close()
+        self.graders[name] = _Grader(name, process, ours)
+
+    def free_slots(self) -> int:
+        return sum(1 for g in self.graders.values() if g.job is None and not g.down)
+
+    def submit(self, job: Job) -> None:
+        grader = next(g for g in self.graders.values() if g.job is None and not g.down)
+        grader.job, grader.since = job, time.monotonic()
+        try:
+            grader.conn.send(job)
+        except OSError:
+            pass   # it died: the next poll reports it, with this job
+
+    def poll(self, timeout: float) -> list[Event]:
+        live = {g.conn: g for g in self.graders.values() if not g.down}
+        found: list[Event] = []
+        for conn in connection.wait(list(live), timeout) if live else []:
+            grader = live[conn]
+            try:
+                while conn.poll():
+                    found.append(self._received(grader, conn.recv()))
+            except Exception:   # EOF, or a message cut off by its death: either way it is gone
+                grader.process.kill()
+                grader.process.join(5)
+                found.append(self._down(grader, f"grader process died ({_exit_reason(grader.process.exitcode)})",
+                                        "crash"))
+        now = time.monotonic()
+        for grader in live.values():
+            if not grader.down and grader.job and self.budget and now - grader.since > self.budget:
+                self._stop([grader])
+                found.append(self._down(grader, f"took longer than its {self.budget:g} s budget", "budget"))
+        if not live:
+            time.sleep(min(timeout, 0.1))
+        return found
+
+    def _received(self, grader: _Grader, event: Event) -> Event:
+        if event.kind == DONE and grader.job and grader.job.key == event.key:
+            grader.job = None
+        return event
+
+    def _down(self, grader: _Grader, reason: str, cause: str) -> Event:
+        job, grader.job, grader.down = grader.job, None, True
+        grader.conn.close()  # its student workers die with it (grader.isolation: PDEATHSIG, PID namespace)
+        return Event(GRADER_DOWN, grader.name, job.key if job else "", job.attempt if job else 0,
+                     {"reason": reason, "cause": cause})
+
+    def restart(self, grader: str) -> None:
+        self._launch(grader)
+
+    def close(self, *, cancel: bool = False) -> None:
+        live = [g for g in self.graders.values() if g.process.is_alive()]
+        if cancel:
+            self._stop(live)
+        else:
+            for grader in live:
+                try:
+                    grader.conn.send(None)
+                except OSError:
+                    pass
+            self._stop(live, grace=30.0, terminate=False)
+        for grader in self.graders.values():
+            grader.conn.close()  # its student workers die with it (grader.isolation: PDEATHSIG, PID namespace)
+
+    def _stop(self, graders: list[_Grader], grace: float = 15.0, terminate: bool = True) -> None:
+        """SIGTERM (the grader kills its worker and leaves), then SIGKILL after ``grace``."""
+        if terminate:
+            for grader in graders:
+                grader.process.terminate()
+        deadline = time.monotonic() + grace
+        for grader in graders:
+            grader.process.join(max(0.1, deadline - time.monotonic()))
+            if grader.process.is_alive():
+                grader.process.kill()
+                grader.process.join(5)
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+# ------------------------------------------------------------------ Dask
+class SchedulerUnavailable(Exception):
+    """The cluster cannot be reached (one line for the instructor)."""
+
+
+class DaskScheduler:
+    """One Dask task per submission on an existing cluster (``--scheduler ADDRESS``).
+
+    Each Dask worker process runs :func:`grader.instructor.batch.job.run_job` with its own
+    local sandbox; imports stay warm in the worker between tasks. The file's
+    text travels with the job, so workers need not share our disk. Use Dask
+    workers with one thread each: a grading run owns its process's stdout.
+    """
+
+    def __init__(self, address: str, lab: str, *, grade_target: str = DEFAULT_GRADE,
+                 connect_timeout: str = "30s") -> None:
+        self.address, self.lab, self.grade_target = address, lab, grade_target
+        self.connect_timeout = connect_timeout
+        self.client: Any = None
+        self.futures: dict[Any, Job] = {}
+        self.slots = 1
+        self._pending_events: list[Event] = []
+
+    def start(self) -> None:
+        from distributed import Client
+
+        try:
+            self.client = Client(self.address, timeout=self.connect_timeout)
+        except OSError as exc:
+            raise SchedulerUnavailable(f"could not reach the Dask scheduler at {self.address} ({exc})") from None
+        self.slots = max(1, sum(self.client.nthreads().values()))
+
+    def free_slots(self) -> int:
+        return max(0, self.slots * 2 - len(self.futures))   # a little queued work hides latency
+
+    def submit(self, job: Job) -> None:
+        if not job.source:
+            job = _with_source(job)
+        future = self.client.submit(_dask_task, job, self.grade_target, pure=False,
+                                    key=f"grade-{self.lab}-{job.key}-{job.attempt}-{os.getpid()}-{time.time_ns()}")
+        self.futures[future] = job
+        self._pending_events.append(Event("started", "dask", job.key, job.attempt))
+
+    def poll(self, timeout: float) -> list[Event]:
+        events, self._pending_events = self._pending_events, []
+        deadline = time.monotonic() + (0.0 if events else timeout)
+        while True:
+            done = [f for f in self.futures if f.done()]
+            if done or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        for future in done:
+            events.append(self._event(future, self.futures.pop(future)))
+        return events
+
+    def _event(self, future: Any, job: Job) -> Event:
+        worker = "dask"
+        if future.status == "finished":
+            result = future.result()
+            return Event(DONE, result.pop("worker", worker), job.key, job.attempt, result)
+        error = future.exception()
+        if type(error).__name__ == "KilledWorker":
+            return Event(GRADER_DOWN, worker, job.key, job.attempt,
+                         {"reason": f"Dask worker died ({error})", "cause": "crash"})
+        return Event(DONE, worker, job.key, job.attempt, {"error": f"{type(error).__name__}: {error}"})
+
+    def restart(self, grader: str) -> None:
+        """Dask restarts its own workers (the nanny)."""
+
+    def close(self, *, cancel: bool = False) -> None:
+        if self.client is None:
+            return
+        if cancel and self.futures:
+            self.client.cancel(list(self.futures))
+        self.client.close()
+
+
+def _with_source(job: Job) -> Job:
+    from dataclasses import replace
+
+    return replace(job, source=Path(job.code).read_text())
+
+
+def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:
+    """Runs inside a Dask worker: grade and return data (never raise for a student's sake)."""
+    from grader.grading import reference as expectations
+    from grader.instructor.batch.grader_process import resolve
+
+    expectations.remember_per_process()   # a Dask worker grades many submissions: the reference runs once per lab
+    try:
+        from distributed import get_worker
+
+        worker = get_worker().address
+    except (ImportError, ValueError):
+        worker = "dask"
+    try:
+        return {"result": resolve(grade_target)(job, None), "worker": worker}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}", "worker": worker}

@@ -1,0 +1,169 @@
+"""Gradescope: build an autograder zip for one lab, and run it there.
+
+``grade gradescope LAB --out autograder.zip`` writes the zip Gradescope asks
+for: ``setup.sh`` (the pinned dependencies, CPU torch, bubblewrap) and
+``run_autograder`` at its root, this grader under ``source/grader`` and the
+lab's part of the course (reference, stub, and the lab's own suite if the
+course has one) under ``source/course``.  On Gradescope, ``run_autograder``
+runs ``python -m grader.instructor.gradescope run LAB``: the same grading run and worker
+as ``grade``, on ``/autograder/submission``, and this trusted process alone
+writes ``/autograder/results/results.json`` (the worker sees neither folder).
+``GRADESCOPE_ROOT`` moves ``/autograder`` (for tests).
+
+The results follow Gradescope's specification: each check a test with
+``status`` passed or failed, its title as ``name``, ``score``/``max_score``,
+the feedback as ``output``, and its ``visibility``; checks skipped here (no
+CUDA) are left out of the tests and said in the top-level ``output``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+from grader.results import CheckResult, GradeResult, _output_text, plural
+
+ROOT_ENVIRONMENT = "GRADESCOPE_ROOT"
+FALLBACK_DEPENDENCIES = ("torch", "numpy", "librosa", "soundfile", "scipy", "matplotlib", "mir_eval", "pytest",
+                         "hypothesis", "rich", "nbformat")
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for each submission: grade it, write results/results.json (grader side only).
+set -uo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+cd "$HERE"
+export PYTHONPATH="$HERE/source" GRADE_COURSE="$HERE/source/course"
+exec "${{GRADE_PYTHON:-python3}}" -m grader.instructor.gradescope run {lab}
+"""
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, when the autograder image is built: pinned versions, CPU torch.
+set -euo pipefail
+apt-get update -qq && apt-get install -y -qq bubblewrap python3-pip
+python3 -m pip install --index-url https://download.pytorch.org/whl/cpu "torch=={torch}"
+python3 -m pip install {pinned}
+"""
+
+
+# ------------------------------------------------------------------ building the zip
+def pinned_dependencies() -> dict[str, str]:
+    """The grader's own dependencies at the versions installed here ({name: version})."""
+    try:
+        names = [re.match(r"[A-Za-z0-9_.-]+", r).group(0) for r in metadata.requires("grade") or []
+                 if "extra ==" not in r]
+    except metadata.PackageNotFoundError:
+        names = list(FALLBACK_DEPENDENCIES)
+    pinned = {}
+    for name in names:
+        try:
+            pinned[name] = metadata.version(name).split("+")[0]   # 2.13.0+cpu: the index says cpu
+        except metadata.PackageNotFoundError:
+            pass
+    return pinned
+
+
+def setup_script() -> str:
+    pins = pinned_dependencies()
+    torch = pins.pop("torch", "")
+    return SETUP.format(torch=torch, pinned=" ".join(f'"{n}=={v}"' for n, v in sorted(pins.items())))
+
+
+def build(lab_name: str, out: Path, course: Path | None = None) -> list[str]:
+    """Write the autograder zip for ``lab_name`` to ``out``; the names it holds.
+    Raises grader.grading.run.SetupError when the lab or its reference cannot be found."""
+    import grader
+    from grader.grading.run import find_course, find_lab_in
+    from grader.errors import SetupError
+
+    found = find_course(course)
+    lab = find_lab_in(found, lab_name)
+    if found.missing_reference(lab):
+        raise SetupError(found.missing_reference(lab))
+    files: dict[str, Path] = {}
+    package = Path(grader.__file__).resolve().parent
+    for path in package.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            files[f"source/grader/{path.relative_to(package)}"] = path
+    for part in (f"reference/{lab.name}", f"assignments/{lab.name}"):
+        folder = found.root / part
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[f"source/course/{path.relative_to(found.root)}"] = path
+    if not lab.suite_dir.resolve().is_relative_to(package):   # the course's own suite
+        for path in [*lab.suite_dir.rglob("*"), lab.suite_dir.parent / "course.toml"]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[f"source/course/suites/{path.relative_to(lab.suite_dir.parent)}"] = path
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in (("run_autograder", RUN_AUTOGRADER.format(lab=lab.name)), ("setup.sh", setup_script())):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o100755 << 16
+            archive.writestr(info, text)
+        for name, path in sorted(files.items()):
+            archive.write(path, name)
+    return ["run_autograder", "setup.sh", *sorted(files)]
+
+
+# ------------------------------------------------------------------ results.json
+def test_entry(check: CheckResult, number: int) -> dict:
+    return {"name": check.title, "name_format": "text", "number": str(number), "score": check.score,
+            "max_score": check.points, "status": "passed" if check.status == "passed" else "failed",
+            "output": _output_text(check), "output_format": "text", "visibility": check.visibility,
+            "tags": [check.function] if check.function else []}
+
+
+def results(result: GradeResult) -> dict:
+    """``result`` in Gradescope's results.json shape."""
+    ran = [c for c in result.checks if c.status != "skipped"]
+    skipped = [c for c in result.checks if c.status == "skipped"]
+    output = [f"{result.title}: {result.score:g}/{result.max_score:g}"]
+    if result.import_error:
+        output.append(f"your file could not be imported: {result.import_error}")
+    if skipped:
+        output.append(f"{plural(len(skipped), 'check')} ({plural(sum(c.points for c in skipped), 'point')}) "
+                      f"skipped: {'; '.join(sorted({c.skip_reason for c in skipped}))}; not counted")
+    output += result.notes
+    return {"score": result.score, "execution_time": round(result.execution_time), "output": "\n".join(output),
+            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": [test_entry(c, n) for n, c in enumerate(ran, start=1)]}
+
+
+def failure(message: str, started: float) -> dict:
+    """No grade could be computed (no file handed in, a broken notebook): score 0, and why."""
+    return {"score": 0.0, "execution_time": round(time.perf_counter() - started), "output": message,
+            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
+
+
+def run(lab_name: str, root: Path) -> int:
+    """Grade ``root/submission`` and write ``root/results/results.json``."""
+    from grader.grading.run import grade
+    from grader.errors import SetupError
+
+    started = time.perf_counter()
+    try:
+        data = results(grade(lab_name, root / "submission", student=False))
+    except SetupError as exc:
+        data = failure(f"could not grade this submission: {exc}", started)
+    target = root / "results" / "results.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps(data, indent=1))
+    os.replace(partial, target)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 2 or argv[0] != "run":
+        print("usage: python -m grader.instructor.gradescope run LAB", file=sys.stderr)
+        return 2
+    return run(argv[1], Path(os.environ.get(ROOT_ENVIRONMENT) or "/autograder"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""``grade doctor``: what grading on this machine would run under, checked for real.
+
+It starts one worker (no submission, nothing imported) to see the sandbox
+work, and prints the isolation in effect, the limits, what a worker can see,
+the device and the state of the trusted cache.  It changes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from grader.isolation.cache import TrustedCache, WarmUp, run_without_submission
+from grader.isolation.choice import choose_launcher
+from grader.isolation.inside import landlock
+from grader.isolation.launchers import KINDS, IsolationError, LandlockLauncher, Launcher, NoIsolation
+from grader.isolation.namespaces import NamespaceLauncher, bwrap_filesystem, mounts
+from grader.isolation.spec import WorkerSpec
+from grader.isolation.template import TemplateLauncher
+
+
+def doctor(warm_up: WarmUp = WarmUp()) -> int:
+    """Print the report; exit status 0 (a weaker sandbox is a warning, not an error).
+    ``warm_up``: what the course's labs compile once (their trusted cache)."""
+    try:
+        launcher = choose_launcher()
+    except IsolationError as exc:
+        print(f"sandbox:  {exc}")
+        return 0
+    with launcher, tempfile.TemporaryDirectory(prefix="grade-doctor-") as folder:
+        spec = WorkerSpec(Path(folder), "nothing", preload=[], warm_up_only=True)
+        (Path(folder) / "nothing.py").write_text("")
+        for line in report(launcher, spec, warm_up):
+            print(line)
+    return 0
+
+
+def report(launcher: Launcher, spec: WorkerSpec, warm_up: WarmUp = WarmUp()) -> list[str]:
+    lines = [f"sandbox:  {launcher.describe()}", f"          {started(launcher, spec)}"]
+    if launcher.kind != "namespaces":
+        lines.append("          warning: weaker than a namespace sandbox (install bubblewrap: apt-get install bubblewrap)")
+    lines.append(f"          kinds here: {others()}; choose with GRADE_SANDBOX={'|'.join(KINDS)}")
+    lines.append(f"batch:    {template_line()}")
+    abi = landlock.abi_version()
+    lines.append(f"Landlock: {f'ABI {abi}, applied inside the worker' if abi else 'not available on this kernel'}")
+    lines.append(f"limits:   {limits(spec)}")
+    view = launcher.view(spec)
+    if getattr(launcher, "tool", None) == "bwrap":
+        lines.append(f"sees:     {', '.join(mounts(bwrap_filesystem(spec, launcher.stage(spec))))}; nothing else")
+    lines.append(f"reads:    {', '.join(view.read)}{' (Landlock)' if view.landlock else ''}")
+    lines.append(f"writes:   {', '.join(view.write)} (all private to one worker, removed when it ends)"
+                 if launcher.kind != "none" else "writes:   anything the grader's user may write")
+    lines.append(f"device:   {device()}")
+    lines.append(f"cache:    {TrustedCache.default(warm_up).describe()}")
+    return lines
+
+
+def started(launcher: Launcher, spec: WorkerSpec) -> str:
+    """Start a worker that imports nothing, and say what it reported about itself."""
+    try:
+        return f"checked: a worker started here and reported: {run_without_submission(launcher, spec, 30)}"
+    except (OSError, RuntimeError) as exc:
+        return f"PROBLEM: a worker could not start: {exc}"
+
+
+def others() -> str:
+    found = []
+    for make in (NamespaceLauncher, LandlockLauncher, NoIsolation):
+        candidate = make()
+        found.append(f"{candidate.kind} ({'yes' if candidate.available() else candidate.unavailable_reason()})")
+    return ", ".join(found)
+
+
+def template_line() -> str:
+    """Whether batch graders fork workers from a warm template here, or start each one fresh."""
+    with TemplateLauncher() as launcher:
+        if launcher.template_available():
+            return ("workers fork from a warm template (imports paid once per grader process), each in "
+                    "namespaces of its own")
+        return f"each worker starts fresh (no warm template here: {launcher.template_unavailable_reason()})"
+
+
+def limits(spec: WorkerSpec) -> str:
+    def mib(n: int | None) -> str:
+        return "unlimited" if not n else f"{n / 2**20:.0f} MiB"
+
+    return (f"memory {mib(spec.memory_bytes)} (RLIMIT_DATA), each file {mib(spec.file_bytes)} (RLIMIT_FSIZE), "
+            f"{spec.max_processes} tasks, scratch {mib(spec.scratch_bytes)}, /tmp {mib(spec.tmp_bytes)}, "
+            f"/dev/shm {mib(spec.shm_bytes)} (tmpfs, namespaces only)")
+
+
+def device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"CUDA: {torch.cuda.get_device_name(0)} (torch {torch.__version__}, CUDA {torch.version.cuda})"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return f"MPS (Apple GPU; torch {torch.__version__})"
+    return f"CPU only (torch {torch.__version__}; no CUDA, no MPS): checks that need CUDA are skipped"
