@@ -20,6 +20,7 @@ only once complete, and DIR is never written over when it holds anything.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import sys
 import tempfile
@@ -81,6 +82,7 @@ def out_problem(out: Path) -> str:
 
 def build(names: list[str], out: Path, course: Path | None = None) -> Release:
     """Write the student release of ``names`` (every lab when empty) to ``out``; raises ReleaseError."""
+    out = Path(os.path.abspath(out))   # the recording's course links into it from another folder
     problem = out_problem(out)
     if problem:
         raise ReleaseError(problem)
