@@ -123,6 +123,7 @@ def test_recorded_equivalents_are_current_and_explained(lab_name):
 
 
 # ------------------------------------------------------------------ a small sample, really graded
+@pytest.mark.slow   # a mutation sample, graded
 def test_sample_of_lab2_mutants_graded_in_parallel():
     """rms with axis=1 for axis=-1 is caught; rms raising for 1-D frames is recorded as equivalent."""
     lab = find_lab("lab2")
@@ -137,6 +138,7 @@ def test_sample_of_lab2_mutants_graded_in_parallel():
     assert survivor.mutant.id in equivalents
 
 
+@pytest.mark.slow   # a mutation sample, graded
 def test_cli_mutants_writes_a_report(tmp_path, capsys):
     out = tmp_path / "report.txt"
     code = cli.main(["mutants", "lab2", "--function", "rms", "--operator", "Delete_USub", "--jobs", "1",
