@@ -3,6 +3,11 @@
 Every grading run of the session makes its scratch, clip and log folders in a
 private temporary folder (``tempfile.tempdir`` points there), so a test can
 list exactly what a run left behind without seeing anyone else's files.
+
+Two tiers: ``python -m pytest -m "not slow"`` while working (unit tests and a few
+whole gradings, sharing the fixtures below), ``-m slow`` for what starts many
+workers, builds wheels or venvs, or runs mutation samples.  tests/tier_budget.py
+names a test of the fast tier that runs long or starts many workers.
 """
 
 from __future__ import annotations
@@ -11,6 +16,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+from grader.grading.run import grade
+from grader.results import GradeResult
+from tests.helpers import REPO
+
+pytest_plugins = ("tests.tier_budget",)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,3 +32,16 @@ def private_tempdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tempfile.tempdir = str(path)
     yield path
     tempfile.tempdir = saved
+
+
+# ------------------------------------------------------------------ whole gradings, shared by the session
+@pytest.fixture(scope="session")
+def lab4_reference_run(private_tempdir: Path) -> GradeResult:
+    """Lab 4's reference, every check, graded once for the session, as `grade lab4 --reference` does."""
+    return grade("lab4", reference=True)
+
+
+@pytest.fixture(scope="session")
+def lab4_stub_run(private_tempdir: Path) -> GradeResult:
+    """Lab 4's untouched stub, every check, graded once for the session (``execution_time``: its seconds)."""
+    return grade("lab4", course=REPO)

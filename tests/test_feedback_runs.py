@@ -13,7 +13,6 @@ from grader.grading.run import grade
 from grader.course.stub import lab_definitions
 from grader.course.folder import find_lab
 from tests import submissions
-from tests.helpers import REPO
 
 
 def flow(text: str) -> str:
@@ -37,13 +36,8 @@ def failed(result):
 
 
 # ------------------------------------------------------------------ the untouched stub
-@pytest.fixture(scope="module")
-def stub_run():
-    return timed(lambda: grade("lab4", course=REPO))
-
-
-def test_the_untouched_stub_is_one_screen_that_says_where_to_start(stub_run):
-    result, _ = stub_run
+def test_the_untouched_stub_is_one_screen_that_says_where_to_start(lab4_stub_run):
+    result = lab4_stub_run
     text = as_text(result, width=80)
     assert len(text.splitlines()) <= 60, text
     assert "11 of 11 functions not started yet: start with `select_device`." in flow(text)
@@ -100,8 +94,8 @@ def test_library_warnings_are_not_the_students(tmp_path_factory):
 
 
 # ------------------------------------------------------------------ failing fast
-def test_a_syntax_error_is_no_slower_than_the_stub(tmp_path_factory, stub_run):
-    _, stub_seconds = stub_run
+def test_a_syntax_error_is_no_slower_than_the_stub(tmp_path_factory, lab4_stub_run):
+    stub_seconds = lab4_stub_run.execution_time
     result, seconds = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_syntax_error())
     assert "SyntaxError" in result.import_error
     assert all(c.status in ("failed", "skipped") for c in result.checks)
