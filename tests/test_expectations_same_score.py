@@ -62,7 +62,7 @@ def stores(tmp_path_factory):
 
 
 def outcomes(result) -> list[tuple]:
-    return [(c.name, c.status, c.score, c.points, (c.feedback or {}).get("summary"), (c.feedback or {}).get("rows"))
+    return [(c.name, c.status, c.score, c.points, c.feedback.summary if c.feedback else None, c.feedback.rows if c.feedback else None)
             for c in result.checks]
 
 

@@ -148,13 +148,13 @@ def _write_submission(source: Path, target: Path) -> Converted | None:
 def _point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
     """Line numbers in the notebook's terms (cell and line), and a note on what was left out."""
     for check in result.checks:
-        if check.feedback and isinstance(check.feedback.get("summary"), str):
-            check.feedback["summary"] = notebook.relabel(check.feedback["summary"], prefix=filename)
+        if check.feedback:
+            check.feedback.summary = notebook.relabel(check.feedback.summary, prefix=filename)
         if check.error:
-            check.error["where"] = notebook.relabel(check.error.get("where", ""))
-            for frame in check.error.get("frames", []):
-                if isinstance(frame.get("line"), int):
-                    frame["cell"] = notebook.place(frame["line"])
+            check.error.where = notebook.relabel(check.error.where)
+            for frame in check.error.frames:
+                if frame.line:
+                    frame.cell = notebook.place(frame.line)
     result.import_error = notebook.relabel(result.import_error)
     if notebook.dropped:
         result.notes.append("left out of your notebook (IPython magics and shell commands are not Python): "
