@@ -112,6 +112,7 @@ def test_score_counts_equivalents_out_and_report_lists_survivors_with_diffs():
     assert "no longer made" in stale and "gone/Number/0000" in stale
 
 
+@pytest.mark.slow   # makes every mutant of each lab's reference (seconds per lab)
 @pytest.mark.parametrize("lab_name", ["lab1", "lab2", "lab3", "lab4", "lab5"])
 def test_recorded_equivalents_are_current_and_explained(lab_name):
     lab = find_lab(lab_name)
