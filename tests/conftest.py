@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from grader.grading.run import grade
+from grader.instructor.batch.job import worker_launcher
+from grader.isolation import Launcher, choose_launcher
 from grader.results import GradeResult
 from tests.helpers import REPO
 
@@ -45,3 +47,20 @@ def lab4_reference_run(private_tempdir: Path) -> GradeResult:
 def lab4_stub_run(private_tempdir: Path) -> GradeResult:
     """Lab 4's untouched stub, every check, graded once for the session (``execution_time``: its seconds)."""
     return grade("lab4", course=REPO)
+
+
+@pytest.fixture(scope="session")
+def warm_launcher(tmp_path_factory: pytest.TempPathFactory, private_tempdir: Path) -> Launcher:
+    """One launcher for the session's gradings that are not about starting a worker: where templates
+    work here, workers are forked from a warm template per lab (as batch graders do: 0.1 s instead of
+    seconds), else it is the usual launcher.  Its folder lives apart from the session's temporary
+    folder, so a test that lists what a run left behind does not see it."""
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("warm-launcher"))
+    try:
+        launcher = worker_launcher() or choose_launcher()   # probing a template makes its folder
+        launcher.folder()
+    finally:
+        tempfile.tempdir = saved
+    with launcher:
+        yield launcher
