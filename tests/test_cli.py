@@ -1,8 +1,8 @@
 """The `grade` command's contract: exit codes, JSON, one-line errors, safe output.
 
-A few runs go through a real `python -m grader` process (exit status, piped output); the
-set-up errors, which start no worker, go through ``main()`` in this process: the same
-code, without paying a fresh interpreter's imports (seconds) for each.
+A few runs go through a real `python -m grader` process (exit status, piped output, --help);
+the others go through ``main()`` in this process: the same code, without paying a fresh
+interpreter's imports (seconds) for each.
 """
 
 from __future__ import annotations
@@ -59,10 +59,10 @@ def test_stub_exits_1_and_reports_not_started():
     assert run.stderr == "" and "\r" not in run.stdout + run.stderr  # piped: no live progress at all
 
 
-def test_syntax_error_is_one_clear_failure_per_check(tmp_path):
+def test_syntax_error_is_one_clear_failure_per_check(tmp_path, capsys):
     broken = tmp_path / "pytorch_basics.py"
     broken.write_text(REFERENCE.read_text().replace("def select_device(", "def select_device((", 1))
-    run = grade("lab4", "--submission", str(tmp_path), "-k", ONE_CHECK, "--format", "json")
+    run = grade_here(capsys, "lab4", "--submission", str(tmp_path), "-k", ONE_CHECK, "--format", "json")
     assert run.returncode == 1
     result = json.loads(run.stdout)
     assert result["score"] == 0
