@@ -127,7 +127,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         result = _run_suite(lab, session, clips, keyword, progress, on_check, student)
         result.submission = "reference solution" if reference else str(source)
         if notebook is not None:
-            _point_into_cells(result, notebook, lab.filename)
+            point_into_cells(result, notebook, lab.filename)
     result.execution_time = time.perf_counter() - started
     return result
 
@@ -145,7 +145,7 @@ def _write_submission(source: Path, target: Path) -> Converted | None:
     return converted
 
 
-def _point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
+def point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
     """Line numbers in the notebook's terms (cell and line), and a note on what was left out."""
     for check in result.checks:
         if check.feedback and isinstance(check.feedback.get("summary"), str):

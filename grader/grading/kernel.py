@@ -1,0 +1,436 @@
+"""The lab's module as a running kernel holds it now: what ``grader.check`` grades.
+
+``grader.check("lab4")`` grades neither a saved file nor the cells as they read on screen,
+but what the notebook would run if it called the lab's functions now.  The contract:
+
+* **Graded names**: the top-level functions and classes of the lab's stub
+  (:func:`grader.course.stub.lab_definitions`; methods come with their class).  Each is
+  taken from the cell run that made the object the kernel holds under that name, found
+  from the object's compiled code: cells run out of order, run twice, or edited and not
+  run again count as the kernel has them, and a cell that stopped at an error before its
+  ``def`` leaves the older definition in force.
+* **A name the kernel does not hold** (its cell never ran since the kernel started, or
+  it was ``del``-eted) is not in the module: its checks fail as for a file without it,
+  and a note names it.  A cell deleted from the notebook whose function the kernel still
+  holds is still graded, since the kernel has it; :func:`compare` says where the saved
+  notebook (what ``grader.export`` hands in) differs.
+* **What the definitions use** (their global names, found by :mod:`symtable`, and what
+  those use in turn) is carried over as what it is in the kernel now: a module: its
+  import; a function or class of the notebook: its definition, by the rule above; a
+  library's object: the import statement that bound it (or one built from its module and
+  name); a plain constant (numbers, strings, bytes, None, and lists, tuples, sets and
+  dicts of those): its value; anything else (an array, a model, a device): the last
+  top-level statement run that bound it.  A name none of these covers is left out and
+  named in a note.  Exploration cells (plots, calls, training) are not run again.
+* **IPython syntax** (``%magic``, ``!shell``) in those statements is handled as in a saved
+  notebook (:mod:`grader.grading.notebooks`); each line remembers its cell, named as
+  IPython names it ("Cell In[7], line 2").
+
+Nothing here calls the student's code: it reads the cells' source, the file names and
+line numbers of compiled code, the types of values and the repr of plain constants.
+"""
+
+from __future__ import annotations
+
+import __future__
+import ast
+import re
+import symtable
+import sys
+import textwrap
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.grading.notebooks import Converted, cell_to_python
+
+CELL_LABEL = "Cell In[{}]"                            # as IPython's tracebacks name a cell
+_IPYTHON7_CELL_FILE = re.compile(r"<ipython-input-(\d+)-")   # IPython 7 (Colab) names cells' code so
+_LITERAL_CHARACTERS = 10_000                           # a longer constant is rebuilt by its statement
+_PLAIN_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+Origin = tuple[int, int] | None   # (execution count, line in the cell) of one line of the module
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """What a kernel holds now, as plain values (:meth:`of_shell` reads them from IPython)."""
+
+    namespace: Mapping[str, Any]                    # the notebook's globals
+    cells: Sequence[str]                            # the source of each run, by execution count (0 unused)
+    cell_files: Mapping[str, int] = field(default_factory=dict)   # compiled code's file name -> count
+    future_annotations: bool = False                # `from __future__ import annotations` is in force
+
+    @classmethod
+    def of_shell(cls, shell: Any) -> Kernel:
+        """The state of an IPython shell (``get_ipython()``): Jupyter, VS Code, Colab, IPython."""
+        compiler = shell.compile
+        return cls(namespace=shell.user_ns, cells=list(shell.history_manager.input_hist_raw),
+                   cell_files=dict(getattr(compiler, "_filename_map", {})),
+                   future_annotations=bool(getattr(compiler, "flags", 0) & __future__.annotations.compiler_flag))
+
+    def cell_of(self, filename: str) -> int | None:
+        """The execution count whose code has this file name, if it is a cell's."""
+        if filename in self.cell_files:
+            return self.cell_files[filename]
+        match = _IPYTHON7_CELL_FILE.match(filename)
+        return int(match.group(1)) if match else None
+
+
+@dataclass
+class Assembled:
+    """The module to grade, and what the report should say about how it was made."""
+
+    converted: Converted                    # its source, each line's cell, magic lines left out
+    graded: list[str] = field(default_factory=list)       # the lab's names the kernel defines
+    missing: list[str] = field(default_factory=list)      # the lab's names the kernel does not hold
+    left_out: list[str] = field(default_factory=list)     # "audio (ndarray)": used, cannot be carried over
+    from_lab_file: list[str] = field(default_factory=list)   # names imported from the lab's own file
+    definitions: dict[str, str] = field(default_factory=dict)   # graded name -> ast.dump of its definition
+
+    def notes(self) -> list[str]:
+        """What the student should know about the module, in their words."""
+        notes = []
+        if self.missing:
+            notes.append(f"not defined in this notebook now, so their checks fail: {', '.join(self.missing)} "
+                         "(a cell not run since the kernel started, or a name deleted)")
+        if self.left_out:
+            notes.append(f"used by your code but not carried over from the notebook: {', '.join(self.left_out)} "
+                         "(no cell run assigns it; make it a constant, or create it inside the function)")
+        if self.from_lab_file:
+            notes.append(f"imported from your .py file, not defined in this notebook: {', '.join(self.from_lab_file)} "
+                         "(grade that file with `grade LAB`)")
+        return notes
+
+
+def assemble(kernel: Kernel, names: Sequence[str], lab_module: str) -> Assembled:
+    """The module holding ``names`` (the lab's top-level names, in the stub's order) as ``kernel``
+    defines them now, with what they use; ``lab_module`` is the lab's own module, never imported."""
+    assembler = _Assembler(kernel, lab_module)
+    for name in names:
+        assembler.need(name, graded=True)
+    return assembler.assembled()
+
+
+def compare(definitions: Mapping[str, str], saved_source: str, names: Sequence[str]) -> list[str]:
+    """The lab's names defined differently by the kernel (``definitions``, as :class:`Assembled` has
+    them) and by a saved notebook's code (``saved_source``), in the stub's order."""
+    saved = top_level_definitions(saved_source)
+    return [name for name in names if definitions.get(name) != saved.get(name)]
+
+
+def top_level_definitions(source: str) -> dict[str, str]:
+    """Name -> ast.dump of the last top-level def or class of that name in ``source`` (as run)."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return {}
+    return {node.name: ast.dump(node) for node in body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+# ------------------------------------------------------------------ the cells the kernel ran
+@dataclass
+class _Cell:
+    """One run of a cell, as Python."""
+
+    number: int                 # its execution count
+    lines: list[str]            # the cell, IPython syntax made comments
+    origins: list[int]          # Python line - 1 -> line in the cell
+    changed: dict[int, str]     # Python line -> "Cell In[7], line 2: !pip install x"
+    body: list[ast.stmt]
+    skipped: int = 0            # leading blank lines, which IPython drops before it compiles the cell
+
+    def statement_at(self, line: int) -> _Statement | None:
+        """The top-level statement holding line ``line`` of the cell."""
+        if line not in self.origins:
+            return None
+        python_line = self.origins.index(line) + 1
+        return next((_Statement(self, node) for node in self.body
+                     if _Statement(self, node).first <= python_line <= _Statement(self, node).last), None)
+
+
+def _parse_cell(number: int, raw: str) -> _Cell | None:
+    raw_lines = raw.splitlines()
+    skipped = next((index for index, line in enumerate(raw_lines) if line.strip()), len(raw_lines))
+    pairs = cell_to_python(number, raw, [])
+    lines, origins = [text for text, _ in pairs], [line for _, line in pairs]
+    changed = {index: f"{CELL_LABEL.format(number)}, line {line}: {raw_lines[line - 1].strip()[:60]}"
+               for index, (text, line) in enumerate(pairs, start=1) if text != raw_lines[line - 1]}
+    lines = textwrap.dedent("\n".join(lines)).split("\n")   # as IPython, which removes a common indentation
+    try:
+        body = ast.parse("\n".join(lines)).body
+    except SyntaxError:   # it did not run either
+        return None
+    return _Cell(number, lines, origins, changed, body, skipped)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One top-level statement of one cell run."""
+
+    cell: _Cell
+    node: ast.stmt
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.cell.number, self.node.lineno, self.node.col_offset)
+
+    @property
+    def first(self) -> int:
+        decorators = getattr(self.node, "decorator_list", None)
+        return decorators[0].lineno if decorators else self.node.lineno
+
+    @property
+    def last(self) -> int:
+        return self.node.end_lineno or self.node.lineno
+
+    def text(self) -> list[str]:
+        """Its lines, cut where it starts and ends (positions are UTF-8 byte offsets)."""
+        lines = self.cell.lines[self.first - 1:self.last]
+        lines[-1] = lines[-1].encode()[:self.node.end_col_offset].decode(errors="ignore")
+        start = 0 if getattr(self.node, "decorator_list", None) else self.node.col_offset
+        lines[0] = lines[0].encode()[start:].decode(errors="ignore")
+        return lines
+
+    def origins(self) -> list[Origin]:
+        return [(self.cell.number, line) for line in self.cell.origins[self.first - 1:self.last]]
+
+    def changed(self) -> list[str]:
+        return [text for line, text in sorted(self.cell.changed.items()) if self.first <= line <= self.last]
+
+    def table(self) -> symtable.SymbolTable:
+        return symtable.symtable("\n".join(self.text()) + "\n", "<cell>", "exec")
+
+    def binds(self) -> set[str]:
+        """The names it binds at the top level (a def, an assignment, an import, a for target, ...)."""
+        return {s.get_name() for s in self.table().get_symbols() if s.is_assigned() or s.is_imported()}
+
+    def uses(self) -> list[str]:
+        """The global names it (or any function or class in it) reads, in a stable order."""
+        found: dict[str, None] = {}
+        for table in _tables(self.table()):
+            for symbol in table.get_symbols():
+                if symbol.is_global() and (symbol.is_referenced() or symbol.is_declared_global()):
+                    found.setdefault(symbol.get_name())
+        return list(found)
+
+
+def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
+    yield table
+    for child in table.get_children():
+        yield from _tables(child)
+
+
+# ------------------------------------------------------------------ assembling the module
+@dataclass
+class _Piece:
+    lines: list[str]
+    origins: list[Origin]
+    changed: list[str] = field(default_factory=list)
+
+
+class _Assembler:
+    """Resolves names depth first, so a statement comes after what it needs at import time."""
+
+    def __init__(self, kernel: Kernel, lab_module: str) -> None:
+        self.kernel, self.lab_module = kernel, lab_module
+        parsed = (_parse_cell(number, raw) for number, raw in enumerate(kernel.cells) if number and raw)
+        self.cells = {cell.number: cell for cell in parsed if cell is not None}
+        self.seen: set[str] = set()
+        self.done: set[tuple[int, int, int]] = set()
+        self.imports: list[_Piece] = []
+        self.code: list[_Piece] = []
+        self.result = Assembled(Converted("", cell_label=CELL_LABEL))
+        self.lines: list[str] = []
+
+    def need(self, name: str, graded: bool = False) -> None:
+        if name in self.seen:
+            return
+        self.seen.add(name)
+        if name not in self.kernel.namespace:   # a builtin, or not defined: the kernel would fail as well
+            if graded:
+                self.result.missing.append(name)
+            return
+        value = self.kernel.namespace[name]
+        literal = _literal(value)
+        if literal is not None:
+            self.code.append(_Piece([f"{name} = {literal}"], [None]))
+            return
+        if isinstance(value, types.ModuleType) or _from_library(value):
+            statement = self._last_binding(name)
+            carried = self._import(name, value, statement)
+        else:
+            statement = self._made(name, value) or self._last_binding(name)
+            if statement is None:
+                self.result.left_out.append(f"{name} ({type(value).__name__})")
+                return
+            if isinstance(statement.node, (ast.Import, ast.ImportFrom)):
+                carried = self._import(name, value, statement)
+            else:
+                self._add(statement)
+                carried = True
+        if graded and carried:
+            self.result.graded.append(name)
+            self.result.definitions[name] = ast.dump(statement.node) if statement is not None else ""
+
+    def _made(self, name: str, value: Any) -> _Statement | None:
+        """The statement whose run made ``value``, a function or class of the notebook, if it binds ``name``."""
+        for code in _codes_of(value):
+            cell = self.cells.get(self.kernel.cell_of(code.co_filename))
+            statement = cell.statement_at(code.co_firstlineno + cell.skipped) if cell is not None else None
+            if statement is not None and name in statement.binds():
+                return statement
+        return None
+
+    def _last_binding(self, name: str) -> _Statement | None:
+        for number in sorted(self.cells, reverse=True):
+            cell = self.cells[number]
+            for node in reversed(cell.body):
+                statement = _Statement(cell, node)
+                if _may_bind(node, name) and name in statement.binds():
+                    return statement
+        return None
+
+    def _add(self, statement: _Statement) -> None:
+        if statement.key in self.done:
+            return
+        self.done.add(statement.key)
+        for used in statement.uses():
+            self.need(used)
+        self.code.append(_Piece(statement.text(), statement.origins(), statement.changed()))
+
+    def _import(self, name: str, value: Any, statement: _Statement | None) -> bool:
+        """The import that binds ``name`` to ``value`` (the student's own where it still fits);
+        False when there is none to carry over."""
+        line, origin = _import_line(name, value), None
+        if statement is not None and isinstance(statement.node, (ast.Import, ast.ImportFrom)):
+            own = _alias_line(statement.node, name, value)
+            if own is not None:
+                line, origin = own, statement.origins()[0]
+        if line is None:
+            self.result.left_out.append(f"{name} ({type(value).__name__})")
+            return False
+        if _imports_module(line, self.lab_module):
+            self.result.from_lab_file.append(name)
+            return False
+        if all(piece.lines != [line] for piece in self.imports):
+            self.imports.append(_Piece([line], [origin]))
+        return True
+
+    def assembled(self) -> Assembled:
+        """The future import in force, the imports, then the statements, each after what it needs."""
+        if self.kernel.future_annotations:
+            self._append(_Piece(["from __future__ import annotations"], [None]), blank=False)
+        in_cell_order = sorted(self.imports, key=lambda piece: piece.origins[0] or (sys.maxsize, 0))
+        for index, piece in enumerate(in_cell_order):   # the student's imports as they ran, then made ones
+            self._append(piece, blank=index == 0)
+        for piece in self.code:
+            self._append(piece, blank=True)
+        self.result.converted.source = "\n".join(self.lines) + "\n"
+        return self.result
+
+    def _append(self, piece: _Piece, blank: bool) -> None:
+        converted = self.result.converted
+        if blank and self.lines:
+            self.lines.append("")
+            converted.origins.append(None)
+        self.lines += piece.lines
+        converted.origins += piece.origins
+        converted.dropped += piece.changed
+
+
+# ------------------------------------------------------------------ values
+def _literal(value: Any) -> str | None:
+    """``value`` written as Python, when it is a plain constant that round-trips exactly."""
+    if not _plain(value):
+        return None
+    text = repr(value)
+    if len(text) > _LITERAL_CHARACTERS:
+        return None
+    try:
+        return text if ast.literal_eval(text) == value else None   # nan and inf do not round-trip
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    kind = type(value)   # exact types: a subclass's repr would be the student's code
+    if kind in _PLAIN_SCALARS:
+        return True
+    if depth > 8 or kind not in (list, tuple, set, dict) or len(value) > 1000:
+        return False
+    items = [part for pair in value.items() for part in pair] if kind is dict else value
+    return all(_plain(item, depth + 1) for item in items)
+
+
+def _codes_of(value: Any) -> list[types.CodeType]:
+    """The compiled code that tells where a function or class of the notebook was defined:
+    the function's own, a class's methods' (read from the class's dict, nothing is called)."""
+    if isinstance(value, types.FunctionType) and value.__module__ == "__main__":
+        return [value.__code__]
+    if not isinstance(value, type) or value.__module__ != "__main__":
+        return []
+    codes = []
+    for member in vars(value).values():
+        if isinstance(member, (staticmethod, classmethod)):
+            member = member.__func__
+        elif isinstance(member, property):
+            member = member.fget
+        if isinstance(member, types.FunctionType):
+            codes.append(member.__code__)
+    return codes
+
+
+def _from_library(value: Any) -> bool:
+    """A function or class some installed module defines (not the notebook)."""
+    return (isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType))
+            and getattr(value, "__module__", "__main__") not in ("__main__", None))
+
+
+def _import_line(name: str, value: Any) -> str | None:
+    """An import binding ``name`` to ``value``, made from what the value says it is."""
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+        return f"import {module}" if module == name else f"import {module} as {name}"
+    if not _from_library(value):
+        return None
+    module, qualname = value.__module__, getattr(value, "__qualname__", "")
+    if not isinstance(module, str) or not isinstance(qualname, str) or not qualname.isidentifier() \
+            or getattr(sys.modules.get(module), qualname, None) is not value:
+        return None
+    return f"from {module} import {qualname}" + (f" as {name}" if name != qualname else "")
+
+
+def _alias_line(node: ast.Import | ast.ImportFrom, name: str, value: Any) -> str | None:
+    """The student's own import of ``name``, when it binds ``value`` still."""
+    for alias in node.names:
+        bound = alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
+        if bound != name:
+            continue
+        suffix = f" as {alias.asname}" if alias.asname else ""
+        if isinstance(node, ast.Import):
+            module = alias.name if alias.asname else alias.name.split(".")[0]
+            fits = getattr(value, "__name__", None) == module
+            return f"import {alias.name}{suffix}" if fits else None
+        if node.level or not node.module:
+            return None
+        source = sys.modules.get(node.module)
+        fits = source is None or getattr(source, alias.name, None) is value or \
+            getattr(value, "__name__", None) == f"{node.module}.{alias.name}"
+        return f"from {node.module} import {alias.name}{suffix}" if fits else None
+    return None
+
+
+def _imports_module(line: str, module: str) -> bool:
+    words = line.split()
+    return len(words) > 1 and words[1].split(".")[0] == module
+
+
+def _may_bind(node: ast.stmt, name: str) -> bool:
+    """A cheap test before the symbol table: the name occurs in the statement at all."""
+    return any(isinstance(n, ast.Name) and n.id == name
+               or isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == name
+               or isinstance(n, ast.alias) and name in (n.asname, n.name, n.name.split(".")[0])
+               for n in ast.walk(node))
