@@ -35,23 +35,18 @@ from __future__ import annotations
 import __future__
 import ast
 import re
-import symtable
 import sys
-import textwrap
 import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.grading.notebooks import Converted, cell_to_python
+from grader.grading.kernel_cells import CELL_LABEL, Origin, Statement, may_bind, parse_cell
+from grader.grading.notebooks import Converted
 
-CELL_LABEL = "Cell In[{}]"                            # as IPython's tracebacks name a cell
 _IPYTHON7_CELL_FILE = re.compile(r"<ipython-input-(\d+)-")   # IPython 7 (Colab) names cells' code so
 _LITERAL_CHARACTERS = 10_000                           # a longer constant is rebuilt by its statement
 _PLAIN_SCALARS = (bool, int, float, complex, str, bytes, type(None))
-
-Origin = tuple[int, int] | None   # (execution count, line in the cell) of one line of the module
-
 
 @dataclass(frozen=True)
 class Kernel:
@@ -130,99 +125,6 @@ def top_level_definitions(source: str) -> dict[str, str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
-# ------------------------------------------------------------------ the cells the kernel ran
-@dataclass
-class _Cell:
-    """One run of a cell, as Python."""
-
-    number: int                 # its execution count
-    lines: list[str]            # the cell, IPython syntax made comments
-    origins: list[int]          # Python line - 1 -> line in the cell
-    changed: dict[int, str]     # Python line -> "Cell In[7], line 2: !pip install x"
-    body: list[ast.stmt]
-    skipped: int = 0            # leading blank lines, which IPython drops before it compiles the cell
-
-    def statement_at(self, line: int) -> _Statement | None:
-        """The top-level statement holding line ``line`` of the cell."""
-        if line not in self.origins:
-            return None
-        python_line = self.origins.index(line) + 1
-        return next((_Statement(self, node) for node in self.body
-                     if _Statement(self, node).first <= python_line <= _Statement(self, node).last), None)
-
-
-def _parse_cell(number: int, raw: str) -> _Cell | None:
-    raw_lines = raw.splitlines()
-    skipped = next((index for index, line in enumerate(raw_lines) if line.strip()), len(raw_lines))
-    pairs = cell_to_python(number, raw, [])
-    lines, origins = [text for text, _ in pairs], [line for _, line in pairs]
-    changed = {index: f"{CELL_LABEL.format(number)}, line {line}: {raw_lines[line - 1].strip()[:60]}"
-               for index, (text, line) in enumerate(pairs, start=1) if text != raw_lines[line - 1]}
-    lines = textwrap.dedent("\n".join(lines)).split("\n")   # as IPython, which removes a common indentation
-    try:
-        body = ast.parse("\n".join(lines)).body
-    except SyntaxError:   # it did not run either
-        return None
-    return _Cell(number, lines, origins, changed, body, skipped)
-
-
-@dataclass(frozen=True)
-class _Statement:
-    """One top-level statement of one cell run."""
-
-    cell: _Cell
-    node: ast.stmt
-
-    @property
-    def key(self) -> tuple[int, int, int]:
-        return (self.cell.number, self.node.lineno, self.node.col_offset)
-
-    @property
-    def first(self) -> int:
-        decorators = getattr(self.node, "decorator_list", None)
-        return decorators[0].lineno if decorators else self.node.lineno
-
-    @property
-    def last(self) -> int:
-        return self.node.end_lineno or self.node.lineno
-
-    def text(self) -> list[str]:
-        """Its lines, cut where it starts and ends (positions are UTF-8 byte offsets)."""
-        lines = self.cell.lines[self.first - 1:self.last]
-        lines[-1] = lines[-1].encode()[:self.node.end_col_offset].decode(errors="ignore")
-        start = 0 if getattr(self.node, "decorator_list", None) else self.node.col_offset
-        lines[0] = lines[0].encode()[start:].decode(errors="ignore")
-        return lines
-
-    def origins(self) -> list[Origin]:
-        return [(self.cell.number, line) for line in self.cell.origins[self.first - 1:self.last]]
-
-    def changed(self) -> list[str]:
-        return [text for line, text in sorted(self.cell.changed.items()) if self.first <= line <= self.last]
-
-    def table(self) -> symtable.SymbolTable:
-        return symtable.symtable("\n".join(self.text()) + "\n", "<cell>", "exec")
-
-    def binds(self) -> set[str]:
-        """The names it binds at the top level (a def, an assignment, an import, a for target, ...)."""
-        return {s.get_name() for s in self.table().get_symbols() if s.is_assigned() or s.is_imported()}
-
-    def uses(self) -> list[str]:
-        """The global names it (or any function or class in it) reads, in a stable order."""
-        found: dict[str, None] = {}
-        for table in _tables(self.table()):
-            for symbol in table.get_symbols():
-                if symbol.is_global() and (symbol.is_referenced() or symbol.is_declared_global()):
-                    found.setdefault(symbol.get_name())
-        return list(found)
-
-
-def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
-    yield table
-    for child in table.get_children():
-        yield from _tables(child)
-
-
 # ------------------------------------------------------------------ assembling the module
 @dataclass
 class _Piece:
@@ -236,7 +138,7 @@ class _Assembler:
 
     def __init__(self, kernel: Kernel, lab_module: str) -> None:
         self.kernel, self.lab_module = kernel, lab_module
-        parsed = (_parse_cell(number, raw) for number, raw in enumerate(kernel.cells) if number and raw)
+        parsed = (parse_cell(number, raw) for number, raw in enumerate(kernel.cells) if number and raw)
         self.cells = {cell.number: cell for cell in parsed if cell is not None}
         self.seen: set[str] = set()
         self.done: set[tuple[int, int, int]] = set()
@@ -275,7 +177,7 @@ class _Assembler:
             self.result.graded.append(name)
             self.result.definitions[name] = ast.dump(statement.node) if statement is not None else ""
 
-    def _made(self, name: str, value: Any) -> _Statement | None:
+    def _made(self, name: str, value: Any) -> Statement | None:
         """The statement whose run made ``value``, a function or class of the notebook, if it binds ``name``."""
         for code in _codes_of(value):
             cell = self.cells.get(self.kernel.cell_of(code.co_filename))
@@ -284,16 +186,16 @@ class _Assembler:
                 return statement
         return None
 
-    def _last_binding(self, name: str) -> _Statement | None:
+    def _last_binding(self, name: str) -> Statement | None:
         for number in sorted(self.cells, reverse=True):
             cell = self.cells[number]
             for node in reversed(cell.body):
-                statement = _Statement(cell, node)
-                if _may_bind(node, name) and name in statement.binds():
+                statement = Statement(cell, node)
+                if may_bind(node, name) and name in statement.binds():
                     return statement
         return None
 
-    def _add(self, statement: _Statement) -> None:
+    def _add(self, statement: Statement) -> None:
         if statement.key in self.done:
             return
         self.done.add(statement.key)
@@ -301,7 +203,7 @@ class _Assembler:
             self.need(used)
         self.code.append(_Piece(statement.text(), statement.origins(), statement.changed()))
 
-    def _import(self, name: str, value: Any, statement: _Statement | None) -> bool:
+    def _import(self, name: str, value: Any, statement: Statement | None) -> bool:
         """The import that binds ``name`` to ``value`` (the student's own where it still fits);
         False when there is none to carry over."""
         line, origin = _import_line(name, value), None
@@ -427,10 +329,3 @@ def _imports_module(line: str, module: str) -> bool:
     words = line.split()
     return len(words) > 1 and words[1].split(".")[0] == module
 
-
-def _may_bind(node: ast.stmt, name: str) -> bool:
-    """A cheap test before the symbol table: the name occurs in the statement at all."""
-    return any(isinstance(n, ast.Name) and n.id == name
-               or isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == name
-               or isinstance(n, ast.alias) and name in (n.asname, n.name, n.name.split(".")[0])
-               for n in ast.walk(node))
