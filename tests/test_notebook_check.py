@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -72,13 +73,22 @@ def folder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def kernel(folder):
+def kernel(folder, tmp_path_factory):
     """The student's notebook executed in a real kernel started in their folder, as Jupyter starts
-    it (Jupyter names the notebook to its kernel in JPY_SESSION_NAME)."""
+    it (Jupyter names the notebook to its kernel in JPY_SESSION_NAME).  The kernel runs this
+    interpreter, whatever kernels the machine has installed."""
     nbclient = pytest.importorskip("nbclient")
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    specs = tmp_path_factory.mktemp("kernels")
+    (specs / "grade-python").mkdir()
+    (specs / "grade-python" / "kernel.json").write_text(json.dumps(
+        {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+         "display_name": "this Python", "language": "python"}))
+    manager = KernelManager(kernel_name="grade-python", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
     book = nbformat.read(folder / "lab4.ipynb", as_version=4)
-    client = nbclient.NotebookClient(book, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
+    client = nbclient.NotebookClient(book, km=manager, timeout=600, resources={"metadata": {"path": str(folder)}})
     environment = {**os.environ, "JPY_SESSION_NAME": str(folder / "lab4.ipynb")}
     with client.setup_kernel(env=environment):
         for index, cell in enumerate(book.cells):
