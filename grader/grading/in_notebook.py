@@ -31,13 +31,14 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.jupyter import JupyterMixin
 
+from grader.course.folder import find_lab
 from grader.course.labs import Lab
 from grader.course.stub import lab_definitions
 from grader.errors import SetupError
 from grader.feedback import report
 from grader.grading.kernel import Assembled, Kernel, assemble, compare
 from grader.grading.notebooks import Converted, NotebookError, convert
-from grader.grading.run import find_course, find_lab_in, grade, point_into_cells
+from grader.grading.run import grade, point_into_cells
 from grader.results import GradeResult
 
 EXPORT_MARK = "# written by grader.export"   # the first line of a file export wrote (and may write again)
@@ -243,7 +244,7 @@ def _shell(required: bool = True) -> Any:
 
 
 def _lab(name: str, course: str | os.PathLike | None) -> Lab:
-    return find_lab_in(find_course(Path(course) if course is not None else None), name)
+    return find_lab(name, Path(course) if course is not None else None)
 
 
 def _graded(lab: Lab, module: Path, keyword: str | None, course: str | os.PathLike | None,
