@@ -104,9 +104,10 @@ def test_what_a_function_uses_comes_along_as_the_kernel_has_it_and_nothing_else(
     cells.run("DEVICE = torch.device('cpu')\nSHAPE = (1, 2)")
     cells.run("def _helper(x):\n    audio = x * SCALE          # a local that shadows a global\n    return audio")
     cells.run("def to_device(t, d=DEVICE):\n    return root(_helper(t)) + mean(SHAPE)")
-    cells.run("SCALE = 3")                                        # the value the kernel holds now
+    cells.run("SCALE = 3\nSHAPE = []")                           # the values the kernel holds now
+    cells.run("SHAPE.extend([1, 2])")
     module = assemble(cells.kernel(), ["to_device"], "m").converted.source
-    assert "SCALE = 3\n" in module and "SHAPE = (1, 2)\n" in module
+    assert "SCALE = 3\n" in module and "SHAPE = [1, 2]\n" in module
     assert "from math import sqrt as root\n" in module and "import torch\n" in module
     assert "DEVICE = torch.device('cpu')" in module            # not a constant: its statement
     assert "mean = np.mean" in module and "import numpy as np\n" in module
