@@ -121,9 +121,13 @@ def test_a_value_no_statement_made_is_named_not_guessed():
     cells = Cells()
     cells.run("import numpy as np\nglobals()['weights'] = np.ones(3)")
     cells.run("def to_numpy(t):\n    return t * weights")
-    assembled = assemble(cells.kernel(), ["to_numpy"], "m")
-    assert assembled.left_out == ["weights (ndarray)"]
+    exec(compile("def to_device(t, d):\n    return t", "my_functions.py", "exec"), cells.namespace)  # as %run does
+    assembled = assemble(cells.kernel(), ["to_numpy", "to_device"], "m")
+    assert assembled.left_out == ["weights (ndarray)"] and assembled.elsewhere == ["to_device"]
+    assert assembled.graded == ["to_numpy"] and "def to_device" not in assembled.converted.source
     assert "used by your code but not carried over from the notebook: weights (ndarray)" in assembled.notes()[0]
+    assert "defined outside this notebook's cells (imported from your .py file, %run, exec), so not graded " \
+           "here: to_device" in assembled.notes()[1]
 
 
 def test_the_lab_file_itself_is_never_imported():
@@ -135,7 +139,7 @@ def test_the_lab_file_itself_is_never_imported():
     finally:
         del sys.modules["fake_lab_module"]
     assert "import fake_lab_module" not in assembled.converted.source
-    assert assembled.from_lab_file == ["fake_lab_module"]
+    assert assembled.elsewhere == ["fake_lab_module"]
 
 
 def test_magic_lines_inside_a_definition_are_handled_as_in_a_saved_notebook_and_lines_name_cells():

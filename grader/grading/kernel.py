@@ -81,7 +81,7 @@ class Assembled:
     graded: list[str] = field(default_factory=list)       # the lab's names the kernel defines
     missing: list[str] = field(default_factory=list)      # the lab's names the kernel does not hold
     left_out: list[str] = field(default_factory=list)     # "audio (ndarray)": used, cannot be carried over
-    from_lab_file: list[str] = field(default_factory=list)   # names imported from the lab's own file
+    elsewhere: list[str] = field(default_factory=list)    # bound outside the cells: the lab's file, %run, exec
     definitions: dict[str, str] = field(default_factory=dict)   # graded name -> ast.dump of its definition
 
     def notes(self) -> list[str]:
@@ -93,9 +93,9 @@ class Assembled:
         if self.left_out:
             notes.append(f"used by your code but not carried over from the notebook: {', '.join(self.left_out)} "
                          "(no cell run assigns it; make it a constant, or create it inside the function)")
-        if self.from_lab_file:
-            notes.append(f"imported from your .py file, not defined in this notebook: {', '.join(self.from_lab_file)} "
-                         "(grade that file with `grade LAB`)")
+        if self.elsewhere:
+            notes.append(f"defined outside this notebook's cells (imported from your .py file, %run, exec), so not "
+                         f"graded here: {', '.join(self.elsewhere)} (grade that file with `grade LAB`)")
         return notes
 
 
@@ -166,7 +166,8 @@ class _Assembler:
         else:
             statement = self._made(name, value) or self._last_binding(name)
             if statement is None:
-                self.result.left_out.append(f"{name} ({type(value).__name__})")
+                kept = self.result.elsewhere if graded else self.result.left_out
+                kept.append(name if graded else f"{name} ({type(value).__name__})")
                 return
             if isinstance(statement.node, (ast.Import, ast.ImportFrom)):
                 carried = self._import(name, value, statement)
@@ -215,7 +216,7 @@ class _Assembler:
             self.result.left_out.append(f"{name} ({type(value).__name__})")
             return False
         if _imports_module(line, self.lab_module):
-            self.result.from_lab_file.append(name)
+            self.result.elsewhere.append(name)
             return False
         if all(piece.lines != [line] for piece in self.imports):
             self.imports.append(_Piece([line], [origin]))

@@ -136,6 +136,8 @@ def point_into_cells(result: GradeResult, notebook: Converted, filename: str) ->
     for check in result.checks:
         if check.feedback:
             check.feedback.summary = notebook.relabel(check.feedback.summary, prefix=filename)
+            check.feedback.rows = [tuple(notebook.relabel(cell, prefix=filename) for cell in row)
+                                   for row in check.feedback.rows]
         if check.error:
             check.error.where = notebook.relabel(check.error.where)
             for frame in check.error.frames:
