@@ -7,7 +7,6 @@ notebook export finds, and when it may write, are fast.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -19,6 +18,7 @@ import pytest
 from grader.grading.in_notebook import EXPORT_MARK, NotebookProblem, _may_write, locate
 from grader.grading.run import grade, list_checks
 from tests.helpers import LAB4_REFERENCE, REPO
+from tests.notebook_kernel import NotebookKernel, running
 
 REFERENCE = LAB4_REFERENCE.read_text()
 BUGGY = {   # two functions written wrong, as a student might
@@ -39,29 +39,6 @@ def summary(checks) -> list[tuple[str, str, float]]:
     return [(c.name, c.status, c.score) for c in checks]
 
 
-class Kernel:
-    """A notebook being run in a real kernel, one cell at a time, as a student runs it."""
-
-    def __init__(self, client, book) -> None:
-        self.client, self.book, self.shown = client, book, []
-
-    def run(self, source: str) -> list:
-        cell = nbformat.v4.new_code_cell(source)
-        self.book.cells.append(cell)
-        self.client.execute_cell(cell, len(self.book.cells) - 1)
-        return cell.outputs
-
-    def value(self, expression: str):
-        """The JSON value of ``expression``, computed in the kernel."""
-        outputs = self.run(f"import json as _json\nprint(_json.dumps({expression}))")
-        return json.loads("".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout"))
-
-    def check_results(self, call: str) -> list[tuple[str, str, float]]:
-        """Per check (name, status, score) of ``call``, whose report the cell shows as its value."""
-        self.shown = self.run(f"_report = {call}\n_report")
-        return [tuple(row) for row in self.value("[(c.name, c.status, c.score) for c in _report.result.checks]")]
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """A student's folder holding their saved notebook (the reference, written as cells)."""
@@ -74,28 +51,12 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def kernel(folder, tmp_path_factory):
-    """The student's notebook executed in a real kernel started in their folder, as Jupyter starts
-    it (Jupyter names the notebook to its kernel in JPY_SESSION_NAME).  The kernel runs this
-    interpreter, whatever kernels the machine has installed."""
-    nbclient = pytest.importorskip("nbclient")
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
-
-    specs = tmp_path_factory.mktemp("kernels")
-    (specs / "grade-python").mkdir()
-    (specs / "grade-python" / "kernel.json").write_text(json.dumps(
-        {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-         "display_name": "this Python", "language": "python"}))
-    manager = KernelManager(kernel_name="grade-python", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
-    book = nbformat.read(folder / "lab4.ipynb", as_version=4)
-    client = nbclient.NotebookClient(book, km=manager, timeout=600, resources={"metadata": {"path": str(folder)}})
-    environment = {**os.environ, "JPY_SESSION_NAME": str(folder / "lab4.ipynb")}
-    with client.setup_kernel(env=environment):
-        for index, cell in enumerate(book.cells):
-            client.execute_cell(cell, index)
-        running = Kernel(client, book)
-        running.run("import grader")
-        yield running
+    """The student's notebook executed in a real kernel of this Python, started in their folder,
+    as Jupyter starts it (naming the notebook in JPY_SESSION_NAME)."""
+    with running(folder / "lab4.ipynb", sys.executable, folder, tmp_path_factory.mktemp("kernels"),
+                 {**os.environ, "JPY_SESSION_NAME": str(folder / "lab4.ipynb")}) as notebook:
+        notebook.run("import grader")
+        yield notebook
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +66,7 @@ def reference_file_grade(tmp_path_factory):
     return grade("lab4", path, course=REPO)
 
 
-def run_reference(kernel: Kernel) -> None:
+def run_reference(kernel: NotebookKernel) -> None:
     for source in reference_cells()[1:-1]:
         kernel.run(source)
 
@@ -129,7 +90,8 @@ def test_check_of_wrong_functions_gets_the_per_check_results_of_the_same_file(ke
     from_file = grade("lab4", path, course=REPO)
     assert kernel.check_results('grader.check("lab4")') == summary(from_file.checks)
     assert 0 < from_file.score < from_file.max_score
-    text = kernel.value('repr(_report)')
+    assert not [o for o in kernel.run("_text = repr(_report)") if o.output_type != "stream"]   # text only
+    text = kernel.value("_text")
     assert "Cell In[" in text   # the mistakes point into the cells the student ran
 
 
