@@ -169,8 +169,9 @@ def test_compare_names_what_the_saved_notebook_defines_otherwise():
     cells.run("def to_numpy(t):\n    return t  # a comment does not count")
     cells.run("def to_device(t, d):\n    return t.to(d)")
     definitions = assemble(cells.kernel(), ["to_numpy", "to_device", "mse_gradient"], "m").definitions
-    saved = "def to_numpy(t):\n    return t\n\ndef to_device(t, d):\n    return t\n"
+    saved = "def to_numpy(t):\n    return t\n\ndef to_device(t, d):\n    return t\n\ndef mse_gradient(p, t):\n    pass\n"
     assert compare(definitions, saved, ["to_numpy", "to_device", "mse_gradient"]) == ["to_device"]
+    assert compare(definitions, "", ["to_numpy", "to_device"]) == ["to_numpy", "to_device"]   # cells deleted
 
 
 def test_import_grader_loads_neither_torch_pytest_rich_nor_ipython():
@@ -191,9 +192,11 @@ def test_outside_a_notebook_check_says_so_in_one_line():
 
 def test_literal_values_round_trip_and_others_do_not():
     cells = Cells()
-    cells.run("A = {'k': [1, 2.5, None, (True, b'x')]}\nB = float('nan')\nC = frozenset({1})")
-    cells.run("def to_numpy(t):\n    return A, B, C")
+    cells.run("A = {'k': [1, 2.5, None, (True, b'x')]}\nB = float('nan')\nC = frozenset({1})\n"
+              "D = list(range(20_000))")
+    cells.run("def to_numpy(t):\n    return A, B, C, D")
     module = assemble(cells.kernel(), ["to_numpy"], "m").converted.source
     assert "A = {'k': [1, 2.5, None, (True, b'x')]}" in module
     assert "B = float('nan')" in module and "C = frozenset({1})" in module   # their statements
+    assert "D = list(range(20_000))" in module                                 # too big to write out
     assert ast.parse(module)

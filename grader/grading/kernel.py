@@ -47,6 +47,8 @@ from grader.grading.notebooks import Converted
 _IPYTHON7_CELL_FILE = re.compile(r"<ipython-input-(\d+)-")   # IPython 7 (Colab) names cells' code so
 _LITERAL_CHARACTERS = 10_000                           # a longer constant is rebuilt by its statement
 _PLAIN_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+_PLAIN_ITEMS = 10_000                                  # items of a constant looked at, at most
+
 
 @dataclass(frozen=True)
 class Kernel:
@@ -109,10 +111,10 @@ def assemble(kernel: Kernel, names: Sequence[str], lab_module: str) -> Assembled
 
 
 def compare(definitions: Mapping[str, str], saved_source: str, names: Sequence[str]) -> list[str]:
-    """The lab's names defined differently by the kernel (``definitions``, as :class:`Assembled` has
-    them) and by a saved notebook's code (``saved_source``), in the stub's order."""
+    """The lab's names the kernel defines (``definitions``, as :class:`Assembled` has them) that a saved
+    notebook's code (``saved_source``) defines otherwise or not at all, in the stub's order."""
     saved = top_level_definitions(saved_source)
-    return [name for name in names if definitions.get(name) != saved.get(name)]
+    return [name for name in names if name in definitions and definitions[name] != saved.get(name)]
 
 
 def top_level_definitions(source: str) -> dict[str, str]:
@@ -207,11 +209,11 @@ class _Assembler:
     def _import(self, name: str, value: Any, statement: Statement | None) -> bool:
         """The import that binds ``name`` to ``value`` (the student's own where it still fits);
         False when there is none to carry over."""
-        line, origin = _import_line(name, value), None
+        line, origin = None, None
         if statement is not None and isinstance(statement.node, (ast.Import, ast.ImportFrom)):
-            own = _alias_line(statement.node, name, value)
-            if own is not None:
-                line, origin = own, statement.origins()[0]
+            line = _alias_line(statement.node, name, value, self.lab_module)
+            origin = statement.origins()[0] if line is not None else None
+        line = line or _import_line(name, value, self.lab_module)
         if line is None:
             self.result.left_out.append(f"{name} ({type(value).__name__})")
             return False
@@ -258,14 +260,21 @@ def _literal(value: Any) -> str | None:
         return None
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
-    kind = type(value)   # exact types: a subclass's repr would be the student's code
-    if kind in _PLAIN_SCALARS:
-        return True
-    if depth > 8 or kind not in (list, tuple, set, dict) or len(value) > 1000:
-        return False
-    items = [part for pair in value.items() for part in pair] if kind is dict else value
-    return all(_plain(item, depth + 1) for item in items)
+def _plain(value: Any) -> bool:
+    """None, a number, a string or bytes, or lists, tuples, sets and dicts of those (of exactly these
+    types: a subclass's repr would be the student's code), not too deep nor too big to look at."""
+    budget, stack = _PLAIN_ITEMS, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind in _PLAIN_SCALARS:
+            continue
+        if depth > 8 or kind not in (list, tuple, set, dict) or len(item) > budget:
+            return False
+        budget -= len(item)
+        parts = [part for pair in item.items() for part in pair] if kind is dict else item
+        stack += [(part, depth + 1) for part in parts]
+    return True
 
 
 def _codes_of(value: Any) -> list[types.CodeType]:
@@ -292,38 +301,43 @@ def _from_library(value: Any) -> bool:
             and getattr(value, "__module__", "__main__") not in ("__main__", None))
 
 
-def _import_line(name: str, value: Any) -> str | None:
-    """An import binding ``name`` to ``value``, made from what the value says it is."""
+def _import_line(name: str, value: Any, lab_module: str) -> str | None:
+    """An import binding ``name`` to ``value``, made from what the value says it is (from the lab's own
+    module: unchecked, nothing of it is read here)."""
     if isinstance(value, types.ModuleType):
         module = value.__name__
         return f"import {module}" if module == name else f"import {module} as {name}"
     if not _from_library(value):
         return None
     module, qualname = value.__module__, getattr(value, "__qualname__", "")
-    if not isinstance(module, str) or not isinstance(qualname, str) or not qualname.isidentifier() \
-            or getattr(sys.modules.get(module), qualname, None) is not value:
+    if not isinstance(module, str) or not isinstance(qualname, str) or not qualname.isidentifier():
+        return None
+    if module.split(".")[0] != lab_module and getattr(sys.modules.get(module), qualname, None) is not value:
         return None
     return f"from {module} import {qualname}" + (f" as {name}" if name != qualname else "")
 
 
-def _alias_line(node: ast.Import | ast.ImportFrom, name: str, value: Any) -> str | None:
-    """The student's own import of ``name``, when it binds ``value`` still."""
+def _alias_line(node: ast.Import | ast.ImportFrom, name: str, value: Any, lab_module: str) -> str | None:
+    """The student's own import of ``name``, when it binds ``value`` still (an import of the lab's own
+    module is returned as written, unchecked: nothing of it is read here)."""
     for alias in node.names:
         bound = alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
-        if bound != name:
+        if bound != name or (isinstance(node, ast.ImportFrom) and (node.level or not node.module)):
             continue
         suffix = f" as {alias.asname}" if alias.asname else ""
         if isinstance(node, ast.Import):
             module = alias.name if alias.asname else alias.name.split(".")[0]
-            fits = getattr(value, "__name__", None) == module
+            fits = module.split(".")[0] == lab_module or _is_module(value, module)
             return f"import {alias.name}{suffix}" if fits else None
-        if node.level or not node.module:
-            return None
         source = sys.modules.get(node.module)
-        fits = source is None or getattr(source, alias.name, None) is value or \
-            getattr(value, "__name__", None) == f"{node.module}.{alias.name}"
+        fits = node.module.split(".")[0] == lab_module or source is None or _is_module(
+            value, f"{node.module}.{alias.name}") or getattr(source, alias.name, None) is value
         return f"from {node.module} import {alias.name}{suffix}" if fits else None
     return None
+
+
+def _is_module(value: Any, name: str) -> bool:
+    return isinstance(value, types.ModuleType) and value.__name__ == name
 
 
 def _imports_module(line: str, module: str) -> bool:
