@@ -407,7 +407,7 @@ def test_the_installed_release_checks_and_exports_a_notebook_away_from_any_cours
         notebook.run("import grader")
         assert notebook.value("grader.__file__").startswith(str(student_venv / "venv"))
         checked = notebook.check_results('grader.check("lab4")')
-        assert sorted(checked) == sorted(summary(full.checks)) and full.withheld_checks > 0
+        assert sorted(checked) == sorted(summary(full.checks))
         exported = notebook.check_results('grader.export("lab4", "lab4.ipynb")')
     assert sorted(exported) == sorted(checked)
     assert (folder / "pytorch_basics.py").read_text().startswith("# written by grader.export")
