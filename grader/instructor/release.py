@@ -303,6 +303,14 @@ grade {first} --submission my_{first_file}   # another file, or a notebook (.ipy
 grade list                     # the labs and their points
 ```
 
+In a notebook (Jupyter, VS Code, Colab, once `grade` is installed there):
+
+```python
+import grader
+grader.check("{first}")     # the lab's functions as this notebook defines them now
+grader.export("{first}")    # {first_file} from the saved notebook, graded: hand in that file
+```
+
 The report lists each function of the lab with its points; under it, the
 checks that fail, then one panel per mistake: where it happened in your
 code, the input, what was expected and what your code gave, and a hint.
