@@ -20,8 +20,6 @@ import pytest
 from tests.helpers import LAB4_REFERENCE, LANDLOCK_ABI, REPO, SANDBOX, needs_confinement
 from tests.hostile.conftest import assert_contained
 
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
-
 SUITE_FILE = min((REPO / "grader" / "suites" / "lab4").glob("test_*.py"))
 REFUSED = {"PermissionError", "FileNotFoundError", "OSError"}  # OSError: a read-only file system
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from grader.grading.session import OUTPUT_SHOWN
 from tests.hostile.conftest import assert_contained
-
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
 
 
 def test_endless_loop_at_import(attack):

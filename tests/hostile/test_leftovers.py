@@ -13,15 +13,11 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
-
 from grader.course.folder import find
 from grader.grading.run import trusted_cache
 from tests.helpers import needs_confinement
 from tests.hostile.conftest import assert_contained
 from tests.hostile.test_confinement import reported
-
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
 
 PLANT = """
     import glob as _glob

@@ -9,8 +9,6 @@ from grader.grading.run import collect
 
 from tests.hostile.conftest import assert_contained
 
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
-
 
 def test_object_equal_to_everything(attack):
     graded = attack("""

@@ -16,8 +16,6 @@ from tests.helpers import needs_confinement, needs_namespaces
 from tests.hostile.conftest import assert_contained
 from tests.hostile.test_confinement import reported
 
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
-
 REFUSED = {"PermissionError", "FileNotFoundError", "ConnectionRefusedError", "OSError", "TimeoutError"}
 
 

@@ -10,13 +10,9 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import REPO, kill_processes_with, needs_confinement, needs_namespaces, processes_with
 from tests.hostile.conftest import assert_contained
 from tests.hostile.test_confinement import reported
-
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
 
 
 def test_forked_child_that_sleeps_forever(attack):

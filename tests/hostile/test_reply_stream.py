@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from tests.hostile.conftest import assert_contained
-
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
 
 CHANNEL = """
     import io as _io

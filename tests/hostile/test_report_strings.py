@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from rich.console import Console
 
 from grader.feedback import report
 from tests.hostile.conftest import assert_contained
-
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
 
 
 def rendered_on_a_terminal(result) -> str:

@@ -15,8 +15,6 @@ from grader.isolation import TemplateLauncher, WorkerSpec
 from tests.hostile.conftest import assert_contained
 from tests.hostile.test_confinement import reported
 
-pytestmark = pytest.mark.slow   # real gradings of hostile submissions, most twice (a fresh worker, a warm template)
-
 only_template = pytest.mark.parametrize("worker_source", ["template"])
 
 LEAVE = """
