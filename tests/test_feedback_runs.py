@@ -65,6 +65,7 @@ def test_a_hard_coded_cuda_is_one_panel_pointing_at_the_device_argument(graded):
     assert "use `audio_to_tensor`'s `device` argument instead of a fixed device" in text
 
 
+@pytest.mark.slow   # Lab 5's whole suite, a U-Net per check
 def test_a_unet_without_skip_connections_blames_the_chain_once(graded):
     result, _ = graded("lab5", "unet.py", submissions.lab5_without_skip_connections())
     text = flow(as_text(result))
@@ -75,6 +76,7 @@ def test_a_unet_without_skip_connections_blames_the_chain_once(graded):
     assert re.search(r"Look at the tensor that reaches it from `Up\.forward` line \d+", text)
 
 
+@pytest.mark.slow   # Lab 5's whole suite, a U-Net per check
 def test_separate_and_train_step_say_they_fail_because_forward_does(graded):
     result, _ = graded("lab5", "unet.py", submissions.lab5_skip_in_wrong_order())
     by_name = {c.name: c for c in result.checks}
