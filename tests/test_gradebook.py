@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import os
 import sqlite3
 import xml.etree.ElementTree as ET
 
@@ -140,7 +141,7 @@ def test_junit_parses_with_failures_and_skips(book, tmp_path):
     bob = suites["bob"]
     assert (bob.get("tests"), bob.get("failures"), bob.get("skipped")) == ("3", "1", "1")
     hard = next(c for c in bob.iter("testcase") if c.get("name") == "test_hard")
-    assert hard.find("failure").get("message") == "wrong ?value"         # control character made XML-safe
+    assert hard.find("failure").get("message") == "wrong value"          # control character removed
     assert hard.find("system-out").text == "printed <b>&\n"
     assert suites["dave"].find("testcase/error").get("type") == "timeout"
 
@@ -170,3 +171,34 @@ def test_export_command_writes_all_formats_and_reports_missing_gradebook(book, t
     assert (out / "grades.csv").exists() and (out / "junit.xml").exists() and not (out / "report.html").exists()
     assert batch_cli.main(["export", str(tmp_path / "nowhere")]) == 2
     assert "no gradebook" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ names a student controls (issue 20, item 1)
+HOSTILE_IDS = ["=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "-1+1", "@SUM(A1)", "\t=1",
+               "esc\x1b[2J\x1b]0;title\x07", "line\u2028Score 58/58", "bidi\u202eevil", os.fsdecode(b"Jos\xe9")]
+
+
+def test_hostile_student_ids_reach_no_export_raw(tmp_path):
+    """Ids as an older layout or another writer may hand them over: the gradebook stores them
+    printable, and every export escapes for its format."""
+    with Gradebook(tmp_path / "grades.db") as book:
+        for number, student in enumerate(HOSTILE_IDS):
+            book.record(student, "lab4", f"h{number}", "v1", result(student, (True, False)),
+                        source=f"subs/{student}/x.py", note=f"graded {student}.py as pytorch_basics.py")
+        book.record_failure("=1+2\x1b[31m", "lab4", "h", "v1", "crashed", "grader died \x1b[2J")
+        book.set_problems("lab4", [("@evil\x1b", "subs/@evil\x1b", "missing", "no file\u2028Score 1/1")])
+        export(book, tmp_path / "out")
+    with open(tmp_path / "out" / "grades.csv", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    for cell in cells:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+        assert cell.isprintable(), cell
+    root = ET.parse(tmp_path / "out" / "junit.xml").getroot()        # parses: nothing XML forbids
+    names = [s.get("name") for s in root.iter("testsuite")]
+    assert len(names) == len(HOSTILE_IDS) + 1 and all(name.isprintable() for name in names)
+    assert "Jos\\xe9" in names and "esc\\x1b[2J\\x1b]0;title\\x07" in names
+    for report in (tmp_path / "out" / "students").glob("*/report.*"):
+        text = report.read_text(encoding="utf-8")
+        assert not {"\x1b", "\u2028", "\u202e", "\x07"} & set(text), report
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "\x1b" not in page

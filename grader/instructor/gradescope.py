@@ -27,6 +27,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from grader import inert
 from grader.results import CheckResult, GradeResult, _output_text, plural
 
 ROOT_ENVIRONMENT = "GRADESCOPE_ROOT"
@@ -127,7 +128,7 @@ def results(result: GradeResult) -> dict:
     if skipped:
         output.append(f"{plural(len(skipped), 'check')} ({plural(sum(c.points for c in skipped), 'point')}) "
                       f"skipped: {'; '.join(sorted({c.skip_reason for c in skipped}))}; not counted")
-    output += result.notes
+    output += [inert.clean(note) for note in result.notes]
     return {"score": result.score, "execution_time": round(result.execution_time), "output": "\n".join(output),
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "tests": [test_entry(c, n) for n, c in enumerate(ran, start=1)]}

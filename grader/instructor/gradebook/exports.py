@@ -1,14 +1,14 @@
 """What leaves the gradebook: grades.csv, per-student results.json and reports, JUnit XML, report.html.
 
 Every export is computed from the gradebook alone (no grading), so it can be
-rerun at will. Student ids become file names only through :func:`safe_name`.
+rerun at will. Student ids become file names only through :func:`safe_name`;
+every text cell or field goes through its format's function in
+:mod:`grader.instructor.gradebook.escape` (whatever wrote the gradebook).
 """
 
 from __future__ import annotations
 
 import base64
-import csv
-import html
 import io
 import json
 import re
@@ -16,6 +16,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable
 
+from grader import inert
+from grader.instructor.gradebook import escape
 from grader.instructor.gradebook.stats import CheckRate, check_order, check_rates, histogram
 from grader.instructor.gradebook.store import Gradebook, SubmissionRow
 
@@ -40,15 +42,16 @@ def write_csv(book: Gradebook, lab: str, out: Path) -> list[Path]:
     checks = check_order(book, lab)
     path = out / "grades.csv"
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max_score", "percent", "status", "note", *checks])
+        writer = escape.csv_writer(handle)
+        writer.writerow(escape.csv_row(["student", "score", "max_score", "percent", "status", "note", *checks]))
         for row in book.submissions(lab):
             scores = {c["name"]: c["score"] if c["status"] != "skipped" else "" for c in book.checks(row.student, lab)}
-            writer.writerow([row.student, _num(row.score), _num(row.max_score),
-                             "" if row.percent is None else f"{row.percent:.1f}", row.status, row.note,
-                             *(_num(scores.get(name, "")) for name in checks)])
+            writer.writerow(escape.csv_row([row.student, _num(row.score), _num(row.max_score),
+                                            "" if row.percent is None else f"{row.percent:.1f}", row.status,
+                                            row.note, *(_num(scores.get(name, "")) for name in checks)]))
         for problem in book.problems(lab):
-            writer.writerow([problem["student"], "", "", "", problem["kind"], problem["detail"], *[""] * len(checks)])
+            writer.writerow(escape.csv_row([problem["student"], "", "", "", problem["kind"], problem["detail"],
+                                            *[""] * len(checks)]))
     return [path]
 
 
@@ -65,7 +68,8 @@ def gradescope_results(row: SubmissionRow) -> dict[str, Any]:
     extra = {"student": row.student, "lab": row.lab, "status": row.status, "graded_at": row.graded_at,
              "max_score": row.max_score, "content_hash": row.content_hash, "grader_version": row.grader_version}
     if result is None:
-        return {"score": 0.0, "execution_time": round(row.seconds, 3), "output": f"not graded: {row.note}",
+        return {"score": 0.0, "execution_time": round(row.seconds, 3),
+                "output": f"not graded: {inert.clean(row.note)}",
                 "visibility": "visible", "extra_data": extra, "tests": []}
     tests = []
     for number, (check, test) in enumerate(zip(result.checks, result.to_dict()["tests"]), start=1):
@@ -99,7 +103,8 @@ def write_reports(book: Gradebook, lab: str, out: Path) -> list[Path]:
     for row, folder in _student_folders(book, lab, out):
         result = row.grade_result()
         if result is None:
-            (folder / "report.txt").write_text(f"{row.student}: not graded ({row.status}): {row.note}\n")
+            (folder / "report.txt").write_text(
+                f"{inert.line(row.student)}: not graded ({inert.line(row.status)}): {inert.line(row.note, inert.MESSAGE)}\n")
             written.append(folder / "report.txt")
             continue
         (folder / "report.txt").write_text(report.as_text(result))
@@ -138,37 +143,33 @@ def write_junit(book: Gradebook, lab: str, out: Path) -> list[Path]:
     suites = ET.Element("testsuites", name=f"grade {lab}")
     for row in book.submissions(lab):
         checks = book.checks(row.student, lab)
-        suite = ET.SubElement(suites, "testsuite", name=row.student, tests=str(len(checks)),
+        suite = ET.SubElement(suites, "testsuite", name=escape.xml_attribute(row.student), tests=str(len(checks)),
                               failures=str(sum(c["status"] == "failed" for c in checks)),
                               skipped=str(sum(c["status"] == "skipped" for c in checks)),
                               errors=str(int(row.status != "graded")), time=f"{row.seconds:.3f}")
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="score",
                       value=f"{_num(row.score)}/{_num(row.max_score)}")
+        classname = escape.xml_attribute(f"{lab}.{row.student}")
         if row.status != "graded":
-            case = ET.SubElement(suite, "testcase", classname=f"{lab}.{row.student}", name="grading", time="0")
-            ET.SubElement(case, "error", message=_xml_text(row.note), type=row.status)
+            case = ET.SubElement(suite, "testcase", classname=classname, name="grading", time="0")
+            ET.SubElement(case, "error", message=escape.xml_attribute(row.note, escape.CELL),
+                          type=escape.xml_attribute(row.status))
         for check in checks:
-            case = ET.SubElement(suite, "testcase", classname=f"{lab}.{row.student}", name=check["name"],
+            case = ET.SubElement(suite, "testcase", classname=classname, name=escape.xml_attribute(check["name"]),
                                  time=f"{check['seconds']:.3f}")
             if check["status"] == "failed":
                 feedback = json.loads(check["feedback"]) if check["feedback"] else {}
-                failure = ET.SubElement(case, "failure", message=_xml_text(feedback.get("summary", "failed")))
-                failure.text = _xml_text(json.dumps(feedback, indent=1))
+                summary = feedback.get("summary", "failed") if isinstance(feedback, dict) else "failed"
+                failure = ET.SubElement(case, "failure", message=escape.xml_attribute(summary, escape.CELL))
+                failure.text = escape.xml_text(json.dumps(feedback, indent=1, ensure_ascii=False),
+                                               4 * inert.OUTPUT)
             elif check["status"] == "skipped":
                 ET.SubElement(case, "skipped")
             if check["output"]:
-                ET.SubElement(case, "system-out").text = _xml_text(check["output"])
+                ET.SubElement(case, "system-out").text = escape.xml_text(check["output"])
     path = out / "junit.xml"
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
     return [path]
-
-
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml_text(text: str) -> str:
-    """XML 1.0 cannot hold control characters at all, escaped or not."""
-    return _XML_INVALID.sub("?", text or "")
 
 
 # ------------------------------------------------------------------ class report
@@ -178,14 +179,14 @@ def write_html(book: Gradebook, lab: str, out: Path) -> list[Path]:
     rates = check_rates(book, lab)
     percents = [r.percent or 0.0 for r in rows]
     mean = sum(percents) / len(percents) if percents else 0.0
-    body = [f"<h1>{html.escape(lab)}: class report</h1>",
+    body = [f"<h1>{escape.html_text(lab)}: class report</h1>",
             f"<p>{len(rows)} submission(s) graded; mean {mean:.1f}%; "
             f"{sum(r.status != 'graded' for r in rows)} crashed or timed out; "
             f"{len(book.problems(lab))} entries not graded.</p>",
             "<h2>Scores</h2>", _img(_histogram_png(rows), "score histogram"),
             "<h2>Checks, hardest first</h2>", _img(_rates_png(rates), "pass rate per check"),
             _rates_table(rates)]
-    page = ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>" + html.escape(lab) +
+    page = ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>" + escape.html_text(lab) +
             " class report</title><style>body{font-family:sans-serif;max-width:60em;margin:auto}"
             "td,th{padding:2px 8px;text-align:left}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
     path = out / "report.html"
@@ -232,7 +233,7 @@ def _rates_png(rates: list[CheckRate]) -> bytes:
 
 
 def _rates_table(rates: list[CheckRate]) -> str:
-    rows = "".join(f"<tr><td>{html.escape(r.title)}</td><td>{r.passed}/{r.passed + r.failed}</td>"
+    rows = "".join(f"<tr><td>{escape.html_text(r.title)}</td><td>{r.passed}/{r.passed + r.failed}</td>"
                    f"<td>{100 * r.rate:.0f}%</td></tr>" for r in rates)
     return f"<table><tr><th>check</th><th>passed</th><th>rate</th></tr>{rows}</table>"
 

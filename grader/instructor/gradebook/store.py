@@ -5,6 +5,11 @@ moment (kill -9 included) leaves a readable gradebook that holds every
 submission it finished; only those in flight are lost. A submission is
 keyed by (student, lab) and remembers the content hash and grader version
 it was graded with, so a rerun skips what would come out the same.
+
+A student id is stored as :func:`grader.instructor.gradebook.escape.printable`
+makes it (the layouts already hand over ids in that form; anything else is
+made so here), and every other text as valid UTF-8: a file name's undecodable
+bytes can neither crash the gradebook nor reach an export raw.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from grader.instructor.gradebook.escape import printable, valid
 from grader.results import GradeResult
 
 SCHEMA_VERSION = 1
@@ -125,13 +131,14 @@ class Gradebook:
     # ------------------------------------------------------------ writing
     def is_current(self, student: str, lab: str, content_hash: str, grader_version: str) -> bool:
         """Graded (or timed out) with this content and this grader already; crashes are tried again."""
-        row = self.db.execute("SELECT content_hash, grader_version FROM submission "
-                              "WHERE student=? AND lab=? AND status != 'crashed'", (student, lab)).fetchone()
+        row = self.db.execute("SELECT content_hash, grader_version FROM submission WHERE student=? AND lab=? "
+                              "AND status != 'crashed'", (printable(student), lab)).fetchone()
         return row == (content_hash, grader_version)
 
     def record(self, student: str, lab: str, content_hash: str, grader_version: str, result: GradeResult,
                *, source: str = "", note: str = "") -> None:
         """A finished grade and its checks, in one transaction."""
+        student = printable(student)
         with self._transaction():
             self._replace(student, lab, content_hash, grader_version, "graded", result.score, result.max_score,
                           result.execution_time, source, note, json.dumps(result.to_dict()))
@@ -139,12 +146,13 @@ class Gradebook:
                 "INSERT INTO check_result VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(student, lab, c.name, c.title, c.points, c.score, c.status,
                   getattr(c, "visibility", None) or "visible",
-                  json.dumps(c.feedback) if c.feedback is not None else None, c.output, c.seconds)
+                  json.dumps(c.feedback) if c.feedback is not None else None, valid(c.output), c.seconds)
                  for c in result.checks])
 
     def record_failure(self, student: str, lab: str, content_hash: str, grader_version: str, status: str,
                        detail: str, *, seconds: float = 0.0, source: str = "", max_score: float | None = None) -> None:
         """A submission the batch gave up on (timeout, crashed grader): score 0 and why."""
+        student = printable(student)
         with self._transaction():
             self._replace(student, lab, content_hash, grader_version, status, 0.0, max_score, seconds, source,
                           detail, None)
@@ -155,13 +163,15 @@ class Gradebook:
         content_hash, version, status, score, max_score, seconds, source, note, result = values
         self.db.execute("INSERT INTO submission VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (student, lab, content_hash, version, _now(), status, score, max_score, seconds,
-                         source, note, result))
+                         valid(source), valid(note), result))
 
     def set_problems(self, lab: str, problems: Iterable[tuple[str, str, str, str]]) -> None:
         """This run's (student, path, kind, detail) for entries that were not graded."""
         with self._transaction():
             self.db.execute("DELETE FROM problem WHERE lab=?", (lab,))
-            self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)", [(lab, *p) for p in problems])
+            self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)",
+                                [(lab, printable(student), valid(path), valid(kind), valid(detail))
+                                 for student, path, kind, detail in problems])
 
     # ------------------------------------------------------------ reading
     def labs(self) -> list[str]:
@@ -173,7 +183,7 @@ class Gradebook:
 
     def checks(self, student: str, lab: str) -> list[dict[str, Any]]:
         cursor = self.db.execute("SELECT * FROM check_result WHERE student=? AND lab=? ORDER BY rowid",
-                                 (student, lab))
+                                 (printable(student), lab))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 
