@@ -8,8 +8,8 @@ it was graded with, so a rerun skips what would come out the same.
 
 A student id is stored as :func:`grader.instructor.gradebook.escape.printable`
 makes it (the layouts already hand over ids in that form; anything else is
-made so here), and every other text as valid UTF-8: a file name's undecodable
-bytes can neither crash the gradebook nor reach an export raw.
+made so here), paths too, and every other text as valid UTF-8: a file name's
+undecodable bytes can neither crash the gradebook nor reach an export raw.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from grader.instructor.gradebook.escape import printable, valid
+
+PATH_KEPT = 4096   # characters of a path (escaped) kept
 from grader.results import GradeResult
 
 SCHEMA_VERSION = 1
@@ -163,14 +165,14 @@ class Gradebook:
         content_hash, version, status, score, max_score, seconds, source, note, result = values
         self.db.execute("INSERT INTO submission VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (student, lab, content_hash, version, _now(), status, score, max_score, seconds,
-                         valid(source), valid(note), result))
+                         printable(source, PATH_KEPT), valid(note), result))
 
     def set_problems(self, lab: str, problems: Iterable[tuple[str, str, str, str]]) -> None:
         """This run's (student, path, kind, detail) for entries that were not graded."""
         with self._transaction():
             self.db.execute("DELETE FROM problem WHERE lab=?", (lab,))
             self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)",
-                                [(lab, printable(student), valid(path), valid(kind), valid(detail))
+                                [(lab, printable(student), printable(path, PATH_KEPT), valid(kind), valid(detail))
                                  for student, path, kind, detail in problems])
 
     # ------------------------------------------------------------ reading
