@@ -89,7 +89,10 @@ def discover(lab: Lab, submissions: Path, staging: Path) -> Roster:
         return _discover_zip(lab, submissions, staging)
     if not submissions.is_dir():
         raise LayoutError(f"{submissions} is neither a folder of submissions nor a .zip of one")
-    return _discover_folder(lab, disk_folder(submissions), staging)
+    try:
+        return _discover_folder(lab, disk_folder(submissions), staging)
+    except OSError as exc:   # the folder itself cannot be listed (one student's cannot: their problem)
+        raise LayoutError(f"{submissions} cannot be read ({exc.strerror or exc})") from None
 
 
 def _discover_zip(lab: Lab, submissions: Path, staging: Path) -> Roster:
@@ -168,7 +171,12 @@ def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
     for folder in folders:
         student = folder_ids[id(folder)]
         raws[student] = folder.name
-        groups.setdefault(student, []).extend((f, f.name) for f in _code_files(folder, roster.problems, student))
+        try:
+            found = _code_files(folder, roster.problems, student)
+        except Exception as exc:   # a folder that cannot be walked costs its student only
+            roster.problems.append(_problem(student, folder, "unreadable", f"cannot be read: {_why(exc)}"))
+            continue
+        groups.setdefault(student, []).extend((f, f.name) for f in found)
     for node in files:
         match = _CANVAS.match(node.name)
         raw, name = (f"{match['name']}_{match['uid']}", match["file"]) if match else (node.name.rsplit(".", 1)[0], None)
@@ -185,6 +193,16 @@ def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
             if entry is not None:
                 roster.entries.append(entry)
     return roster
+
+
+def _stage(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
+           problems: list[Problem]) -> Entry | None:
+    """:func:`_copy`, and whatever goes wrong with one student's file a problem of theirs only."""
+    try:
+        return _copy(lab, student, raw, chosen, folder, problems)
+    except Exception as exc:
+        problems.append(_problem(student, chosen[0], "unreadable", f"cannot be read: {type(exc).__name__}: {exc}"))
+        return None
 
 
 def _folder_names(folders: list[Node]) -> list[tuple[Node, str]]:
@@ -276,8 +294,9 @@ def _depth(node: Node) -> int:
 
 
 # ------------------------------------------------------------------ staging
-def _stage(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
-           problems: list[Problem]) -> Entry | None:
+def _copy(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
+          problems: list[Problem]) -> Entry | None:
+    """The chosen file read, converted (a notebook) and staged as the lab's file, or a problem."""
     node, handed_in_as = chosen
     notebook = node.name.lower().endswith(".ipynb")
     try:
