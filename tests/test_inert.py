@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import html
 import io
 import json
@@ -74,7 +73,7 @@ def test_feedback_fields_are_inert_whatever_they_were_built_from():
 
 def graded_with(feedback: Feedback, output: str = "") -> GradeResult:
     check = CheckResult(name="test_x", title="numpy_to_tensor [bold]title[/bold]", points=1, status="failed",
-                        feedback=dataclasses.asdict(feedback), output=output)
+                        feedback=feedback, output=output)
     return GradeResult(lab="lab4", title="PyTorch Essentials", submission="s.py", checks=[check])
 
 
@@ -134,7 +133,7 @@ def hostile_result(chars: list[str]) -> GradeResult:
     feedback = Feedback(f"numpy_to_tensor raised {error}", "numpy_to_tensor" + fake, "array" + fake,
                         [("value", "1" + fake, "2" + fake)], "hint" + fake)
     check = CheckResult(name="test_x", title="numpy_to_tensor works", points=1, status="failed",
-                        feedback=dataclasses.asdict(feedback), output=inert.clean("printed" + fake, inert.OUTPUT),
+                        feedback=feedback, output=inert.clean("printed" + fake, inert.OUTPUT),
                         error=error_record(error))
     return GradeResult(lab="lab4", title="PyTorch Essentials", submission="alice" + fake, checks=[check],
                        import_error="", notes=["left out of your notebook: %magic" + fake])
