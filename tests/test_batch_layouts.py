@@ -230,7 +230,8 @@ def forged_zip(path: Path, members: list[tuple[str, bytes]], changes: dict[str, 
         change = (changes or {}).get(info.filename, {})
         for header, (flag, method, crc) in ((central, (8, 10, 16)), (info.header_offset, (6, 8, 14))):
             if "flag" in change:
-                struct.pack_into("<H", raw, header + flag, struct.unpack_from("<H", raw, header + flag)[0] | change["flag"])
+                bits = struct.unpack_from("<H", raw, header + flag)[0] | change["flag"]
+                struct.pack_into("<H", raw, header + flag, bits)
             if "method" in change:
                 struct.pack_into("<H", raw, header + method, change["method"])
             if "crc" in change:
@@ -241,8 +242,9 @@ def forged_zip(path: Path, members: list[tuple[str, bytes]], changes: dict[str, 
 
 
 def test_a_duplicate_member_is_listed_and_neither_copy_graded(tmp_path):
+    other = b"def numpy_to_tensor(a):\n    return 1\n"
     archive = forged_zip(tmp_path / "class.zip", [("alice/pytorch_basics.py", CODE.encode()),
-                                                  ("alice/pytorch_basics.py", b"def numpy_to_tensor(a):\n    return 1\n"),
+                                                  ("alice/pytorch_basics.py", other),
                                                   ("bob/pytorch_basics.py", CODE.encode())])
     roster = discover(LAB, archive, tmp_path / "staging")
     assert sorted(by_student(roster)) == ["bob"]
@@ -298,8 +300,8 @@ def test_a_member_that_lies_about_its_size_is_listed(tmp_path):
 def test_a_notebook_whose_cell_source_is_not_text_is_listed_naming_the_cell(tmp_path, source):
     import json
 
-    cells = [{"cell_type": "code", "id": "a", "execution_count": None, "metadata": {}, "outputs": [], "source": "x = 1"},
-             {"cell_type": "code", "id": "b", "execution_count": None, "metadata": {}, "outputs": [], "source": source}]
+    cells = [{"cell_type": "code", "id": name, "execution_count": None, "metadata": {}, "outputs": [], "source": text}
+             for name, text in (("a", "x = 1"), ("b", source))]
     document = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     write(tmp_path / "subs" / "mallory.ipynb", json.dumps(document))
     write(tmp_path / "subs" / "alice.py")

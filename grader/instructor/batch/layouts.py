@@ -182,7 +182,8 @@ def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
         raw, name = (f"{match['name']}_{match['uid']}", match["file"]) if match else (node.name.rsplit(".", 1)[0], None)
         student = ids(raw)
         if match is None and student in folder_ids.values():
-            roster.problems.append(_problem(student, node, "duplicate", f"{student} also has a folder; the folder is graded"))
+            roster.problems.append(_problem(student, node, "duplicate",
+                                            f"{student} also has a folder; the folder is graded"))
             continue
         raws.setdefault(student, node.name)
         groups.setdefault(student, []).append((node, name if name is not None else lab.filename))
@@ -260,7 +261,8 @@ def normal_stem(filename: str) -> str:
     return re.sub(r"[\s\-.]+", "_", stem)
 
 
-def _choose(lab: Lab, student: str, candidates: list[tuple[Node, str]], problems: list[Problem]) -> tuple[Node, str] | None:
+def _choose(lab: Lab, student: str, candidates: list[tuple[Node, str]],
+            problems: list[Problem]) -> tuple[Node, str] | None:
     """The one file to grade for ``student``, or None with a problem saying why."""
     exact = [c for c in candidates if c[1] == lab.filename]
     close = [c for c in candidates if normal_stem(c[1]) == lab.module and c not in exact]

@@ -102,8 +102,8 @@ def write_reports(book: Gradebook, lab: str, out: Path) -> list[Path]:
     for row, folder in _student_folders(book, lab, out):
         result = row.grade_result()
         if result is None:
-            (folder / "report.txt").write_text(
-                f"{inert.line(row.student)}: not graded ({inert.line(row.status)}): {inert.line(row.note, inert.MESSAGE)}\n")
+            student, status, why = inert.line(row.student), inert.line(row.status), inert.line(row.note, inert.MESSAGE)
+            (folder / "report.txt").write_text(f"{student}: not graded ({status}): {why}\n")
             written.append(folder / "report.txt")
             continue
         (folder / "report.txt").write_text(report.as_text(result))
