@@ -36,7 +36,8 @@ from pathlib import Path
 
 from grader.course.labs import Lab
 from grader.grading.notebooks import NotebookError, notebook_to_source
-from grader.instructor.batch.trees import MAX_FILE_BYTES, Node, Unreadable, disk_folder, read_no_follow, zip_tree
+from grader.grading.files import MAX_FILE_BYTES, Unreadable, read_no_follow
+from grader.instructor.batch.trees import Node, disk_folder, zip_tree
 from grader.instructor.gradebook.escape import printable
 
 __all__ = ["CODE_SUFFIXES", "MAX_FILE_BYTES", "Entry", "LayoutError", "Problem", "Roster", "discover",

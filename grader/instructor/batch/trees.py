@@ -22,13 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-MAX_FILE_BYTES = 8 << 20          # a lab file is kilobytes; a notebook with outputs, megabytes
+from grader.grading.files import LINK, MAX_FILE_BYTES, Unreadable, read_no_follow
+
 _READABLE_METHODS = {zipfile.ZIP_STORED: "", zipfile.ZIP_DEFLATED: "zlib", zipfile.ZIP_BZIP2: "bz2",
                      zipfile.ZIP_LZMA: "lzma"}
-
-
-class Unreadable(OSError):
-    """A file that is there but cannot be read as a submission (the message says why, in one line)."""
 
 
 @dataclass
@@ -68,7 +65,7 @@ def disk_tree(path: Path) -> Node:
     """``path`` (a folder) and everything under it, looked at without following links."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
-        return Node(path.name, path, "refused", "a symbolic link: not followed")
+        return Node(path.name, path, "refused", LINK)
     if stat.S_ISDIR(info.st_mode):
         return Node(path.name, path, "dir", lister=lambda: [_disk_child(path / name) for name in os.listdir(path)])
     if stat.S_ISREG(info.st_mode):
@@ -81,24 +78,6 @@ def _disk_child(path: Path) -> Node:
         return disk_tree(path)
     except OSError as exc:
         return Node(path.name, path, "refused", exc.strerror or "cannot be read")
-
-
-def read_no_follow(path: Path) -> bytes:
-    """The file's bytes, refusing symbolic links and anything that is not a regular file."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise Unreadable("a symbolic link: not followed" if exc.errno == 40 else exc.strerror or str(exc)) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise Unreadable("not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise Unreadable(f"too large ({info.st_size >> 20} MiB; at most {MAX_FILE_BYTES >> 20} MiB)")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
-    finally:
-        os.close(fd)
 
 
 # ------------------------------------------------------------------ a class zip
@@ -155,7 +134,7 @@ def _folder(root: Node, parts: tuple[str, ...], shown: Path) -> Node | None:
 
 def _member_node(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, where: Path) -> Node:
     if stat.S_ISLNK(member.external_attr >> 16):
-        return Node(name, where, "refused", "a symbolic link: not followed")
+        return Node(name, where, "refused", LINK)
     if member.flag_bits & 0x1:
         return Node(name, where, "refused", "encrypted: it cannot be read without a password")
     module = _READABLE_METHODS.get(member.compress_type)
