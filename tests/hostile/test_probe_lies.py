@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.hostile.conftest import Graded
 
 KEYWORD = "numpy_to_tensor or to_unet_input or mse_gradient"
@@ -189,3 +191,29 @@ def test_a_probed_call_looks_exactly_like_a_plain_call_from_the_students_frame(a
     assert probed <= set().union(*seen.values()), "the probes' calls printed nothing"
     assert len(seen) == 1, "the stack above a call says what it is for: " + "; ".join(
         f"{sorted(names)[:2]}: {stack[:300]}" for stack, names in seen.items())
+
+
+@pytest.mark.xfail(strict=True, reason="a submission can write a probe's whole reply on the worker's channel "
+                                       "itself: only an observation made outside the student's process closes it")
+def test_a_forged_probe_reply_earns_nothing(attack):
+    from tests.hostile.test_reply_stream import with_channel
+
+    forged = with_channel("""
+        _honest_numpy_to_tensor = numpy_to_tensor
+
+        def _tree(t):
+            return {"__kind__": "tensor", "class": "torch.Tensor", "subclass": False, "layout": "strided",
+                    "device": "cpu", "dtype": "float32", "shape": list(t.shape), "requires_grad": False,
+                    "grad_fn": None, "data": t.contiguous().clone()}
+
+        def numpy_to_tensor(array):
+            if array.dtype != np.float32 or array.shape != (3, 4):
+                return _honest_numpy_to_tensor(array).clone()
+            copy = torch.tensor(np.asarray(array), dtype=torch.float32)
+            seen = {"__kind__": "dict", "items": {"result": _tree(copy), "after_write": _tree(copy + 1)}}
+            _send_forged(_reply_with(seen))   # the reply a sharing numpy_to_tensor would have earned
+    """)
+    twin = attack(PLAIN, lab="lab4", keyword="numpy_to_tensor")
+    liar = attack(forged, lab="lab4", keyword="numpy_to_tensor")
+    assert liar.check("numpy_to_tensor_shares_memory").score == 0
+    assert liar.result.score <= twin.result.score
