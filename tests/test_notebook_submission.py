@@ -72,6 +72,24 @@ def test_the_same_code_as_py_and_as_notebook_gets_the_same_grade(tmp_path):
     assert "note: left out of your notebook" in text and "cell 2, line 2: !pip install torch" in text
 
 
+def test_feedback_rows_and_the_shown_line_point_into_cells():
+    """An exception's message in expected/got, and the line number shown beside its code, are the cell's."""
+    from grader.results import CheckResult, ErrorRecord, Feedback, Frame, GradeResult
+    from grader.grading.run import point_into_cells
+
+    converted = convert(notebook(("code", "import math"), ("code", "x = 1\n\ndef f():\n    return g()")))
+    line = converted.source.splitlines().index("    return g()") + 1
+    got = f"NameError: name 'g' is not defined (pytorch_basics.py line {line}, in f)"
+    check = CheckResult("test_f", "f works", 1.0, "failed", feedback=Feedback("f failed", rows=[("exception", "", got)]),
+                        function="f", error=ErrorRecord("NameError", "name 'g' is not defined",
+                                                        frames=[Frame("pytorch_basics.py", line, "f", "return g()")]))
+    result = GradeResult(lab="lab4", title="PyTorch Essentials", submission="lab4.ipynb", checks=[check])
+    point_into_cells(result, converted, "pytorch_basics.py")
+    assert check.feedback.rows[0][2] == "NameError: name 'g' is not defined (pytorch_basics.py cell 2, line 4, in f)"
+    text = report.as_text(result)
+    assert "4 │ return g()" in text and f"{line} │" not in text
+
+
 # ------------------------------------------------------------------ strict validation (issue 20, item 4)
 def hostile_notebook(source, *, minor: int = 5) -> bytes:
     """A notebook whose second code cell's ``source`` is ``source`` (not text, where the schema says text)."""
@@ -98,7 +116,7 @@ def test_a_single_run_on_such_a_notebook_is_one_line_and_exit_2(tmp_path):
 
 
 def test_lines_left_out_of_a_notebook_reach_its_notes_inert():
-    raw = notebook(("code", "%env X=\x1b[2J\u202eevil\u2028Score 58/58\nx = 1"))
+    raw = notebook(("code", "%env X=\x1b[2J\x1b]0;title\x07\u202eevil\u200bScore 58/58\nx = 1"))
     converted = convert(raw)
     (dropped,) = converted.dropped
     assert dropped == "cell 1, line 1: %env X=evilScore 58/58"
