@@ -102,10 +102,14 @@ class LocalScheduler:
                                         "crash"))
         now = time.monotonic()
         for grader in live.values():
-            allowed = (self.budget or 0) + (0 if grader.started else WARM_UP_ALLOWANCE)
-            if not grader.down and grader.job and self.budget and now - grader.since > allowed:
+            if grader.down or not grader.job or not self.budget:
+                continue
+            if grader.started and now - grader.since > self.budget:
                 self._stop([grader])
                 found.append(self._down(grader, f"took longer than its {self.budget:g} s budget", "budget"))
+            elif not grader.started and now - grader.since > self.budget + WARM_UP_ALLOWANCE:   # never the student's
+                self._stop([grader])
+                found.append(self._down(grader, "the grader process never started grading it", "crash"))
         if not live:
             time.sleep(min(timeout, 0.1))
         return found
