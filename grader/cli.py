@@ -7,7 +7,7 @@
                                     the current folder, or the source checkout
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
-    grade check | gradescope | release | batch | export | mutants
+    grade check | gradescope | release | batch | export | mutants | similarity
                                     the instructor's commands (grader/instructor/commands.py)
 
 ``grade lab4`` is short for ``grade run lab4``.  Every subcommand is one entry
@@ -42,7 +42,7 @@ try:
 except ImportError:   # a student release: the instructor's folder is left out
     INSTRUCTOR = {}
 
-INSTRUCTOR_COMMANDS = ("check", "gradescope", "release", "batch", "export", "mutants")
+INSTRUCTOR_COMMANDS = ("check", "gradescope", "release", "batch", "export", "mutants", "similarity")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -30,6 +30,7 @@ from pathlib import Path
 from grader.course import find
 from grader.course.labs import BUILTIN_SUITES
 from grader.errors import SetupError
+from grader.feedback.report import in_lab_order
 from grader.grading.run import grade
 from grader.results import CheckResult, GradeResult, _output_text, plural
 
@@ -117,9 +118,10 @@ def test_entry(check: CheckResult, number: int) -> dict:
             "tags": [check.function] if check.function else []}
 
 
-def results(result: GradeResult) -> dict:
-    """``result`` in Gradescope's results.json shape."""
-    ran = [c for c in result.checks if c.status != "skipped"]
+def results(result: GradeResult, extra: dict | None = None) -> dict:
+    """``result`` in Gradescope's results.json shape, its tests in the lab's order (as the report);
+    ``extra`` goes to Gradescope's free-form ``extra_data``."""
+    ran = [c for c in in_lab_order(result) if c.status != "skipped"]
     skipped = [c for c in result.checks if c.status == "skipped"]
     output = [f"{result.title}: {result.score:g}/{result.max_score:g}"]
     if result.import_error:
@@ -128,9 +130,10 @@ def results(result: GradeResult) -> dict:
         output.append(f"{plural(len(skipped), 'check')} ({plural(sum(c.points for c in skipped), 'point')}) "
                       f"skipped: {'; '.join(sorted({c.skip_reason for c in skipped}))}; not counted")
     output += result.notes
-    return {"score": result.score, "execution_time": round(result.execution_time), "output": "\n".join(output),
+    data = {"score": result.score, "execution_time": round(result.execution_time), "output": "\n".join(output),
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "tests": [test_entry(c, n) for n, c in enumerate(ran, start=1)]}
+    return {**data, "extra_data": extra} if extra is not None else data
 
 
 def failure(message: str, started: float) -> dict:
