@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.instructor.gradebook.class_report import ClassReport, Summary
-from grader.instructor.similarity import Pair
+from grader.instructor.similarity.model import Pair
 from grader.results import plural
 
 WIDTH = 100
@@ -22,7 +22,7 @@ BAR = 40   # characters of the longest histogram bar
 def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: float = 0.0) -> str:
     parts: list[RenderableType] = [
         Text(f"{report.lab.replace('lab', 'Lab ')} · {report.title}: class report", style="bold"),
-        Text(""), *summary(report.summary), Text(""),
+        Text(""), heading("Summary"), *summary(report.summary), Text(""),
         heading("By function, in the lab's order"), functions(report), Text(""),
         heading("Common mistakes, most common first"), *mistakes(report), Text(""),
         heading("Checks, hardest first"), checks(report), *skipped(report), Text(""),

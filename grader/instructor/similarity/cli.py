@@ -21,8 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.errors import EXIT_PASSED, SetupError
-from grader.instructor.similarity.detect import THRESHOLD
-from grader.instructor.similarity.model import Pair
+from grader.instructor.similarity.model import THRESHOLD, Pair
 
 SHOWN_LINES = 12   # lines of each side of a fragment printed
 

@@ -24,11 +24,10 @@ import numpy as np
 from copydetect.detector import CodeFingerprint
 from copydetect.utils import find_fingerprint_overlap, get_copied_slices
 
-from grader.instructor.similarity.model import Fragment, Pair
+from grader.instructor.similarity.model import THRESHOLD, Fragment, Pair
 
 NOISE = 25              # k: a shared run shorter than this many tokens never counts (copydetect's default)
 GUARANTEE = 30          # a shared run this long is always found (window = GUARANTEE - NOISE + 1)
-THRESHOLD = 0.5         # pairs sharing at least this much of one's own code are shown
 MAX_CHARACTERS = 1 << 20
 
 

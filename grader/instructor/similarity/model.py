@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+THRESHOLD = 0.5         # pairs sharing at least this much of one's own code are shown
+
 
 @dataclass(frozen=True)
 class Fragment:
