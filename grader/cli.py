@@ -120,17 +120,18 @@ def run_command(args: argparse.Namespace) -> int:
     if not result.checks:
         raise SetupError(f"no checks of {args.lab} match -k {args.keyword!r}" if args.keyword else "no checks ran")
     if args.format == "json":
-        text = report.to_json(result)
-    elif args.output is not None:
+        text = report.to_json(result) + "\n"
+    elif args.output is not None or not sys.stdout.isatty():
+        # a file or a pipe gets plain text: the same text an exported report.txt holds (grade export)
         text = report.as_text(result, verbose=args.verbose)
     else:
         report.print_report(result, verbose=args.verbose)
         text = None
     if text is not None:
         if args.output is None:
-            print(text)
+            sys.stdout.write(text)
         else:
-            args.output.write_text(text + "\n")
+            args.output.write_text(text)
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
 
 

@@ -26,11 +26,11 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:
 color:#222;line-height:1.4}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0}td,th{padding:2px 10px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.n,th.n{text-align:right}tbody tr:nth-child(even){background:#fafafa}
+th{background:#f3f3f3;white-space:nowrap}td.n,th.n{text-align:right}tbody tr:nth-child(even){background:#fafafa}
 table.sortable th{cursor:pointer;user-select:none}table.sortable th:after{content:" ⇅";color:#aaa}
 .stats td:first-child{color:#555}.bad{color:#b00}.late{color:#a60;font-weight:bold}.dim{color:#777}
 pre{background:#f6f6f6;padding:4px 8px;overflow-x:auto;margin:2px 0}
-ol.mistakes>li{margin-bottom:1em}.pair{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+ol.mistakes>li{margin-bottom:1em}.pair{display:grid;grid-template-columns:1fr 1fr;gap:8px}.pair>div{min-width:0}
 .pair pre{max-height:22em;overflow:auto;font-size:.85em}
 svg{max-width:100%;height:auto}
 """
@@ -106,6 +106,10 @@ def summary(report: ClassReport) -> str:
         items = "".join(f"<li><b>{escape(student)}</b> ({escape(kind)}): {escape(why)}</li>"
                         for student, kind, why in s.not_graded)
         parts.append(f"<p class='bad'>Could not be graded ({len(s.not_graded)}):</p><ul>{items}</ul>")
+    if s.not_imported:
+        items = "".join(f"<li><b>{escape(student)}</b>: {escape(why)}</li>" for student, why in s.not_imported)
+        parts.append(f"<p class='bad'>Graded 0: the file could not be imported ({len(s.not_imported)}):</p>"
+                     f"<ul>{items}</ul>")
     return "\n".join(parts)
 
 

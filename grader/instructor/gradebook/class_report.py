@@ -45,6 +45,7 @@ class Summary:
     highest: float | None
     histogram: list[tuple[str, int]]
     not_graded: list[tuple[str, str, str]]   # (student, status or problem kind, why)
+    not_imported: list[tuple[str, str]] = field(default_factory=list)   # (student, why): graded 0 all the same
 
 
 @dataclass(frozen=True)
@@ -126,13 +127,15 @@ def class_report(book: Gradebook, lab: str, folders: dict[str, str],
     students = [_student_row(row, lateness(handins.get(row.student), due), policy, folders.get(row.student, ""))
                 for row in rows]
     checks = check_rows(graded.values())
-    return ClassReport(lab, title, summary(rows, book.problems(lab)), function_rows(graded.values()),
+    not_imported = [(s, r.import_error.splitlines()[0]) for s, r in graded.items() if r.import_error]
+    return ClassReport(lab, title, summary(rows, book.problems(lab), not_imported), function_rows(graded.values()),
                        mistakes(graded), [c for c in checks if c.ran], [c for c in checks if not c.ran],
                        students, due, policy)
 
 
 # ------------------------------------------------------------------ summary
-def summary(rows: list[SubmissionRow], problems: list[dict[str, str]]) -> Summary:
+def summary(rows: list[SubmissionRow], problems: list[dict[str, str]],
+            not_imported: list[tuple[str, str]] = ()) -> Summary:
     graded = [r for r in rows if r.status == "graded" and r.percent is not None]
     percents = sorted(r.percent for r in graded)
     quartiles = None
@@ -144,7 +147,7 @@ def summary(rows: list[SubmissionRow], problems: list[dict[str, str]]) -> Summar
     return Summary(len(rows), len(graded), statistics.fmean(percents) if percents else None,
                    statistics.median(percents) if percents else None, quartiles,
                    percents[0] if percents else None, percents[-1] if percents else None,
-                   histogram(graded), not_graded)
+                   histogram(graded), not_graded, list(not_imported))
 
 
 # ------------------------------------------------------------------ by function

@@ -59,6 +59,10 @@ def summary(s: Summary) -> list[RenderableType]:
         lines.append(Text(f"could not be graded ({len(s.not_graded)}):"))
         for student, kind, why in s.not_graded:
             lines.append(Text.assemble("  • ", Text(student), f" ({kind}): ", Text(why)))
+    if s.not_imported:
+        lines.append(Text(f"graded 0: the file could not be imported ({len(s.not_imported)}):"))
+        for student, why in s.not_imported:
+            lines.append(Text.assemble("  • ", Text(student), ": ", Text(why)))
     return lines
 
 
