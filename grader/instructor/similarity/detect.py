@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import io
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from copydetect.detector import CodeFingerprint
@@ -46,28 +46,37 @@ def boilerplate_of(stub: str, filename: str) -> np.ndarray:
 def similar_pairs(codes: dict[str, str], stub: str, filename: str, threshold: float = THRESHOLD) -> list[Pair]:
     """Every pair of ``codes`` (student -> code) sharing at least ``threshold`` of one's own code,
     most similar first, with their shared fragments."""
-    return [p for p in all_pairs(codes, stub, filename) if p.score >= threshold]
+    return [pair for pair in all_pairs(codes, stub, filename, threshold) if pair.score >= threshold]
 
 
-def all_pairs(codes: dict[str, str], stub: str, filename: str) -> list[Pair]:
-    """Every pair, most similar first (ties: by name)."""
+def all_pairs(codes: dict[str, str], stub: str, filename: str, fragments_from: float = 0.0) -> list[Pair]:
+    """Every pair, most similar first (ties: by name); those scoring ``fragments_from`` or more with
+    their shared fragments (finding them parses both files: only for the pairs shown)."""
     boilerplate = boilerplate_of(stub, filename)
     prints = {student: fingerprint(code, filename, boilerplate) for student, code in sorted(codes.items())}
     names = list(prints)
     pairs = [compare(a, prints[a], b, prints[b]) for i, a in enumerate(names) for b in names[i + 1:]]
+    parsed: dict[str, list[Unit]] = {}
+
+    def units_of(student: str) -> list[Unit]:
+        if student not in parsed:
+            parsed[student] = units(prints[student].raw_code)
+        return parsed[student]
+
+    pairs = [replace(p, fragments=fragments(prints[p.a], prints[p.b], units_of(p.a), units_of(p.b)))
+             if p.score >= fragments_from and p.score > 0 else p for p in pairs]
     return sorted(pairs, key=lambda p: (-p.score, p.a, p.b))
 
 
 def compare(a: str, first: CodeFingerprint, b: str, second: CodeFingerprint) -> Pair:
-    """How much of each one's fingerprinted code the other shares, and the shared fragments."""
+    """How much of each one's fingerprinted code the other shares."""
     index_a, index_b = find_fingerprint_overlap(first.hashes, second.hashes, first.hash_idx, second.hash_idx)
     if len(index_a) == 0:
         return Pair(a, b, 0.0, 0.0)
     slices_a, slices_b = get_copied_slices(index_a, NOISE), get_copied_slices(index_b, NOISE)
     share_a = float(np.sum(slices_a[1] - slices_a[0]) / first.token_coverage) if first.token_coverage else 0.0
     share_b = float(np.sum(slices_b[1] - slices_b[0]) / second.token_coverage) if second.token_coverage else 0.0
-    return Pair(a, b, min(1.0, share_a), min(1.0, share_b), fragments(first, second),
-                first.raw_code, second.raw_code)
+    return Pair(a, b, min(1.0, share_a), min(1.0, share_b), [], first.raw_code, second.raw_code)
 
 
 # ------------------------------------------------------------------ where: the shared fragments
@@ -80,12 +89,12 @@ class Unit:
     docstring: tuple[int, int] = (0, -1)
 
 
-def fragments(first: CodeFingerprint, second: CodeFingerprint) -> list[Fragment]:
+def fragments(first: CodeFingerprint, second: CodeFingerprint, units_a: list[Unit],
+              units_b: list[Unit]) -> list[Fragment]:
     """Each function of ``first`` that shares code with ``second``, beside the function of ``second``
     most of it is shared with; the most shared first.  Where a file does not parse, runs of lines."""
-    shared = first.hashes & second.hashes
-    matches = [(_line(first, first.hash_idx[h][0]), _line(second, second.hash_idx[h][0])) for h in shared]
-    units_a, units_b = units(first.raw_code), units(second.raw_code)
+    lines_a, lines_b = _lines_of(first), _lines_of(second)
+    matches = [(lines_a[h], lines_b[h]) for h in first.hashes & second.hashes]
     votes: dict[Unit, Counter] = {}
     for line_a, line_b in matches:
         votes.setdefault(_within(units_a, line_a), Counter())[_within(units_b, line_b)] += 1
@@ -126,10 +135,17 @@ def _within(found: list[Unit], line: int) -> Unit:
 RUN = 10   # lines per run outside functions (module level, or a file that does not parse)
 
 
-def _line(print_: CodeFingerprint, position: int) -> int:
-    """The file's line of a position in the filtered code (copydetect's offsets, as compare_files uses them)."""
-    where = int(position)
-    if len(print_.offsets) > 0:
-        row = int(np.clip(np.searchsorted(print_.offsets[:, 0], where), 0, print_.offsets.shape[0] - 1))
-        where += int(print_.offsets[row, 1])
-    return print_.raw_code.count("\n", 0, where) + 1
+def _lines_of(print_: CodeFingerprint) -> dict[int, int]:
+    """Each fingerprint's line in the file (where it first occurs), computed once per file and kept on it:
+    filtered-code positions through copydetect's offsets (as compare_files uses them) to characters, to lines."""
+    lines = getattr(print_, "fingerprint_lines", None)
+    if lines is None:
+        hashes = list(print_.hash_idx)
+        where = np.array([print_.hash_idx[h][0] for h in hashes], dtype=np.int64)
+        if len(print_.offsets) > 0 and len(where):
+            rows = np.clip(np.searchsorted(print_.offsets[:, 0], where), 0, print_.offsets.shape[0] - 1)
+            where = where + print_.offsets[rows, 1]
+        starts = np.flatnonzero(np.frombuffer(print_.raw_code.encode("utf-32-le"), dtype=np.uint32) == 10) + 1
+        lines = dict(zip(hashes, (np.searchsorted(starts, where, side="right") + 1).tolist()))
+        print_.fingerprint_lines = lines
+    return lines
