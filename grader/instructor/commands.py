@@ -75,12 +75,14 @@ def gradescope_command(args: argparse.Namespace) -> int:
 def release_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("labs", nargs="*", metavar="LAB", help="labs to release (default: every lab of the course)")
     p.add_argument("--out", type=Path, metavar="DIR", required=True, help="a new or empty folder for the release")
+    p.add_argument("--after-due-date", action="store_true",
+                   help="also release the checks marked after_due_date (students see them once it has passed)")
 
 
 def release_command(args: argparse.Namespace) -> int:
     from grader.instructor.release import build, summary
 
-    print(summary(build(args.labs, args.out)))   # a ReleaseError is a SetupError: one line, exit 2
+    print(summary(build(args.labs, args.out, after_due_date=args.after_due_date)))   # a ReleaseError is a SetupError: one line, exit 2
     return EXIT_PASSED
 
 
