@@ -386,6 +386,34 @@ def test_the_toy_release_is_student_facing_and_counts_what_it_left_out(tmp_path)
         (full.score, full.max_score, full.withheld_checks, full.withheld_points) == (3, 3, 4, 7)
 
 
+@pytest.mark.slow
+def test_the_installed_release_checks_and_exports_a_notebook_away_from_any_course(real_release, student_venv):
+    """As in Colab: the release's wheel installed, a notebook in a folder that is no course, a kernel of that
+    Python; grader.check grades the notebook's functions with the release's public checks and recorded
+    values, grader.export writes the lab's file beside the notebook and grades it."""
+    import nbformat
+
+    from tests.notebook_kernel import running
+    from tests.test_notebook_check import reference_cells, summary
+
+    folder = student_venv / "content"
+    folder.mkdir()
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell(cell) for cell in reference_cells()]
+    nbformat.write(book, folder / "lab4.ipynb")
+    environment = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "PYTHONPATH", "GRADE_STUDENT")}
+    full = grade("lab4", reference=True, course=REPO, student=True)
+    with running(folder / "lab4.ipynb", str(student_venv / "venv" / "bin" / "python"), folder,
+                 student_venv / "kernels", environment) as notebook:
+        notebook.run("import grader")
+        assert notebook.value("grader.__file__").startswith(str(student_venv / "venv"))
+        checked = notebook.check_results('grader.check("lab4")')
+        assert sorted(checked) == sorted(summary(full.checks))
+        exported = notebook.check_results('grader.export("lab4", "lab4.ipynb")')
+    assert sorted(exported) == sorted(checked)
+    assert (folder / "pytorch_basics.py").read_text().startswith("# written by grader.export")
+
+
 # ------------------------------------------------------------------ after the due date
 def test_stripping_after_the_due_date_keeps_the_after_due_date_checks(tmp_path):
     course = toy_course(tmp_path)

@@ -246,7 +246,8 @@ def frames_lines(error: ErrorRecord) -> list[RenderableType]:
     lines: list[RenderableType] = [labelled("where:", Text(chain))]
     inner = error.innermost
     if inner.code:
-        lines.append(labelled(f"  {inner.line} │", Text(_clip_line(inner.code, 200))))
+        number = inner.cell.rpartition("line ")[2] if inner.cell else inner.line   # a notebook: the cell's line
+        lines.append(labelled(f"  {number} │", Text(_clip_line(inner.code, 200))))
     return lines
 
 
@@ -368,7 +369,8 @@ def print_report(result: GradeResult, console: Console | None = None, verbose: b
 
 def as_text(result: GradeResult, width: int = 80, verbose: bool = False) -> str:
     """The report as plain text, e.g. for a file."""
-    console = Console(width=width, no_color=True, record=True, file=_Null(), force_terminal=False)
+    console = Console(width=width, no_color=True, record=True, file=_Null(), force_terminal=False,
+                      force_jupyter=False)   # text only: in a notebook, rich would also display it
     console.print(render(result, verbose))
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 

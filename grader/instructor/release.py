@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import grader
 from grader.course.folder import BUNDLED, Course, CourseError, find
 from grader.course.edition import MANIFEST, STUDENTS_SEE
 from grader.course.labs import BUILTIN_SUITES, LAB_FILE, Lab, LabError, read_toml
@@ -39,7 +38,7 @@ from grader.instructor.gradescope import FALLBACK_DEPENDENCIES
 from grader.instructor.public_suite import StripError, strip_lab
 from grader.instructor.recording import record_lab
 
-PACKAGE = Path(grader.__file__).resolve().parent
+PACKAGE = BUILTIN_SUITES.parent   # the grader package
 INSTRUCTOR = "instructor"   # the instructor's tools (batch, mutants, Gradescope, ...): one folder, left out
 NOT_PUBLIC = {"equivalent_mutants.toml", "README.md", "__pycache__"}   # mutants quote the reference; authors' guide
 STORE = "expected"          # each released suite's folder of recorded expectations (lab.toml: expectations)
@@ -309,6 +308,14 @@ grade {first}                  # in this folder: grades assignments/{first}/{fir
 grade {first} -k NAME          # only the checks about one function
 grade {first} --submission my_{first_file}   # another file, or a notebook (.ipynb)
 grade list                     # the labs and their points
+```
+
+In a notebook (Jupyter, VS Code, Colab, once `grade` is installed there):
+
+```python
+import grader
+grader.check("{first}")     # the lab's functions as this notebook defines them now
+grader.export("{first}")    # {first_file} from the saved notebook, graded: hand in that file
 ```
 
 The report lists each function of the lab with its points; under it, the
