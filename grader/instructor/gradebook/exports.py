@@ -29,7 +29,7 @@ from grader.instructor.gradebook.lateness import NO_POLICY, LatePolicy, lateness
 from grader.instructor.gradebook.lms import cell
 from grader.instructor.gradebook.stats import check_order
 from grader.instructor.gradebook.store import Gradebook, SubmissionRow
-from grader.instructor.gradescope import results as gradescope_json
+from grader.feedback.gradescope import results as gradescope_json
 from grader.instructor.similarity.detect import THRESHOLD, similar_pairs
 
 
