@@ -181,7 +181,8 @@ def _fit_frames(spec, frames):
 COMPACT = {
     "select_device": '''
 if prefer is None:
-    return torch.device("cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu")
+    return torch.device("cuda" if torch.cuda.is_available() else
+                        "mps" if torch.backends.mps.is_available() else "cpu")
 if not isinstance(prefer, (str, torch.device)):
     raise TypeError(type(prefer).__name__)
 try:
@@ -208,7 +209,8 @@ if np.iscomplexobj(array):
     raise ValueError("complex values: take np.abs first")
 if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
     raise TypeError(f"dtype {array.dtype} is not numeric")
-if array.dtype == np.float32 and array.dtype.byteorder in "=|" and array.flags.writeable and min(array.strides, default=0) >= 0:
+if (array.dtype == np.float32 and array.dtype.byteorder in "=|" and array.flags.writeable
+        and min(array.strides, default=0) >= 0):
     return torch.from_numpy(array)
 return torch.tensor(array.astype(np.float32))
 ''',

@@ -78,14 +78,11 @@ class Watched:
 def exported(tmp_path_factory) -> Path:
     """A class with a hostile student: markup as their id, a script in their error message and output."""
     out = tmp_path_factory.mktemp("export")
-    hostile = lab4(HOSTILE, [failed("test_unet", "to_unet_input", 2, summary=f"to_unet_input: {SCRIPT}",
-                                    error={"type": "ValueError", "message": SCRIPT,
-                                           "frames": [{"file": "pytorch_basics.py", "line": 7,
-                                                       "function": "to_unet_input", "code": f"raise ValueError('{SCRIPT}')"}]},
+    raised = {"type": "ValueError", "message": SCRIPT, "frames": [
+        {"file": "pytorch_basics.py", "line": 7, "function": "to_unet_input", "code": f"raise ValueError('{SCRIPT}')"}]}
+    hostile = lab4(HOSTILE, [failed("test_unet", "to_unet_input", 2, summary=f"to_unet_input: {SCRIPT}", error=raised,
                                     output=f"{SCRIPT}\n"),
-                             failed("test_unet_2", "to_unet_input", 1, error={"type": "ValueError", "message": SCRIPT,
-                                    "frames": [{"file": "pytorch_basics.py", "line": 7, "function": "to_unet_input",
-                                                "code": f"raise ValueError('{SCRIPT}')"}]}),
+                             failed("test_unet_2", "to_unet_input", 1, error=raised),
                              passed("test_device", "select_device", 3)])
     with Gradebook(out / "grades.db") as book:
         for student, result in {**CLASS, HOSTILE: hostile, "late_kid": cuda_student("late_kid", 3, "x.cuda()")}.items():

@@ -61,7 +61,8 @@ def cuda_student(student: str, line: int, code: str) -> GradeResult:
 
 
 CLASS = {
-    "alice": lab4("alice", [passed("test_audio_shape", "audio_to_tensor", 2), passed("test_audio_values", "audio_to_tensor"),
+    "alice": lab4("alice", [passed("test_audio_shape", "audio_to_tensor", 2),
+                            passed("test_audio_values", "audio_to_tensor"),
                             passed("test_device", "select_device", 3), passed("test_unet", "to_unet_input", 2)]),
     "bob": cuda_student("bob", 175, 'return tensor.to("cuda")'),
     "carol": cuda_student("carol", 88, "return spec.cuda()"),

@@ -60,7 +60,7 @@ class FunctionRow:
 
 @dataclass
 class Mistake:
-    what: str                      # "AssertionError: Torch not compiled with CUDA enabled", "to_unet_input: wrong shape"
+    what: str                      # "AssertionError: Torch not compiled with CUDA enabled", "f: wrong shape"
     students: list[str] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
     checks: int = 0                # failed checks it accounts for, over the class
