@@ -243,3 +243,10 @@ def test_export_command_options(book, tmp_path, capsys):
     assert "late-policy" in capsys.readouterr().err
     data = json.loads(json.dumps(gradescope_results(book.submissions("lab4")[0])))
     assert data["extra_data"]["lab"] == "lab4"
+
+
+def test_report_txt_holds_no_terminal_escape_from_a_student(book, tmp_path):
+    book.record("evil\x1b[2J\x1b]0;owned\x07", "lab4", "he", "v1", cuda_student("evil", 3, 'x.to("cuda")\x1b[31m'))
+    export(book, tmp_path, ("html",))
+    text = (tmp_path / "report.txt").read_text()
+    assert "\x1b" not in text and "\x07" not in text and "evil" in text

@@ -11,6 +11,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from grader import inert
 from grader.instructor.gradebook.class_report import ClassReport, Summary
 from grader.instructor.similarity.model import Pair
 from grader.results import plural
@@ -36,6 +37,12 @@ def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: floa
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
+def said(value: object, limit: int = 1000) -> Text:
+    """Student text for a terminal: one line, no escape or control characters, never markup.
+    (To become grader.instructor.gradebook.escape.terminal when it lands: one call per field.)"""
+    return Text(inert.line(value, limit))
+
+
 def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
@@ -58,11 +65,11 @@ def summary(s: Summary) -> list[RenderableType]:
     if s.not_graded:
         lines.append(Text(f"could not be graded ({len(s.not_graded)}):"))
         for student, kind, why in s.not_graded:
-            lines.append(Text.assemble("  • ", Text(student), f" ({kind}): ", Text(why)))
+            lines.append(Text.assemble("  • ", said(student), f" ({kind}): ", said(why)))
     if s.not_imported:
         lines.append(Text(f"graded 0: the file could not be imported ({len(s.not_imported)}):"))
         for student, why in s.not_imported:
-            lines.append(Text.assemble("  • ", Text(student), ": ", Text(why)))
+            lines.append(Text.assemble("  • ", said(student), ": ", said(why)))
     return lines
 
 
@@ -83,14 +90,14 @@ def mistakes(report: ClassReport) -> list[RenderableType]:
     lines: list[RenderableType] = []
     for number, mistake in enumerate(report.mistakes, start=1):
         who = plural(len(mistake.students), "student")
-        lines.append(Text.assemble(f"{number}. ", (Text(mistake.what)), f"  ({who}, in "
+        lines.append(Text.assemble(f"{number}. ", said(mistake.what), f"  ({who}, in "
                                    f"{', '.join(mistake.functions) or 'the file'}; "
                                    f"{plural(mistake.checks, 'check')}, {plural(mistake.points, 'point')} lost)"))
         for line in mistake.lines:
-            lines.append(Text.assemble("     │ ", Text(line)))
+            lines.append(Text.assemble("     │ ", said(line)))
         if mistake.hint:
-            lines.append(Text.assemble("     hint: ", Text(mistake.hint)))
-        lines.append(Text.assemble("     students: ", Text(", ".join(mistake.students))))
+            lines.append(Text.assemble("     hint: ", said(mistake.hint, 4000)))
+        lines.append(Text.assemble("     students: ", said(", ".join(mistake.students), 4000)))
     return lines
 
 
@@ -101,7 +108,7 @@ def checks(report: ClassReport) -> Table:
         table.add_column(name, justify=justify, overflow="fold")
     for row in report.checks:
         ran = f"{row.passed}/{row.ran}" + (f" ({row.skipped} skipped)" if row.skipped else "")
-        table.add_row(row.title, row.function, f"{row.points:g}", ran, f"{100 * row.rate:.0f}%")
+        table.add_row(Text(row.title), Text(row.function), f"{row.points:g}", ran, f"{100 * row.rate:.0f}%")
     return table
 
 
@@ -123,7 +130,7 @@ def students(report: ClassReport) -> Table:
     for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for row in report.students:
-        cells = [Text(row.student), f"{row.score:g}/{row.max_score:g}" if row.max_score else f"{row.score:g}",
+        cells = [said(row.student), f"{row.score:g}/{row.max_score:g}" if row.max_score else f"{row.score:g}",
                  _percent(row.percent), row.status, f"{row.seconds:.1f} s", row.late.label()]
         if report.policy.percent:
             cells.append(f"{row.final:g}")
@@ -137,8 +144,8 @@ def similarity(pairs: list[Pair]) -> list[RenderableType]:
         return [Text("no pair above the threshold")]
     lines: list[RenderableType] = []
     for pair in pairs:
-        lines.append(Text.assemble(f"{pair.score:.0%}  ", Text(pair.a), " ~ ", Text(pair.b),
-                                   f"  ({pair.a_share:.0%} of {pair.a}'s code, {pair.b_share:.0%} of {pair.b}'s; "
+        lines.append(Text.assemble(f"{pair.score:.0%}  ", said(pair.a), " ~ ", said(pair.b),
+                                   f"  ({pair.a_share:.0%} of one's code, {pair.b_share:.0%} of the other's; "
                                    f"{plural(len(pair.fragments), 'shared fragment')})"))
     return lines
 

@@ -20,6 +20,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from grader import inert
 from grader.errors import EXIT_PASSED, SetupError
 from grader.instructor.similarity.model import THRESHOLD, Pair
 
@@ -89,18 +90,19 @@ def class_codes(folder: Path, lab_name: str | None) -> tuple:
 
 def describe(pair: Pair, fragments: int) -> RenderableType:
     """One pair: its score and shares, and its first fragments side by side."""
+    a, b = inert.line(pair.a), inert.line(pair.b)   # ids from file names: shown, never run as escapes
     parts: list[RenderableType] = [Text.assemble(
-        (f"{pair.score:.0%}  ", "bold"), Text(pair.a), " ~ ", Text(pair.b),
-        f"  ({pair.a_share:.0%} of {pair.a}'s own code, {pair.b_share:.0%} of {pair.b}'s; "
+        (f"{pair.score:.0%}  ", "bold"), a, " ~ ", b,
+        f"  ({pair.a_share:.0%} of {a}'s own code, {pair.b_share:.0%} of {b}'s; "
         f"{len(pair.fragments)} shared fragments)")]
     for fragment in pair.fragments[:fragments]:
         table = Table(show_edge=False, expand=True, padding=(0, 1))
-        table.add_column(Text(f"{pair.a}, lines {fragment.a_lines[0]}-{fragment.a_lines[1]}"), ratio=1,
+        table.add_column(Text(f"{a}, lines {fragment.a_lines[0]}-{fragment.a_lines[1]}"), ratio=1,
                          overflow="fold")
-        table.add_column(Text(f"{pair.b}, lines {fragment.b_lines[0]}-{fragment.b_lines[1]}"), ratio=1,
+        table.add_column(Text(f"{b}, lines {fragment.b_lines[0]}-{fragment.b_lines[1]}"), ratio=1,
                          overflow="fold")
         left, right = pair.texts(fragment)
-        table.add_row(Text(_first_lines(left)), Text(_first_lines(right)))
+        table.add_row(Text(inert.clean(_first_lines(left))), Text(inert.clean(_first_lines(right))))
         parts.append(table)
     return Group(*parts, Text(""))
 
