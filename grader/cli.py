@@ -37,9 +37,9 @@ from grader.course.edition import is_student_release
 from grader.course.folder import ENVIRONMENT, find
 from grader.errors import EXIT_FAILED, EXIT_PASSED, EXIT_SETUP, SetupError, fail, seconds
 
-try:
-    from grader.instructor.commands import COMMANDS as INSTRUCTOR
-except ImportError:   # a student release: the instructor's folder is left out
+if (Path(__file__).resolve().parent / "instructor").is_dir():
+    from grader.instructor.commands import COMMANDS as INSTRUCTOR   # a broken import there fails loudly
+else:   # a student release: the instructor's folder is left out
     INSTRUCTOR = {}
 
 INSTRUCTOR_COMMANDS = ("check", "gradescope", "release", "batch", "export", "mutants", "similarity")
