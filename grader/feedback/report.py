@@ -79,6 +79,12 @@ def function_groups(result: GradeResult) -> list[FunctionGroup]:
     return ordered + ([other] if other.checks else [])
 
 
+def in_lab_order(result: GradeResult) -> list[CheckResult]:
+    """Every check in the order the report lists them: by function, in the lab's order
+    (Gradescope's tests and every export follow it too)."""
+    return [check for group in function_groups(result) for check in group.checks]
+
+
 # ------------------------------------------------------------------ the whole report
 def render(result: GradeResult, verbose: bool = False) -> RenderableType:
     groups = function_groups(result)

@@ -176,10 +176,11 @@ def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
     return collect(find(course).lab(lab_name)).collected
 
 
-def collect(lab: Lab, student: bool = False) -> GradingPlugin:
+def collect(lab: Lab, student: bool = False, shown: tuple[str, ...] | None = None) -> GradingPlugin:
     """Collect ``lab``'s suite without grading: the plugin holds its checks (``collected``) and,
-    for a student-facing collection, those withheld from students (``withheld``)."""
-    plugin = GradingPlugin(lab, None, None, student=student)
+    for a student-facing collection, those withheld from students (``withheld``; ``shown``: the
+    visibilities students see, default this edition's)."""
+    plugin = GradingPlugin(lab, None, None, student=student, shown=shown)
     _pytest(lab, plugin, ["--collect-only"])
     return plugin
 

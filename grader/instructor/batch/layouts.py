@@ -6,7 +6,13 @@ Understood layouts (``SUBMISSIONS`` is a folder, or a ``.zip`` of one):
   Classroom's ``lab4-alice/`` clones, whose shared prefix is dropped);
 - a ``.py`` or ``.ipynb`` file per student (``alice.py``);
 - Canvas flat files, ``smithjane_12345_67890_pytorch_basics-1.py``: the id is
-  ``smithjane_12345`` (name and user id), the rest the file's original name.
+  ``smithjane_12345`` (name and user id), the rest the file's original name;
+  ``smithjane_late_12345_...`` marks a late submission.
+
+Besides the code, a layout may say who handed it in and when (a gradebook ``Handin``):
+Canvas's names give the Canvas user id and the late mark, Gradescope's
+``submission_metadata.yml`` (beside ``submission_123/``) the submitters'
+names, SIDs and e-mails and the time each was created; both are read as data.
 
 A student's id is made here, once, from the folder or file name (or the name
 inside the zip): :func:`grader.instructor.gradebook.escape.printable`, one
@@ -17,7 +23,8 @@ and every export use that id; every writer escapes it again for its format.
 The folder or zip is read as a tree of names (:mod:`grader.instructor.batch.trees`):
 only the file chosen for each student is read (never through a symbolic
 link, never more than the per-file limit), copied into a staging folder as
-the lab's file name, and hashed: what is graded is exactly what was hashed,
+the lab's file name (a notebook as the lab's module with ``.ipynb``, graded as
+``grade`` grades one), and hashed: what is graded is exactly what was hashed,
 and a zip is never extracted. Nothing is dropped silently: what cannot be
 graded is a :class:`Problem`, and a graded file whose name was not the lab's
 carries a note. Whatever one student's files are, they cost that student only.
@@ -31,14 +38,18 @@ import re
 import tokenize
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
+
+import yaml
 
 from grader.course.labs import Lab
 from grader.grading.notebooks import NotebookError, notebook_to_source
 from grader.grading.files import MAX_FILE_BYTES, Unreadable, read_no_follow
 from grader.instructor.batch.trees import Node, disk_folder, zip_tree
 from grader.instructor.gradebook.escape import printable
+from grader.instructor.gradebook.store import Handin
 
 __all__ = ["CODE_SUFFIXES", "MAX_FILE_BYTES", "Entry", "LayoutError", "Problem", "Roster", "discover",
            "normal_stem", "read_no_follow"]
@@ -46,7 +57,9 @@ __all__ = ["CODE_SUFFIXES", "MAX_FILE_BYTES", "Entry", "LayoutError", "Problem",
 CODE_SUFFIXES = (".py", ".ipynb")
 PATH_SHOWN = 4096                 # characters of a path kept (escaped) in a problem or note
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git"}
-_CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?:_late)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$", re.IGNORECASE)
+_CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?P<late>_late)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
+                     re.IGNORECASE)
+GRADESCOPE_METADATA = "submission_metadata.yml"
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,8 @@ class Entry:
     code: Path            # its staged copy (a notebook: its code cells), named as the lab's file
     content_hash: str     # sha256 of ``code``
     note: str = ""        # e.g. "graded Pytorch_Basics-1.py as pytorch_basics.py"
+    text: str = ""        # the Python code (a notebook's code cells): what similarity reads
+    handin: Handin = field(default_factory=Handin)
     raw: str = ""         # the name the id was made from, whole, escaped as the id is
 
 
@@ -152,6 +167,8 @@ class _Ids:
 def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
     folders, files, problems = [], [], []
     for node in _listed(root):
+        if node.name == GRADESCOPE_METADATA:
+            continue
         if node.kind == "refused":
             problems.append((node.name.rsplit(".", 1)[0] if _is_code(node.name) else node.name, node))
         elif node.kind == "dir":
@@ -169,6 +186,7 @@ def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
         roster.problems.append(_problem(ids(raw) if raw else "", node, kind, why))
     groups: dict[str, list[tuple[Node, str]]] = {}   # id -> (file, the name it was handed in as)
     raws: dict[str, str] = {}
+    handins = {printable(folder): handin for folder, handin in gradescope_handins(root, roster.problems).items()}
     for folder in folders:
         student = folder_ids[id(folder)]
         raws[student] = folder.name
@@ -180,8 +198,12 @@ def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
         groups.setdefault(student, []).extend((f, f.name) for f in found)
     for node in files:
         match = _CANVAS.match(node.name)
-        raw, name = (f"{match['name']}_{match['uid']}", match["file"]) if match else (node.name.rsplit(".", 1)[0], None)
+        raw, name = (f"{match['name']}_{match['uid']}", match["file"]) if match else \
+            (node.name.rsplit(".", 1)[0], None)
         student = ids(raw)
+        if match:
+            late = handins.get(student, Handin()).late or bool(match["late"])
+            handins[student] = Handin(name=match["name"], lms_id=match["uid"], late=late)
         if match is None and student in folder_ids.values():
             roster.problems.append(_problem(student, node, "duplicate",
                                             f"{student} also has a folder; the folder is graded"))
@@ -191,17 +213,18 @@ def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
     for index, (student, candidates) in enumerate(sorted(groups.items())):
         chosen = _choose(lab, student, candidates, roster.problems)
         if chosen is not None:
-            entry = _stage(lab, student, raws[student], chosen, staging / "entries" / f"{index:05d}", roster.problems)
+            entry = _stage(lab, student, raws[student], chosen, staging / "entries" / f"{index:05d}",
+                           roster.problems, handins.get(student, Handin()))
             if entry is not None:
                 roster.entries.append(entry)
     return roster
 
 
 def _stage(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
-           problems: list[Problem]) -> Entry | None:
+           problems: list[Problem], handin: Handin = Handin()) -> Entry | None:
     """:func:`_copy`, and whatever goes wrong with one student's file a problem of theirs only."""
     try:
-        return _copy(lab, student, raw, chosen, folder, problems)
+        return _copy(lab, student, raw, chosen, folder, problems, handin)
     except Exception as exc:
         problems.append(_problem(student, chosen[0], "unreadable", f"cannot be read: {type(exc).__name__}: {exc}"))
         return None
@@ -298,14 +321,15 @@ def _depth(node: Node) -> int:
 
 # ------------------------------------------------------------------ staging
 def _copy(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
-          problems: list[Problem]) -> Entry | None:
+          problems: list[Problem], handin: Handin) -> Entry | None:
     """The chosen file read, converted (a notebook) and staged as the lab's file, or a problem."""
     node, handed_in_as = chosen
     notebook = node.name.lower().endswith(".ipynb")
     try:
         data = node.read()
         source = notebook_to_source(data) if notebook else _python_text(data)
-        staged = source.encode("utf-8")
+        staged = data if notebook else source.encode("utf-8")
+        source.encode("utf-8")   # a notebook's text too: a lone surrogate in a cell is not code
     except (Unreadable, NotebookError, UnicodeError, SyntaxError, LookupError) as exc:
         problems.append(_problem(student, node, "unreadable", _why(exc)))
         return None
@@ -313,14 +337,71 @@ def _copy(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Pa
         problems.append(_problem(student, node, "empty", "the file has no code"))
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    code = folder / lab.filename
+    # a notebook is graded as a notebook (its report points into its cells, as ``grade`` does)
+    code = folder / (f"{lab.module}.ipynb" if notebook else lab.filename)
     code.write_bytes(staged)
     note = ""
     if notebook:
         note = f"graded the code cells of {printable(node.name)} as {lab.filename}"
     elif handed_in_as != lab.filename:
         note = f"graded {printable(handed_in_as)} as {lab.filename}"
-    return Entry(student, node.where, code, hashlib.sha256(staged).hexdigest(), note, printable(raw, PATH_SHOWN))
+    return Entry(student, node.where, code, hashlib.sha256(staged).hexdigest(), note, source, handin,
+                 printable(raw, PATH_SHOWN))
+
+
+# ------------------------------------------------------------------ what the LMS says
+def gradescope_handins(root: Node, problems: list[Problem]) -> dict[str, Handin]:
+    """``submission_metadata.yml`` of a Gradescope export: folder name -> its submitters and time.
+
+    Read with ``yaml.safe_load`` (data only), from the folder or the zip alike and never through a
+    link; a file that is not what Gradescope writes is a problem, listed, and the submissions are
+    graded all the same."""
+    node = next((c for c in root.children() if c.name == GRADESCOPE_METADATA), None)
+    if node is None:
+        return {}
+    try:
+        data = yaml.safe_load(node.read())
+    except (OSError, yaml.YAMLError, RecursionError) as exc:
+        problems.append(_problem("", node, "unreadable", f"not read: {(str(exc).splitlines() or [''])[0]}"))
+        return {}
+    if not isinstance(data, dict):
+        problems.append(_problem("", node, "unreadable", "not read: not a mapping of submissions"))
+        return {}
+    return {str(folder): _gradescope_handin(entry) for folder, entry in data.items() if isinstance(entry, dict)}
+
+
+def _gradescope_handin(entry: dict) -> Handin:
+    def get(mapping: dict, key: str) -> object:
+        return mapping.get(f":{key}", mapping.get(key))
+
+    submitters = [s for s in get(entry, "submitters") or [] if isinstance(s, dict)]
+
+    def joined(key: str) -> str:   # a group submission has several submitters
+        return ", ".join(str(get(s, key)) for s in submitters if get(s, key))
+
+    return Handin(name=joined("name"), sis_id=joined("sid"), email=joined("email"),
+                  submitted_at=iso_time(get(entry, "created_at")))
+
+
+def iso_time(value: object) -> str:
+    """A time as ISO 8601 with its offset ('' when it is not one): YAML gives datetimes, or text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return parse_time(value).isoformat()
+        except ValueError:
+            return ""
+    return ""
+
+
+def parse_time(text: str) -> datetime:
+    """``2024-03-01 23:59``, ``2024-03-01T23:59:00+01:00``, Gradescope's ``2024-03-01 12:00:00.123456789 -08:00``:
+    a datetime; without an offset, local time. Raises ValueError."""
+    cleaned = re.sub(r"(\.\d{6})\d+", r"\1", text.strip())           # nanoseconds: Python reads microseconds
+    cleaned = re.sub(r"\s+([+-]\d\d:?\d\d|Z)$", r"\1", cleaned)       # "... -08:00" -> "...-08:00"
+    moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 def _python_text(raw: bytes) -> str:
