@@ -201,3 +201,19 @@ def test_hostile_student_ids_reach_no_export_raw(tmp_path):
         assert not {"\x1b", "\u2028", "\u202e", "\x07"} & set(text), report
     page = (tmp_path / "out" / "report.html").read_text()
     assert "\x1b" not in page
+
+
+def test_what_an_lms_says_is_stored_valid_and_exported_escaped(tmp_path):
+    """A metadata file's names and e-mails are student-controlled too (a lone surrogate, a formula)."""
+    from grader.instructor.gradebook.store import Handin
+
+    with Gradebook(tmp_path / "grades.db") as book:
+        book.record("alice", "lab4", "h1", "v1", result("alice", (True, True)))
+        book.set_handins("lab4", [("alice", Handin(name="=cmd|' -C calc'!A0\udce9\x1b[2J", email="@x\u2028y"),
+                                   "x = '\ud800'\n")])
+        export(book, tmp_path / "out", ("canvas", "grades", "csv"))
+    for name in ("canvas.csv", "scores.csv", "grades.csv"):
+        with open(tmp_path / "out" / name, newline="", encoding="utf-8") as handle:
+            cells = [cell for row in csv.reader(handle) for cell in row]
+        assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], name
+        assert all(c.isprintable() for c in cells), name

@@ -197,8 +197,9 @@ class Gradebook:
         written on every run, so a metadata file or a due time added later counts without grading again."""
         with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO handin VALUES (?,?,?,?,?,?,?,?,?)",
-                                [(student, lab, h.name, h.lms_id, h.sis_id, h.email, h.submitted_at, int(h.late),
-                                  code) for student, h, code in handins])
+                                [(printable(student), lab, valid(h.name), valid(h.lms_id), valid(h.sis_id),
+                                  valid(h.email), valid(h.submitted_at), int(h.late), valid(code))
+                                 for student, h, code in handins])
 
     def set_due(self, lab: str, due: str) -> None:
         """The lab's due time (ISO 8601): a submission made after it is late."""
