@@ -103,6 +103,15 @@ def test_a_submission_over_its_budget_is_stopped_and_recorded_as_timeout(tmp_pat
     assert sorted(report.skipped) == ["alice", "bob"]       # a timeout is a result, not retried
 
 
+@pytest.mark.slow   # three submissions wait out their budget, one at a time
+def test_submissions_over_their_budget_never_stop_the_batch(tmp_path):
+    """A stop for a submission's budget is that submission's doing, however many there are (issue 20, item 5)."""
+    subs = make_class(tmp_path / "subs", {**{f"h{i}": "HANG" for i in range(3)}, "zoe": "SCORE 1 1"})
+    report, rows = run_batch(tmp_path, subs, jobs=1, options=BatchOptions(max_restarts=1), budget=2.0)
+    assert report.aborted == "" and report.restarts == 3
+    assert [rows[f"h{i}"].status for i in range(3)] == ["timeout"] * 3 and rows["zoe"].score == 2
+
+
 @pytest.mark.slow   # grader processes die and are replaced
 def test_too_many_dead_graders_stop_the_batch(tmp_path):
     subs = make_class(tmp_path / "subs", {f"s{i}": "CRASH" for i in range(4)})

@@ -62,7 +62,9 @@ def test_file_per_student_and_notebook(tmp_path):
     roster = discover(LAB, subs, tmp_path / "staging")
     entries = by_student(roster)
     assert sorted(entries) == ["alice", "carol"]
-    code = entries["carol"].code.read_text()
+    assert entries["carol"].code.name == "pytorch_basics.ipynb"   # graded as a notebook, as grade does
+    assert entries["carol"].code.read_bytes() == (subs / "carol.ipynb").read_bytes()
+    code = entries["carol"].text
     compile(code, "carol", "exec")          # magics and shell escapes are gone, blocks still parse
     assert "import numpy" in code and "def f():" in code
     assert "!pip" not in code.replace("removed: !pip", "") and "rm -rf" not in code
@@ -91,7 +93,7 @@ def test_gradescope_and_github_classroom_folders(tmp_path):
     roster = discover(LAB, gs, tmp_path / "s1")
     assert sorted(by_student(roster)) == ["submission_101", "submission_102"]
     assert roster.layout == "Gradescope folders"
-    assert kinds(roster) == [("", "ignored")]          # the metadata file is listed, not dropped
+    assert kinds(roster) == []          # the metadata file is read (it says nothing here), not graded
     gh = tmp_path / "gh"
     write(gh / "lab4-pytorch-alice" / "assignments" / "lab4" / "pytorch_basics.py")
     write(gh / "lab4-pytorch-bob" / "assignments" / "lab4" / "pytorch_basics.py")
@@ -173,3 +175,189 @@ def test_normal_stem_forgives_case_copies_and_separators(name):
 def test_normal_stem_keeps_different_names_apart():
     assert normal_stem("pytorch_basics2.py") != "pytorch_basics"
     assert normal_stem("audio_io.py") != "pytorch_basics"
+
+
+GRADESCOPE_METADATA = """\
+submission_101:
+  :submitters:
+  - :name: Jane Smith
+    :sid: '1001'
+    :email: jane@example.edu
+  :created_at: 2024-03-01 23:30:00.123456789 -08:00
+  :score: 0.0
+submission_102:
+  :submitters:
+  - :name: "<script>alert(1)</script>"
+    :sid: '1002'
+    :email: bob@example.edu
+  - :name: Ann Lee
+    :sid: '1003'
+  :created_at: 2024-03-02 09:15:00.000000000 -08:00
+"""
+
+
+def test_gradescope_metadata_says_who_and_when(tmp_path):
+    gs = tmp_path / "gs"
+    write(gs / "submission_101" / "pytorch_basics.py")
+    write(gs / "submission_102" / "pytorch_basics.py")
+    write(gs / "submission_metadata.yml", GRADESCOPE_METADATA)
+    entries = by_student(discover(LAB, gs, tmp_path / "staging"))
+    jane, pair = entries["submission_101"].handin, entries["submission_102"].handin
+    assert (jane.name, jane.sis_id, jane.email) == ("Jane Smith", "1001", "jane@example.edu")
+    assert jane.submitted_at == "2024-03-01T23:30:00.123456-08:00" and not jane.late
+    assert (pair.name, pair.sis_id) == ("<script>alert(1)</script>, Ann Lee", "1002, 1003")   # data, as given
+    assert pair.submitted_at == "2024-03-02T09:15:00-08:00"
+
+
+def test_unreadable_gradescope_metadata_is_listed_and_the_class_still_graded(tmp_path):
+    gs = tmp_path / "gs"
+    write(gs / "submission_101" / "pytorch_basics.py")
+    write(gs / "submission_metadata.yml", "submission_101: [unclosed\n")
+    roster = discover(LAB, gs, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["submission_101"] and kinds(roster) == [("", "unreadable")]
+
+
+def test_canvas_late_mark_and_user_id(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "doejohn_late_222_333_pytorch_basics.py")
+    write(subs / "leeann_444_555_pytorch_basics.py")
+    entries = by_student(discover(LAB, subs, tmp_path / "staging"))
+    assert (entries["doejohn_222"].handin.late, entries["doejohn_222"].handin.lms_id) == (True, "222")
+    assert (entries["leeann_444"].handin.late, entries["leeann_444"].handin.name) == (False, "leeann")
+
+
+# ------------------------------------------------------------------ names a student controls (issue 20, item 1)
+HOSTILE_FOLDERS = [b"Jos\xe9", b"esc\x1b[2J\x1b]0;title\x07", "line\u2028Score 58/58".encode(),
+                   "bidi\u202eyp.exe".encode(), b"=HYPERLINK(1)", b"tab\there"]
+
+
+def test_ids_are_printable_utf8_whatever_the_folder_or_file_is_called(tmp_path):
+    subs = tmp_path / "subs"
+    for raw in HOSTILE_FOLDERS:
+        write(Path(os.fsdecode(os.fsencode(subs) + b"/" + raw)) / "pytorch_basics.py")
+    write(Path(os.fsdecode(os.fsencode(subs) + b"/Ren\xe9e.py")))                 # a file per student
+    write(Path(os.fsdecode(os.fsencode(subs) + b"/nobody\x1b[8m")) / "notes.txt")  # listed, with its id
+    roster = discover(LAB, subs, tmp_path / "staging")
+    ids = sorted(by_student(roster))
+    assert len(ids) == len(HOSTILE_FOLDERS) + 1
+    assert "Jos\\xe9" in ids and "Ren\\xe9e" in ids and "esc\\x1b[2J\\x1b]0;title\\x07" in ids
+    assert "=HYPERLINK(1)" in ids          # printable as it is: the CSV writer escapes it for spreadsheets
+    for student in [*ids, *(p.student for p in roster.problems)]:
+        assert student.isprintable() and student.encode("utf-8")
+    (problem,) = roster.problems
+    assert (problem.student, problem.kind) == ("nobody\\x1b[8m", "missing")
+    assert by_student(roster)["Jos\\xe9"].raw == "Jos\\xe9"          # the whole raw name, escaped
+    assert all(entry.raw.isprintable() for entry in roster.entries)
+
+
+def test_names_in_notes_and_problems_are_printable(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "alice" / "Pytorch_Basics\x1b[2J.py")
+    write(subs / "bob" / "a\u2028.py")
+    write(subs / "bob" / "b\u202e.py")
+    roster = discover(LAB, subs, tmp_path / "staging")
+    assert by_student(roster)["alice"].note == "graded Pytorch_Basics\\x1b[2J.py as pytorch_basics.py"
+    (problem,) = roster.problems
+    assert problem.kind == "missing" and "a\\u2028.py" in problem.detail and problem.detail.isprintable()
+
+
+# ------------------------------------------------------------------ archives (issue 20, item 3)
+def forged_zip(path: Path, members: list[tuple[str, bytes]], changes: dict[str, dict] | None = None) -> Path:
+    """A zip of ``members``; then, for the members named in ``changes`` ({name: {"flag": bits to set,
+    "method": number, "crc": number}}), both headers rewritten as a hostile tool would write them."""
+    import io
+    import struct
+    import warnings
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")          # "Duplicate name": a duplicate is one of the attacks
+        for name, data in members:
+            archive.writestr(name, data)
+    raw = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as archive:
+        infos, central = archive.infolist(), archive.start_dir
+    for info in infos:
+        change = (changes or {}).get(info.filename, {})
+        for header, (flag, method, crc) in ((central, (8, 10, 16)), (info.header_offset, (6, 8, 14))):
+            if "flag" in change:
+                bits = struct.unpack_from("<H", raw, header + flag)[0] | change["flag"]
+                struct.pack_into("<H", raw, header + flag, bits)
+            if "method" in change:
+                struct.pack_into("<H", raw, header + method, change["method"])
+            if "crc" in change:
+                struct.pack_into("<I", raw, header + crc, change["crc"])
+        central += 46 + sum(struct.unpack_from("<HHH", raw, central + 28))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_a_duplicate_member_is_listed_and_neither_copy_graded(tmp_path):
+    other = b"def numpy_to_tensor(a):\n    return 1\n"
+    archive = forged_zip(tmp_path / "class.zip", [("alice/pytorch_basics.py", CODE.encode()),
+                                                  ("alice/pytorch_basics.py", other),
+                                                  ("bob/pytorch_basics.py", CODE.encode())])
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["bob"]
+    assert kinds(roster) == [("alice", "duplicate")]
+    assert "appears 2 times" in roster.problems[0].detail
+
+
+@pytest.mark.parametrize("change, why", [({"flag": 1}, "encrypted"), ({"method": 99}, "compression method 99"),
+                                         ({"method": 9}, "compression method 9"), ({"crc": 1234}, "CRC")])
+def test_members_zipfile_cannot_read_are_listed_and_the_rest_graded(tmp_path, change, why):
+    archive = forged_zip(tmp_path / "class.zip", [("alice/pytorch_basics.py", CODE.encode()),
+                                                  ("bob/pytorch_basics.py", CODE.encode() * 50),
+                                                  ("carol/pytorch_basics.py", CODE.encode())],
+                         {"bob/pytorch_basics.py": change})
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice", "carol"]
+    (problem,) = roster.problems
+    assert (problem.student, problem.kind) == ("bob", "unreadable") and why in problem.detail, problem
+
+
+def test_only_what_is_graded_is_extracted(tmp_path):
+    """A zip of large members no grade needs (data, a nested zip, a second copy) puts only the
+    graded files on disk; a code file over the per-file limit is listed."""
+    big = bytes(8 << 20)                        # 8 MiB of zeros: a few KiB compressed
+    archive = forged_zip(tmp_path / "class.zip", [
+        *[(f"alice/data{n}.bin", big) for n in range(4)], ("alice/pytorch_basics.py", CODE.encode()),
+        ("alice/nested.zip", big), ("alice/old/pytorch_basics.py", big[: 1 << 20]),
+        ("bob/pytorch_basics.py", bytes(9 << 20))])
+    assert archive.stat().st_size < 1 << 20
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice"]
+    assert kinds(roster) == [("alice", "duplicate"), ("bob", "unreadable")]   # the deeper copy: listed, not read
+    assert "too large" in next(p.detail for p in roster.problems if p.student == "bob")
+    on_disk = sum(p.stat().st_size for p in (tmp_path / "staging").rglob("*") if p.is_file())
+    assert on_disk == len(CODE)
+
+
+def test_a_member_that_lies_about_its_size_is_listed(tmp_path):
+    archive = forged_zip(tmp_path / "class.zip", [("alice/pytorch_basics.py", CODE.encode()),
+                                                  ("bob/pytorch_basics.py", CODE.encode())])
+    raw = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as z:
+        central = z.start_dir + 46 + len("alice/pytorch_basics.py")     # bob's central record
+    import struct
+    struct.pack_into("<I", raw, central + 24, 5)                           # "5 bytes", holding more
+    archive.write_bytes(bytes(raw))
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice"] and kinds(roster) == [("bob", "unreadable")]
+
+
+# ------------------------------------------------------------------ notebooks (issue 20, item 4)
+@pytest.mark.parametrize("source", [12, {"a": 1}, None, ["x = 1\n", 3]])
+def test_a_notebook_whose_cell_source_is_not_text_is_listed_naming_the_cell(tmp_path, source):
+    import json
+
+    cells = [{"cell_type": "code", "id": name, "execution_count": None, "metadata": {}, "outputs": [], "source": text}
+             for name, text in (("a", "x = 1"), ("b", source))]
+    document = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    write(tmp_path / "subs" / "mallory.ipynb", json.dumps(document))
+    write(tmp_path / "subs" / "alice.py")
+    roster = discover(LAB, tmp_path / "subs", tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice"]
+    (problem,) = roster.problems
+    assert (problem.student, problem.kind) == ("mallory", "unreadable")
+    assert "cell 2" in problem.detail and "\n" not in problem.detail, problem.detail

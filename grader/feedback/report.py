@@ -23,6 +23,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from grader import inert
 from grader.feedback.causes import Cause, not_started, root_causes
 from grader.results import CheckResult, ErrorRecord, Feedback, GradeResult, also_fails, plural
 
@@ -78,6 +79,12 @@ def function_groups(result: GradeResult) -> list[FunctionGroup]:
     return ordered + ([other] if other.checks else [])
 
 
+def in_lab_order(result: GradeResult) -> list[CheckResult]:
+    """Every check in the order the report lists them: by function, in the lab's order
+    (Gradescope's tests and every export follow it too)."""
+    return [check for group in function_groups(result) for check in group.checks]
+
+
 # ------------------------------------------------------------------ the whole report
 def render(result: GradeResult, verbose: bool = False) -> RenderableType:
     groups = function_groups(result)
@@ -91,14 +98,15 @@ def render(result: GradeResult, verbose: bool = False) -> RenderableType:
         parts += failure_panels(groups)
     parts += [line for line in (not_started_line(groups), skipped_line(result.checks), withheld_line(result))
               if line is not None]
-    parts += [Text.assemble(("note: ", "dim"), Text(note)) for note in result.notes]
+    parts += [Text.assemble(("note: ", "dim"), Text(inert.clean(note))) for note in result.notes]
     parts += footer(result, verbose)
     return Group(*parts)
 
 
 def header(result: GradeResult) -> RenderableType:
     title = Text.assemble((f"{result.lab.replace('lab', 'Lab ')} · ", "bold"), (result.title, "bold cyan"))
-    return Panel(Text.assemble(title, "\n", (result.submission, "dim")), box=box.ROUNDED, expand=True)
+    submission = inert.line(result.submission, inert.WHERE)   # a path or a student's id: text they chose
+    return Panel(Text.assemble(title, "\n", (submission, "dim")), box=box.ROUNDED, expand=True)
 
 
 def total(result: GradeResult) -> RenderableType:

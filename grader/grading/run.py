@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from grader.course.labs import BUILTIN_SUITES, Lab
 from grader.errors import SetupError
 from grader.grading.plugin import GradingPlugin
 from grader.grading.reference import Reach
+from grader.grading.files import LINK, is_link, read_no_follow
 from grader.grading.notebooks import Converted, NotebookError, convert
 from grader.grading.session import WorkerSession
 from grader.results import CheckResult, GradeResult
@@ -33,6 +33,7 @@ from grader.results import CheckResult, GradeResult
 SUITE_INI = BUILTIN_SUITES / "pytest.ini"  # the built-in suites' settings, for every suite
 
 
+SINGLE_RUN_BYTES = 64 << 20   # a student's own notebook, outputs and all (a batch allows 8 MiB per file)
 STUDENT_ENVIRONMENT = "GRADE_STUDENT"   # set (to 1) where students grade: the release, their machines
 
 
@@ -56,19 +57,29 @@ def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: b
     if path is None:
         folder = course.here or Path.cwd()
         path = lab.assignment_file(folder)
-        if not path.is_file():
+        if not path.is_file() and not is_link(path):
             raise SetupError(f"no {path.relative_to(folder)} here: run grade from the course folder, "
                              f"or pass --submission PATH")
-        return path
-    if not path.exists():
+        return _not_a_link(path)
+    if not path.exists() and not is_link(path):
         raise SetupError(f"submission not found: {path}")
-    if path.is_dir():
+    if path.is_dir() and not is_link(path / lab.filename):
         notebook = path / f"{lab.module}.ipynb"
         path = path / lab.filename if (path / lab.filename).is_file() or not notebook.is_file() else notebook
-        if not path.is_file():
+        if not path.is_file() and not is_link(path):
             raise SetupError(f"{path.parent} has no {lab.filename}")
+    elif path.is_dir():
+        path = path / lab.filename
     if path.suffix not in (".py", ".ipynb"):
         raise SetupError(f"{path} is not a Python file or a notebook (expected {lab.filename})")
+    return _not_a_link(path)
+
+
+def _not_a_link(path: Path) -> Path:
+    """``path``, unless it is a symbolic link: the grader reads what its worker cannot (the reference,
+    the suites), so a link is never followed to a submission (grader.grading.files)."""
+    if is_link(path):
+        raise SetupError(f"{path} is {LINK}")
     return path
 
 
@@ -101,7 +112,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         scratch, clips = folder / "submission", folder / "clips"
         scratch.mkdir()
         clips.mkdir()
-        notebook = _write_submission(source, scratch / lab.filename)
+        notebook = _write_submission(source, scratch / lab.filename, trusted=reference)
         spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload), readable=[clips],
                           probes=list(lab.probes), warm_up=list(lab.warm_up), environment=dict(lab.environment),
                           cache_dirs=dict(lab.cache),
@@ -118,13 +129,15 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
     return result
 
 
-def _write_submission(source: Path, target: Path) -> Converted | None:
-    """The student's file as the module the worker imports; a notebook's code cells become one."""
-    if source.suffix != ".ipynb":
-        shutil.copyfile(source, target)
-        return None
+def _write_submission(source: Path, target: Path, trusted: bool = False) -> Converted | None:
+    """The student's file as the module the worker imports; a notebook's code cells become one.
+    A student's file is read as itself, never through a link (``trusted``: the reference)."""
     try:
-        converted = convert(source.read_bytes())
+        raw = source.read_bytes() if trusted else read_no_follow(source, SINGLE_RUN_BYTES)
+        if source.suffix != ".ipynb":
+            target.write_bytes(raw)
+            return None
+        converted = convert(raw)
     except (NotebookError, OSError) as exc:
         raise SetupError(f"{source}: {exc}") from None
     target.write_text(converted.source, encoding="utf-8")
@@ -163,10 +176,11 @@ def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
     return collect(find(course).lab(lab_name)).collected
 
 
-def collect(lab: Lab, student: bool = False) -> GradingPlugin:
+def collect(lab: Lab, student: bool = False, shown: tuple[str, ...] | None = None) -> GradingPlugin:
     """Collect ``lab``'s suite without grading: the plugin holds its checks (``collected``) and,
-    for a student-facing collection, those withheld from students (``withheld``)."""
-    plugin = GradingPlugin(lab, None, None, student=student)
+    for a student-facing collection, those withheld from students (``withheld``; ``shown``: the
+    visibilities students see, default this edition's)."""
+    plugin = GradingPlugin(lab, None, None, student=student, shown=shown)
     _pytest(lab, plugin, ["--collect-only"])
     return plugin
 

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader.grading.reference import Memo
-from grader.instructor.batch.events import DONE, GRADER_DOWN, Event, Job
+from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job
 from grader.instructor.batch.grader_process import resolve, serve
 
 DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
+WARM_UP_ALLOWANCE = 600.0   # seconds a grader may take to warm up (torch, the suite, a template) before its first job
 DEFAULT_WARM = "grader.instructor.batch.job:warm_up"
 
 
@@ -40,7 +41,8 @@ class _Grader:
     process: Any
     conn: Any                     # our end of its private pipe: jobs out, events back
     job: Job | None = None
-    since: float = 0.0
+    since: float = 0.0            # when its job was sent, then when it started grading it
+    started: bool = False
     down: bool = False
 
 
@@ -50,7 +52,8 @@ class LocalScheduler:
     Each grader has a private pipe: one that dies mid-message breaks only its
     own pipe (a queue shared by all graders could be left locked forever).
     A submission that runs longer than ``submission_budget`` seconds in total
-    has its grader stopped (reported as ``grader_down``, cause ``budget``).
+    (from when its grader starts it, warm-up not counted) has its grader
+    stopped (reported as ``grader_down``, cause ``budget``).
     """
 
     def __init__(self, lab: str, jobs: int, *, submission_budget: float | None = None,
@@ -78,7 +81,7 @@ class LocalScheduler:
 
     def submit(self, job: Job) -> None:
         grader = next(g for g in self.graders.values() if g.job is None and not g.down)
-        grader.job, grader.since = job, time.monotonic()
+        grader.job, grader.since, grader.started = job, time.monotonic(), False
         try:
             grader.conn.send(job)
         except OSError:
@@ -99,9 +102,14 @@ class LocalScheduler:
                                         "crash"))
         now = time.monotonic()
         for grader in live.values():
-            if not grader.down and grader.job and self.budget and now - grader.since > self.budget:
+            if grader.down or not grader.job or not self.budget:
+                continue
+            if grader.started and now - grader.since > self.budget:
                 self._stop([grader])
                 found.append(self._down(grader, f"took longer than its {self.budget:g} s budget", "budget"))
+            elif not grader.started and now - grader.since > self.budget + WARM_UP_ALLOWANCE:   # never the student's
+                self._stop([grader])
+                found.append(self._down(grader, "the grader process never started grading it", "crash"))
         if not live:
             time.sleep(min(timeout, 0.1))
         return found
@@ -109,6 +117,8 @@ class LocalScheduler:
     def _received(self, grader: _Grader, event: Event) -> Event:
         if event.kind == DONE and grader.job and grader.job.key == event.key:
             grader.job = None
+        if event.kind == STARTED and grader.job and grader.job.key == event.key:
+            grader.since, grader.started = time.monotonic(), True   # the budget is the submission's, not the warm-up's
         return event
 
     def _down(self, grader: _Grader, reason: str, cause: str) -> Event:

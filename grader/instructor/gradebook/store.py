@@ -5,6 +5,11 @@ moment (kill -9 included) leaves a readable gradebook that holds every
 submission it finished; only those in flight are lost. A submission is
 keyed by (student, lab) and remembers the content hash and grader version
 it was graded with, so a rerun skips what would come out the same.
+
+A student id is stored as :func:`grader.instructor.gradebook.escape.printable`
+makes it (the layouts already hand over ids in that form; anything else is
+made so here), paths too, and every other text as valid UTF-8: a file name's
+undecodable bytes can neither crash the gradebook nor reach an export raw.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from grader.instructor.gradebook.escape import printable, valid
+
+PATH_KEPT = 4096   # characters of a path (escaped) kept
 from grader.results import GradeResult
 
 SCHEMA_VERSION = 1
@@ -51,6 +59,18 @@ CREATE TABLE IF NOT EXISTS check_result (
     PRIMARY KEY (student, lab, name),
     FOREIGN KEY (student, lab) REFERENCES submission (student, lab) ON DELETE CASCADE
 );
+CREATE TABLE IF NOT EXISTS handin (   -- what the layout said besides the code: kept apart from grades
+    student      TEXT NOT NULL,
+    lab          TEXT NOT NULL,
+    name         TEXT NOT NULL,        -- as the LMS gives it ('' when it does not)
+    lms_id       TEXT NOT NULL,        -- Canvas's user id
+    sis_id       TEXT NOT NULL,        -- the institution's student id (Gradescope's SID)
+    email        TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,        -- ISO 8601 ('' when not said)
+    late_mark    INTEGER NOT NULL,     -- 1: the LMS marks it late (Canvas's _late)
+    code         TEXT NOT NULL,        -- the Python code graded (a notebook's code cells), for similarity
+    PRIMARY KEY (student, lab)
+);
 CREATE TABLE IF NOT EXISTS problem (
     lab     TEXT NOT NULL,
     student TEXT NOT NULL,
@@ -59,6 +79,19 @@ CREATE TABLE IF NOT EXISTS problem (
     detail  TEXT NOT NULL
 );
 """
+
+
+@dataclass(frozen=True)
+class Handin:
+    """What a submission's layout says besides its code ('' when it says nothing): who handed it in
+    and when (grader/instructor/batch/layouts.py makes them)."""
+
+    name: str = ""            # the student's name, as the LMS gives it ("smithjane", "Jane Smith")
+    lms_id: str = ""          # Canvas's user id
+    sis_id: str = ""          # the institution's student id (Gradescope's SID)
+    email: str = ""
+    submitted_at: str = ""    # ISO 8601, when the LMS says
+    late: bool = False        # the LMS marks it late (Canvas's ``_late``)
 
 
 class GradebookError(Exception):
@@ -125,13 +158,14 @@ class Gradebook:
     # ------------------------------------------------------------ writing
     def is_current(self, student: str, lab: str, content_hash: str, grader_version: str) -> bool:
         """Graded (or timed out) with this content and this grader already; crashes are tried again."""
-        row = self.db.execute("SELECT content_hash, grader_version FROM submission "
-                              "WHERE student=? AND lab=? AND status != 'crashed'", (student, lab)).fetchone()
+        row = self.db.execute("SELECT content_hash, grader_version FROM submission WHERE student=? AND lab=? "
+                              "AND status != 'crashed'", (printable(student), lab)).fetchone()
         return row == (content_hash, grader_version)
 
     def record(self, student: str, lab: str, content_hash: str, grader_version: str, result: GradeResult,
                *, source: str = "", note: str = "") -> None:
         """A finished grade and its checks, in one transaction."""
+        student = printable(student)
         with self._transaction():
             self._replace(student, lab, content_hash, grader_version, "graded", result.score, result.max_score,
                           result.execution_time, source, note, json.dumps(result.to_dict()))
@@ -139,12 +173,13 @@ class Gradebook:
                 "INSERT INTO check_result VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(student, lab, c.name, c.title, c.points, c.score, c.status,
                   getattr(c, "visibility", None) or "visible",
-                  json.dumps(asdict(c.feedback)) if c.feedback is not None else None, c.output, c.seconds)
+                  json.dumps(asdict(c.feedback)) if c.feedback is not None else None, valid(c.output), c.seconds)
                  for c in result.checks])
 
     def record_failure(self, student: str, lab: str, content_hash: str, grader_version: str, status: str,
                        detail: str, *, seconds: float = 0.0, source: str = "", max_score: float | None = None) -> None:
         """A submission the batch gave up on (timeout, crashed grader): score 0 and why."""
+        student = printable(student)
         with self._transaction():
             self._replace(student, lab, content_hash, grader_version, status, 0.0, max_score, seconds, source,
                           detail, None)
@@ -155,13 +190,32 @@ class Gradebook:
         content_hash, version, status, score, max_score, seconds, source, note, result = values
         self.db.execute("INSERT INTO submission VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (student, lab, content_hash, version, _now(), status, score, max_score, seconds,
-                         source, note, result))
+                         printable(source, PATH_KEPT), valid(note), result))
+
+    def set_handins(self, lab: str, handins: Iterable[tuple[str, Handin, str]]) -> None:
+        """(student, what the layout says of the submission, its Python code), in one transaction;
+        written on every run, so a metadata file or a due time added later counts without grading again."""
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO handin VALUES (?,?,?,?,?,?,?,?,?)",
+                                [(printable(student), lab, valid(h.name), valid(h.lms_id), valid(h.sis_id),
+                                  valid(h.email), valid(h.submitted_at), int(h.late), valid(code))
+                                 for student, h, code in handins])
+
+    def set_due(self, lab: str, due: str) -> None:
+        """The lab's due time (ISO 8601): a submission made after it is late."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"due.{lab}", due))
+
+    def due(self, lab: str) -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (f"due.{lab}",)).fetchone()
+        return row[0] if row else ""
 
     def set_problems(self, lab: str, problems: Iterable[tuple[str, str, str, str]]) -> None:
         """This run's (student, path, kind, detail) for entries that were not graded."""
         with self._transaction():
             self.db.execute("DELETE FROM problem WHERE lab=?", (lab,))
-            self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)", [(lab, *p) for p in problems])
+            self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)",
+                                [(lab, printable(student), printable(path, PATH_KEPT), valid(kind), valid(detail))
+                                 for student, path, kind, detail in problems])
 
     # ------------------------------------------------------------ reading
     def labs(self) -> list[str]:
@@ -173,9 +227,20 @@ class Gradebook:
 
     def checks(self, student: str, lab: str) -> list[dict[str, Any]]:
         cursor = self.db.execute("SELECT * FROM check_result WHERE student=? AND lab=? ORDER BY rowid",
-                                 (student, lab))
+                                 (printable(student), lab))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+    def handins(self, lab: str) -> dict[str, Handin]:
+        """student -> what the layout said (students of an older gradebook have none)."""
+        rows = self.db.execute("SELECT student, name, lms_id, sis_id, email, submitted_at, late_mark "
+                               "FROM handin WHERE lab=?", (lab,))
+        return {student: Handin(name, lms_id, sis_id, email, submitted_at, bool(late))
+                for student, name, lms_id, sis_id, email, submitted_at, late in rows}
+
+    def codes(self, lab: str) -> dict[str, str]:
+        """student -> the Python code graded (what ``grade similarity`` compares)."""
+        return dict(self.db.execute("SELECT student, code FROM handin WHERE lab=? ORDER BY student", (lab,)))
 
     def problems(self, lab: str | None = None) -> list[dict[str, str]]:
         query = "SELECT * FROM problem" + (" WHERE lab=?" if lab else "") + " ORDER BY lab, student, path"

@@ -13,13 +13,24 @@ previous run could have touched: it copies the trusted cache into its private
 cache folder, imports the lab's libraries and runs its warm-up modules, sets its rlimits,
 says hello, and imports the submission.  Everything it sends back is data;
 anything else stays here behind a handle.
+
+Trusted code here cannot be lied to by patching what it uses: this file and
+every module it loads (wire, probes, the lab's probes) keep a private copy of
+the built-ins, and bind the NumPy and torch functions they call, before any
+student code runs.  Student code runs in one place, :meth:`Worker.invoke`,
+called from :meth:`Worker.serve`'s loop for a plain call and a probe's call
+alike (a probe that wraps a call yields it, and observes once it returns):
+what is on the stack above a student's function, the frames and their locals,
+is the same whether a probe is watching or not.
 """
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 import resource
@@ -31,14 +42,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+# This file's own view of the built-ins, taken before any student code runs (functions defined
+# below use it): a submission that replaces builtins.getattr or isinstance changes nothing here.
+__builtins__ = dict(vars(builtins))
+
 HERE = Path(__file__).resolve().parent
+_CO_GENERATOR = inspect.CO_GENERATOR
 _PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER = 1, 24, 38, 36
 _CAPABILITY_VERSION_3 = 0x20080522
 
 
 def _load(name: str) -> Any:
+    """A trusted module of this folder, loaded by path, with a private copy of the built-ins."""
     spec = importlib.util.spec_from_file_location(f"_grade_{name}", HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    module.__builtins__ = dict(vars(builtins))
     spec.loader.exec_module(module)
     return module
 
@@ -97,13 +115,26 @@ def _set_limits(config: dict) -> None:
 
 
 class Worker:
-    """Serves requests on ``channel``: import the submission, call, release."""
+    """Serves requests on ``channel``: import the submission, call, release.
+
+    Each request is taken in three steps, :meth:`begin`, :meth:`invoke` and
+    :meth:`finish`, in one expression of :meth:`serve`'s loop.  ``begin`` works
+    out the call to make (a probe that is a generator is run up to the call it
+    yields) and keeps it for ``invoke``, which alone calls student code;
+    ``finish`` resumes the probe, if any, with what the call returned or raised,
+    and makes the reply.  What a request is for lives on ``serve``'s evaluation
+    stack only, never in a frame's locals, so a student's function that looks up
+    its stack (``sys._getframe``, ``inspect.stack``) sees the same frames, lines
+    and local names whether a probe called it or the grader did.
+    """
 
     def __init__(self, channel: socket.socket, config: dict, wire: Any, probes: Any) -> None:
         self.channel, self.config, self.wire, self.probes = channel, config, wire, probes
         self.module: Any = None
         self.objects: dict[int, Any] = {}
         self.next_id = 1
+        self.serving = True
+        self.next_call: tuple | None = None   # (function, args, kwargs) for invoke: set only between steps
 
     def keep(self, value: Any) -> int:
         handle_id, self.next_id = self.next_id, self.next_id + 1
@@ -116,62 +147,133 @@ class Worker:
         return self.objects[handle_id]
 
     def serve(self) -> None:
-        while True:
-            frame = self.wire.recv_frame(self.channel)
-            request = self.wire.decode(self.wire.loads(frame), self.resolve, worker_side=True)
-            if request["op"] == "exit":
-                return
-            reply = self.handle(request)
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except BaseException:
-                    pass
-            self.wire.send_frame(self.channel, self.wire.dumps(reply))
+        while self.serving:
+            self.send(self.finish(self.begin(self.receive()), self.invoke()))
 
-    def encode_reply(self, value: Any, started: float) -> Any:
-        return self.wire.encode({"ok": True, "value": value,
-                                 "seconds": time.perf_counter() - started}, self.keep)
+    def receive(self) -> dict:
+        return self.wire.decode(self.wire.loads(self.wire.recv_frame(self.channel)), self.resolve, worker_side=True)
 
-    def handle(self, request: dict) -> dict:
-        started = time.perf_counter()
+    def send(self, reply: dict | None) -> None:
+        if reply is None:   # exit: no reply
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        self.wire.send_frame(self.channel, self.wire.dumps(reply))
+
+    # ------------------------------------------------------------ the three steps
+    def begin(self, request: dict) -> _Pending | None:
+        """What ``request`` asks for; the student call it needs is left in ``next_call``."""
+        pending = _Pending(time.perf_counter())
+        self.next_call = None
         try:
-            if request["op"] == "import":
-                value = self.import_submission()
-            elif request["op"] == "call":
-                value = self.call(request["target"], request["args"], request["kwargs"])
-            elif request["op"] == "release":
-                value = self.objects.pop(request["id"], None) is not None
+            op = request["op"]
+            if op == "exit":
+                self.serving = False
+                return None
+            if op == "release":
+                pending.outcome = (True, self.objects.pop(request["id"], None) is not None)
+            elif op == "import":
+                sys.path.insert(0, self.config["submission_dir"])
+                self._will_call(importlib.import_module, [self.config["module"]], {})
+                pending.imported = True
+            elif op == "call":
+                self._begin_call(request["target"], request["args"], request["kwargs"], pending)
             else:
-                raise ValueError(f"unknown request {request['op']!r}")
-            return self.encode_reply(value, started)
+                raise ValueError(f"unknown request {op!r}")
+        except BaseException as exc:  # a probe's own preparation may meet the student's objects
+            self.next_call, pending.outcome = None, (False, exc)
+        return pending
+
+    def invoke(self) -> tuple[bool, Any]:
+        """Make the call ``begin`` left, if any: (True, what it returned) or (False, what it raised)."""
+        call, self.next_call = self.next_call, None
+        if call is None:
+            return True, None
+        function, args, kwargs = call
+        try:
+            return True, function(*args, **kwargs)
         except BaseException as exc:  # student code may raise anything, SystemExit included
-            reply = {"ok": False, "error": self.describe(exc), "seconds": time.perf_counter() - started}
-            return self.wire.encode(reply)
+            return False, exc
 
-    def import_submission(self) -> dict:
-        sys.path.insert(0, self.config["submission_dir"])
-        self.module = importlib.import_module(self.config["module"])
-        return {"module": self.config["module"]}
+    def finish(self, pending: _Pending | None, outcome: tuple[bool, Any]) -> dict | None:
+        """The reply: the call's outcome, or what the probe observed once it resumed."""
+        if pending is None:
+            return None
+        ok, value = pending.outcome or outcome
+        if pending.probe is not None:
+            ok, value = _resume(pending.probe, ok, value)
+        if ok and pending.imported:
+            self.module, value = value, {"module": self.config["module"]}
+        seconds = time.perf_counter() - pending.started
+        if ok:
+            try:
+                return self.wire.encode({"ok": True, "value": value, "seconds": seconds}, self.keep)
+            except BaseException as exc:
+                ok, value = False, exc
+        return self.wire.encode({"ok": False, "error": self.describe(value), "seconds": seconds})
 
-    def call(self, target: tuple, args: list, kwargs: dict) -> Any:
+    def _begin_call(self, target: tuple, args: list, kwargs: dict, pending: _Pending) -> None:
         kind, name = target[0], target[1]
         if kind == "module":
             if self.module is None:
                 raise RuntimeError("the submission is not imported")
-            function = getattr(self.module, name)
+            self._will_call(getattr(self.module, name), args, kwargs)
         elif kind == "probe":
-            function = getattr(self.probes, name)
-            args = [self.module, *args]
+            probe = getattr(self.probes, name)
+            if not _is_generator_function(probe):   # a probe that must stay on the stack (it drives the call)
+                self._will_call(probe, [self.module, *args], kwargs)
+                return
+            pending.probe = probe(self.module, *args, **kwargs)
+            try:
+                function, call_args, call_kwargs = next(pending.probe)
+            except StopIteration as stop:   # it observed without calling anything
+                pending.probe, pending.outcome = None, (True, stop.value)
+                return
+            self._will_call(function, call_args, call_kwargs)
         elif kind == "object":
-            function = self.resolve(name) if target[2] is None else getattr(self.resolve(name), target[2])
+            self._will_call(self.resolve(name) if target[2] is None else getattr(self.resolve(name), target[2]),
+                            args, kwargs)
         else:
             raise ValueError(f"unknown target {target!r}")
-        return function(*args, **kwargs)
+
+    def _will_call(self, function: Any, args: Any, kwargs: Any) -> None:
+        self.next_call = (function, list(args), dict(kwargs))   # the same types, whoever asks
 
     def describe(self, exc: BaseException) -> dict:
         """Type, ancestry, message and the student's own lines, as plain strings (see wire.exception_info)."""
         return self.wire.exception_info(exc, self.config["submission_dir"])
+
+
+class _Pending:
+    """A request between its steps (kept on :meth:`Worker.serve`'s evaluation stack only)."""
+
+    __slots__ = ("started", "outcome", "probe", "imported")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.outcome: tuple[bool, Any] | None = None   # known without a call
+        self.probe: Any = None                         # a probe waiting for its call's outcome
+        self.imported = False
+
+
+def _resume(probe: Any, ok: bool, value: Any) -> tuple[bool, Any]:
+    """Hand the call's outcome to the probe that asked for it; what it observed, or what it raised."""
+    try:
+        probe.send(value) if ok else probe.throw(value)
+    except StopIteration as stop:
+        return True, stop.value
+    except BaseException as exc:
+        return False, exc
+    probe.close()
+    return False, RuntimeError("a probe may make one call")
+
+
+def _is_generator_function(function: Any) -> bool:
+    code = getattr(function, "__code__", None)
+    return code is not None and bool(code.co_flags & _CO_GENERATOR)
 
 
 def confine(config: dict) -> str:

@@ -30,6 +30,7 @@ Standard library only (and what ``worker.py`` loads).
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import importlib.util
 import json
@@ -54,8 +55,10 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _load(name: str) -> Any:
+    """A module of this folder by path, with a private copy of the built-ins (as worker.py loads them)."""
     spec = importlib.util.spec_from_file_location(f"_grade_{name}", HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    module.__builtins__ = dict(vars(builtins))
     spec.loader.exec_module(module)
     return module
 
