@@ -15,6 +15,7 @@ import pytest
 
 from grader.isolation import NamespaceLauncher, choose_launcher
 from grader.isolation.inside import landlock
+from grader.isolation.spec import library_paths
 
 REPO = Path(__file__).resolve().parent.parent
 LAB4_REFERENCE = REPO / "reference" / "lab4" / "pytorch_basics.py"
@@ -77,11 +78,13 @@ def kill_processes_with(marker: str) -> None:
 
 def packages_of_this_environment() -> list[str]:
     """The site-packages folders of the interpreter running the tests (a venv, conda or a plain
-    interpreter alike), and the user's where Python reads it."""
+    interpreter alike), the user's where Python reads it, and the folders their ``.pth`` files
+    name (an environment layered over another; never a checkout of the grader)."""
     folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
     if site.ENABLE_USER_SITE:
         folders.add(site.getusersitepackages())
-    return sorted(f for f in folders if os.path.isdir(f))
+    folders = {f for f in folders if os.path.isdir(f)}
+    return sorted(folders | set(library_paths()))   # and what their .pth files name (a layered venv's base)
 
 
 def venv_seeing_this_environment(venv: Path) -> Path:
