@@ -67,11 +67,11 @@ class WrongParentLauncher(NoIsolation):
 
 
 class BrokenLandlockLauncher(LandlockLauncher):
-    """Its workers are asked to let Landlock grant a folder that does not exist: Landlock refuses."""
+    """Its workers are asked to let Landlock grant a namespace file: Landlock refuses that rule."""
 
     def _view(self, spec, box):
         view = super()._view(spec, box)
-        view.read = [*view.read, "/nonexistent-grade-folder"]
+        view.read = [*view.read, "/proc/self/ns/net"]
         return view
 
 
@@ -91,7 +91,7 @@ def test_a_failed_confinement_step_is_a_grader_problem(course, tmp_path):
 def test_landlock_refusing_its_rules_is_a_grader_problem(course, tmp_path):
     with BrokenLandlockLauncher() as launcher, pytest.raises(SetupError) as raised:
         grade(LAB, submission(tmp_path, REFERENCE_CODE), course=course, launcher=launcher)
-    assert_grader_problem(raised, "nonexistent-grade-folder")
+    assert_grader_problem(raised, "landlock_add_rule failed for /proc/self/ns/net")
 
 
 def test_a_lab_library_the_worker_cannot_import_is_a_grader_problem(course, tmp_path):
@@ -157,14 +157,23 @@ def test_a_python_environment_under_tmp_is_shown_to_the_worker(tmp_path):
     if not NamespaceLauncher(tool="bwrap").available():
         pytest.skip("needs bubblewrap: its private /tmp is what hid the environment")
     venv = venv_seeing_this_environment(Path("/tmp") / f"grade-venv-test-{os.getpid()}" / "venv")
+    course = make_course(tmp_path / "course")
+    batch = ("from pathlib import Path\nfrom grader.isolation import TemplateLauncher\n"
+             "from grader.grading.run import grade\n"
+             "with TemplateLauncher() as launcher:\n"
+             "    assert launcher.template_available(), launcher.template_unavailable_reason()\n"
+             f"    result = grade({LAB!r}, reference=True, course=Path({str(course)!r}), launcher=launcher)\n"
+             "    print(result.score, result.max_score, launcher.fallback_reason or 'forked')\n")
     try:
         env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "PYTHONPATH", "GRADE_STUDENT")}
         env["GRADE_SANDBOX"] = "namespaces"
-        done = subprocess.run([venv / "bin" / "python", "-m", "grader", LAB, "--reference",
-                               "--course", str(make_course(tmp_path / "course"))],
+        done = subprocess.run([venv / "bin" / "python", "-m", "grader", LAB, "--reference", "--course", str(course)],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        forked = subprocess.run([venv / "bin" / "python", "-c", batch], cwd=REPO, env=env, capture_output=True,
+                                text=True, timeout=300)
     finally:
         subprocess.run(["rm", "-rf", str(venv.parent)], check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     for blamed in BLAME:
         assert blamed not in done.stdout + done.stderr
+    assert forked.stdout.split() == ["2.0", "2.0", "forked"], forked.stdout + forked.stderr   # a warm template too

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from grader.isolation.launchers import IsolationError
 from grader.isolation.spec import INSIDE, WorkerSpec
 
 STAMP = "stamp.json"
@@ -152,10 +152,11 @@ def run_without_submission(launcher, spec: WorkerSpec, timeout: float) -> str:
     the confinement it reports.  RuntimeError when it does not say hello in time."""
     from grader.isolation.inside import wire
 
-    ours, theirs = socket.socketpair()
     with tempfile.TemporaryFile() as output:
-        handle = launcher.launch(spec, theirs.fileno(), output.fileno())
-        theirs.close()
+        try:
+            handle, ours = launcher.start(spec, output.fileno())
+        except (OSError, IsolationError) as exc:
+            raise RuntimeError(f"the worker could not start ({exc})") from None
         try:
             ours.settimeout(timeout)
             hello = wire.decode(wire.loads(wire.recv_frame(ours)))
