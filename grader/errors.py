@@ -8,9 +8,14 @@ exits with :data:`EXIT_SETUP`, never a traceback.
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 
-EXIT_PASSED, EXIT_FAILED, EXIT_SETUP = 0, 1, 2   # every check that ran passed; some failed; could not start
+# Every command's exit status: 0 all is well (every check that ran passed; every submission has a
+# grade; no mutant survives), 1 something to look at (a check failed; a batch stopped early; a mutant
+# survived), 2 it could not start or an option is wrong (one line on stderr says why).
+EXIT_PASSED, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
 
 
 class SetupError(Exception):
@@ -27,3 +32,15 @@ def fail(message: str) -> int:
     """Say ``message`` as the one line of a command that could not start; its exit status."""
     print(f"grade: error: {message}", file=sys.stderr)
     return EXIT_SETUP
+
+
+def seconds(text: str) -> float:
+    """A time limit given on the command line: a finite, positive number of seconds (0, -1, nan and
+    inf are refused, in one line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
+    return value

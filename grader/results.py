@@ -20,8 +20,6 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
 FIELD = 4000   # characters of a feedback field the report shows (student strings are cut sooner)
-
-
 CELL = 1000    # characters of one expected/got cell
 
 
@@ -52,6 +50,48 @@ class Feedback:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Feedback":
+        """The feedback ``asdict`` wrote (a gradebook, a cluster node); cleaned again on the way in."""
+        rows = [tuple(row) for row in data.get("rows") or [] if isinstance(row, (list, tuple)) and len(row) == 3]
+        return cls(**{"summary": "", **_known(cls, data, exclude={"rows"})}, rows=rows)
+
+
+@dataclass
+class Frame:
+    """One line of the student's own code on the way to an exception."""
+
+    file: str = ""
+    line: int = 0                  # 0: not a line of the student's file
+    function: str = ""             # "Block.forward"
+    code: str = ""                 # the line's text
+    cell: str = ""                 # a notebook: "cell 3, line 2" instead of the module's line
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Frame":
+        return cls(**_known(cls, data))
+
+
+@dataclass
+class ErrorRecord:
+    """The student's exception (or the worker's crash) that ended a check, as plain data."""
+
+    type: str                      # "" for a crash of the worker (the message says what happened)
+    message: str
+    where: str = ""
+    frames: list[Frame] = field(default_factory=list)   # the student's own frames, outermost first
+
+    @property
+    def innermost(self) -> Frame:
+        """Where it was raised in the student's code (an empty frame when nowhere)."""
+        return self.frames[-1] if self.frames else Frame()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ErrorRecord":
+        frames = [f if isinstance(f, Frame) else Frame.from_dict(f) for f in data.get("frames") or []
+                  if isinstance(f, (Frame, dict))]
+        return cls(**{"type": "", "message": "", **_known(cls, data, exclude={"frames"})}, frames=frames)
+
 
 @dataclass
 class CheckResult:
@@ -60,21 +100,36 @@ class CheckResult:
     points: float                  # what it is worth
     status: str                    # passed | failed | skipped
     score: float = 0.0
-    feedback: dict[str, Any] | None = None   # grader.checks.compare.Feedback as a dict
+    feedback: Feedback | None = None         # what the report shows of a failure
     output: str = ""               # what the submission printed during the check
     skip_reason: str = ""
     seconds: float = 0.0
     function: str = ""             # the stub function it grades, e.g. "UNet.forward" ('' if unknown)
-    error: dict[str, Any] | None = None      # the student's exception: type, message, where, frames
+    error: ErrorRecord | None = None         # the student's exception: type, message, where, frames
     warnings: str = ""             # warnings raised inside libraries during the check (not the student's)
     builds_on: list[str] = field(default_factory=list)      # names of checks this one builds on
     explained_by: list[str] = field(default_factory=list)   # functions whose failure explains this one
     visibility: str = "visible"    # one of VISIBILITIES (the visibility marker)
 
+    def __post_init__(self) -> None:
+        """Feedback and error stay typed whatever they were given as (their dicts, from JSON)."""
+        if isinstance(self.feedback, dict):
+            self.feedback = Feedback.from_dict(self.feedback)
+        if isinstance(self.error, dict):
+            self.error = ErrorRecord.from_dict(self.error)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready); :meth:`from_dict` rebuilds exactly this check."""
+        return asdict(self)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
-        """A check from ``asdict`` output; unknown keys ignored, missing ones defaulted."""
-        return cls(**{"name": "", "title": "", "points": 0.0, "status": "failed", **_known(cls, data)})
+        """A check from :meth:`to_dict` output; unknown keys ignored, missing ones defaulted."""
+        known = _known(cls, data)
+        for key in ("feedback", "error"):
+            if not isinstance(known.get(key), dict):
+                known[key] = None
+        return cls(**{"name": "", "title": "", "points": 0.0, "status": "failed", **known})
 
 
 @dataclass
@@ -117,6 +172,7 @@ class GradeResult:
             "withheld_checks": self.withheld_checks,
             "withheld_points": self.withheld_points,
             "notes": self.notes,
+            "functions": self.functions,   # the stub's functions in the lab's order: the report follows them
             # Gradescope's free-form field: what from_dict needs to rebuild this object exactly
             "extra_data": {"format": RESULT_FORMAT, "checks": self.check_dicts()},
             "tests": [
@@ -128,7 +184,7 @@ class GradeResult:
                     "points": c.points,
                     "status": c.status,
                     "output": _output_text(c),
-                    "feedback": c.feedback,
+                    "feedback": asdict(c.feedback) if c.feedback else None,
                     "function": c.function,
                     "visibility": c.visibility,
                 }
@@ -137,7 +193,7 @@ class GradeResult:
         }
 
     def check_dicts(self) -> list[dict[str, Any]]:
-        return [asdict(c) for c in self.checks]
+        return [c.to_dict() for c in self.checks]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GradeResult":
@@ -154,8 +210,8 @@ class GradeResult:
         checks = extra.get("checks")
         if checks is None:  # Gradescope-only shape: rebuild what it carries
             checks = [_check_from_test(t) for t in data.get("tests", [])]
-        return cls(checks=[CheckResult.from_dict(c) for c in checks],
-                   **_known(cls, data, exclude={"checks"}))
+        return cls(**{"lab": "", "title": "", "submission": "", **_known(cls, data, exclude={"checks"})},
+                   checks=[CheckResult.from_dict(c) for c in checks])
 
 
 def plural(count: float, word: str) -> str:
@@ -175,13 +231,13 @@ def _output_text(check: CheckResult) -> str:
         parts.append(f"skipped: {check.skip_reason} (worth {plural(check.points, 'point')}, not counted)")
     if check.feedback:
         fb = check.feedback
-        parts.append(fb["summary"])
-        parts += [f"{k}: {fb[k]}" for k in ("function", "input") if fb.get(k)]
-        parts += [f"{what}: expected {exp}, got {got}" for what, exp, got in fb.get("rows", [])]
+        parts.append(fb.summary)
+        parts += [f"{label}: {text}" for label, text in (("function", fb.function), ("input", fb.input)) if text]
+        parts += [f"{what}: expected {exp}, got {got}" for what, exp, got in fb.rows]
         if check.explained_by:
             parts.append(also_fails(check.explained_by))
-        elif fb.get("hint"):
-            parts.append(f"hint: {fb['hint']}")
+        elif fb.hint:
+            parts.append(f"hint: {fb.hint}")
     if check.output:
         parts.append("--- your code printed ---\n" + check.output)
     if check.warnings:

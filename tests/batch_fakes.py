@@ -18,7 +18,7 @@ def warm(lab: str) -> None:
     pass
 
 
-def grade(job, on_check=None) -> dict:
+def grade(job, on_check=None, **context) -> dict:
     text = Path(job.code).read_text()
     words = text.split()
     if words[0] == "CRASH":

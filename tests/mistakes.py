@@ -39,7 +39,7 @@ def judge(variant: Variant, result: GradeResult) -> None:
     for check in variant.catches:
         assert check in checks, f"{check} did not run"
         assert checks[check].status == "failed" and checks[check].score == 0, (check, checks[check].status)
-        assert checks[check].feedback["summary"], check
+        assert checks[check].feedback.summary, check
     for check in variant.keeps:
         assert check in checks, f"{check} did not run"
         assert checks[check].status == "passed", (check, checks[check].feedback)

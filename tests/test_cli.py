@@ -115,3 +115,29 @@ def test_report_fits_80_columns_without_colour():
     flowing = " ".join(text.split())
     for expected in ("Score 2/5", "(1, 1, 1025, 44)", "(1025, 1, 1, 44)", "hint:", "skipped", "left out of the maximum"):
         assert expected in flowing
+
+
+def test_help_lists_every_command_with_one_line():
+    from grader.cli import COMMANDS
+
+    run = grade("--help")
+    assert run.returncode == 0
+    listed = [line.split()[0] for line in run.stdout.splitlines() if line.startswith("    ") and line.split()]
+    assert set(COMMANDS) <= set(listed)
+    assert {"run", "list", "doctor", "check", "gradescope", "release", "batch", "export", "mutants"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["lab9"], ["lab9", "--reference"], ["check", "lab9"], ["mutants", "lab9"],
+                                  ["gradescope", "lab9", "--out", "{tmp}/a.zip"], ["release", "lab9", "--out", "{tmp}/r"],
+                                  ["batch", "lab9", "{tmp}", "--out", "{tmp}/out"]])
+def test_a_missing_lab_is_the_same_one_line_from_every_command(argv, tmp_path):
+    from grader.cli import main
+
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main([a.format(tmp=tmp_path) for a in argv])
+    assert code == 2
+    assert err.getvalue() == "grade: error: unknown lab 'lab9' (labs: lab1, lab2, lab3, lab4, lab5)\n"

@@ -66,9 +66,9 @@ def code_words(path: Path) -> set[str]:
     return words
 
 
-WORKER_ENGINE = ["run.py", "labs.py", "course.py", "plugin.py", "stub.py", "isolation/worker.py",
-                 "isolation/spec.py", "isolation/cache.py", "isolation/launchers.py", "isolation/namespaces.py",
-                 "isolation/template.py", "isolation/zygote.py"]
+WORKER_ENGINE = ["grading/run.py", "course/labs.py", "course/folder.py", "grading/plugin.py", "course/stub.py",
+                 "isolation/inside/worker.py", "isolation/spec.py", "isolation/cache.py", "isolation/launchers.py",
+                 "isolation/namespaces.py", "isolation/template.py", "isolation/inside/zygote.py"]
 
 
 @pytest.mark.parametrize("name", WORKER_ENGINE)

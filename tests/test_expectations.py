@@ -154,14 +154,12 @@ def test_record_then_replay_without_the_reference(tmp_path):
     assert doubled_pair(module, 5) == {"pair": (10, 12)}   # live: the helper is the plain function
 
 
-def test_memo_computes_each_call_once_per_process(tmp_path, monkeypatch):
+def test_memo_computes_each_call_once_per_process(tmp_path):
     lab, module = make_lab(tmp_path), counting_module()
-    monkeypatch.setattr(E, "_memo", None)
-    monkeypatch.setattr(E, "load_reference", lambda lab: module)
-    assert E.for_lab(lab, tmp_path).mode == "live"   # a single run: no memo unless asked
-    E.remember_per_process()
+    assert E.automatic(lab).book(lab, tmp_path).mode == "live"   # a single run: no memo unless asked
+    memo = E.Memo(load=lambda lab: module)
     for run in range(3):   # three submissions, each its own run, clips folder and book
-        book = E.for_lab(lab, tmp_path / f"clips{run}")
+        book = memo.book(lab, tmp_path / f"clips{run}")
         assert book.mode == "memo"
         ref = book.reference()
         assert ref.double(2.5) == 5.0 and doubled_pair(ref, 1) == {"pair": (2, 4)}
@@ -285,7 +283,7 @@ def test_hypothesis_examples_do_not_depend_on_what_the_process_imported_before(t
     assert examples() == before
 
 
-def test_a_warm_grader_runs_the_reference_once_per_lab(tmp_path, monkeypatch):
+def test_a_warm_grader_runs_the_reference_once_per_lab(tmp_path):
     """Batch grading (memo): the second submission's checks get the first one's expected values."""
     course, calls = make_course(tmp_path), []
     real_load = E.load_reference
@@ -295,11 +293,9 @@ def test_a_warm_grader_runs_the_reference_once_per_lab(tmp_path, monkeypatch):
         add = module.add
         module.add = lambda a, b: calls.append((a, b)) or add(a, b)
         return module
-    monkeypatch.setattr(E, "_memo", None)
-    monkeypatch.setattr(E, "load_reference", counting_load)
-    E.remember_per_process()
-    first = grade(LAB, reference=True, course=course)
-    second = grade(LAB, course=course)
+    memo = E.Memo(load=counting_load)
+    first = grade(LAB, reference=True, course=course, reach=memo)
+    second = grade(LAB, course=course, reach=memo)
     assert (first.score, second.score) == (2, 0)
     assert calls == [(2, 3)]
 

@@ -60,7 +60,7 @@ def test_a_hard_coded_cuda_is_one_panel_pointing_at_the_device_argument(tmp_path
     text = flow(as_text(result))
     assert text.count("Torch not compiled with CUDA enabled") == 1
     raised = [c for c in lost if c.error]  # the others are side checks, which count once their main check passes
-    assert raised and all("counts once" in c.feedback["summary"] for c in lost if not c.error)
+    assert raised and all("counts once" in c.feedback.summary for c in lost if not c.error)
     assert f"one mistake, {len(raised)} checks" in text
     assert 'your line 175 asks for "cuda"' in text
     assert "use `audio_to_tensor`'s `device` argument instead of a fixed device" in text
@@ -116,7 +116,7 @@ def test_a_syntax_error_is_no_slower_than_the_stub(tmp_path_factory, stub_run):
 def test_other_unimportable_files_fail_every_check_with_the_reason(tmp_path_factory, source, said):
     result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", source(), keyword="numpy_to_tensor")
     assert said in result.import_error
-    assert all("could not be imported" in c.feedback["summary"] for c in failed(result))
+    assert all("could not be imported" in c.feedback.summary for c in failed(result))
     assert flow(as_text(result)).count(said) == 1
 
 
@@ -124,8 +124,8 @@ def test_after_a_function_times_out_twice_its_other_checks_fail_at_once(tmp_path
     result, seconds = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_endless_loop_everywhere(),
                              keyword="numpy_to_tensor", call_timeout=1)
     ran = failed(result)
-    timed_out = [c for c in ran if "timed out after 1 s" in c.feedback["summary"]]
-    not_run = [c for c in ran if c.feedback["summary"].startswith("not run:")]
+    timed_out = [c for c in ran if "timed out after 1 s" in c.feedback.summary]
+    not_run = [c for c in ran if c.feedback.summary.startswith("not run:")]
     assert len(timed_out) == PER_FUNCTION and ran[:PER_FUNCTION] == timed_out
     assert not_run == ran[PER_FUNCTION:] and not_run
     assert all(c.seconds < 1 for c in not_run), [c.seconds for c in not_run]

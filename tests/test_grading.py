@@ -69,7 +69,7 @@ def test_stub_earns_nothing_and_says_not_implemented(stub_run, reference_run):
     assert stub_run.import_error == ""  # the stub imports fine; its functions raise
     for check in ran(stub_run):
         assert check.status == "failed" and check.score == 0
-        assert "not implemented" in check.feedback["summary"], (check.name, check.feedback)
+        assert "not implemented" in check.feedback.summary, (check.name, check.feedback)
     assert stub_run.submission.endswith("assignments/lab4/pytorch_basics.py")
 
 
@@ -80,7 +80,7 @@ def test_broken_submission_fails_the_specific_check(broken_run):
     assert sharing, "the suite has no memory-sharing check for numpy_to_tensor"
     for check in sharing:
         assert check.status == "failed" and check.score == 0
-        assert "share memory" in check.feedback["summary"]
+        assert "share memory" in check.feedback.summary
     others = [c for c in checks if c not in sharing]
     assert others and all(c.status == "passed" for c in others), [(c.name, c.feedback) for c in others]
     assert 0 < broken_run.score < broken_run.max_score

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 
 import pytest
@@ -68,7 +67,7 @@ def test_feedback_fields_are_inert_whatever_they_were_built_from():
 
 def graded_with(feedback: Feedback, output: str = "") -> GradeResult:
     check = CheckResult(name="test_x", title="numpy_to_tensor [bold]title[/bold]", points=1, status="failed",
-                        feedback=dataclasses.asdict(feedback), output=output)
+                        feedback=feedback, output=output)
     return GradeResult(lab="lab4", title="PyTorch Essentials", submission="s.py", checks=[check])
 
 

@@ -18,8 +18,8 @@ from grader.checks import synth
 from grader.course.folder import find_lab
 from grader.suites.lab5 import support
 
-pytestmark = pytest.mark.skipif(not support.weights_file().is_file(),
-                                reason=f"the trained Lab 5 weights ({support.weights_file().name}) are not there yet")
+WEIGHTS = support.weights_file(find_lab("lab5"))
+pytestmark = pytest.mark.skipif(not WEIGHTS.is_file(), reason=f"the trained Lab 5 weights ({WEIGHTS.name}) are not there yet")
 
 
 def reference_module():
@@ -30,14 +30,14 @@ def reference_module():
 
 
 def test_held_out_songs_were_not_used_for_training():
-    _, info = support.trained_weights()
+    _, info = support.trained_weights(find_lab("lab5"))
     first, last = info["train_seeds"]
     seeds = support.held_out_seeds(info)
     assert seeds and not any(first <= s <= last for s in seeds), (seeds, info["train_seeds"])
 
 
 def test_reference_with_trained_weights_improves_vocal_sdr_by_6_db():
-    state, info = support.trained_weights()
+    state, info = support.trained_weights(find_lab("lab5"))
     unet = reference_module()
     model = unet.UNet(**{k: info["model"][k] for k in ("n_channels", "n_classes", "base", "bilinear")})
     model.load_state_dict(state, strict=True)

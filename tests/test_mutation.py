@@ -149,4 +149,4 @@ def test_cli_mutants_bad_input_is_one_line(capsys):
     assert cli.main(["mutants", "lab99"]) == 2
     assert cli.main(["mutants", "lab2", "--operator", "Nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and all(line.startswith("grade mutants: error:") for line in err)
+    assert len(err) == 2 and all(line.startswith("grade: error:") for line in err)

@@ -60,9 +60,9 @@ def test_the_same_code_as_py_and_as_notebook_gets_the_same_grade(tmp_path):
     assert [(c.name, c.status, c.score) for c in from_notebook.checks] == \
         [(c.name, c.status, c.score) for c in from_py.checks]
     assert 0 < from_notebook.score < from_notebook.max_score
-    failed = [c for c in from_notebook.checks if c.error and c.error.get("frames")]
+    failed = [c for c in from_notebook.checks if c.error and c.error.frames]
     assert failed, [c.error for c in from_notebook.checks]
-    assert failed[0].error["frames"][-1]["cell"].startswith("cell 3, line ")
+    assert failed[0].error.frames[-1].cell.startswith("cell 3, line ")
     text = " ".join(report.as_text(from_notebook).split())
     assert "mse_gradient cell 3, line" in text
     assert "note: left out of your notebook" in text and "cell 2, line 2: !pip install torch" in text

@@ -120,22 +120,21 @@ def hidden_check_texts(labs: list[str], course: Path | None) -> dict[str, set[st
     """Per hidden check (what a student-facing run withholds): its name, and the lines of its source
     (and of the helpers only it uses) that the public part of its file does not also hold."""
     from grader.grading.run import collect
-    from grader.course.folder import active, find
+    from grader.course.folder import find
 
     found: dict[str, set[str]] = {}
-    with active(find(course).root):
-        for lab in labs:
-            lab_obj = find(course).lab(lab)
-            withheld = {c.name.partition("[")[0] for c in collect(lab_obj, student=True).withheld}
-            stripped = public_suite.strip_lab(lab_obj.suite_dir)
-            for path in sorted(lab_obj.suite_dir.glob("*.py")):
-                text = path.read_text()
-                public = squeeze(stripped.texts[path.name])
-                for node in ast.parse(text).body:
-                    if getattr(node, "name", None) in withheld:
-                        lines = {line.strip() for line in (ast.get_source_segment(text, node) or "").splitlines()}
-                        found[node.name] = {node.name} | {line for line in lines if len(squeeze(line)) >= 12
-                                                          and squeeze(line) not in public}
+    for lab in labs:
+        lab_obj = find(course).lab(lab)
+        withheld = {c.name.partition("[")[0] for c in collect(lab_obj, student=True).withheld}
+        stripped = public_suite.strip_lab(lab_obj.suite_dir)
+        for path in sorted(lab_obj.suite_dir.glob("*.py")):
+            text = path.read_text()
+            public = squeeze(stripped.texts[path.name])
+            for node in ast.parse(text).body:
+                if getattr(node, "name", None) in withheld:
+                    lines = {line.strip() for line in (ast.get_source_segment(text, node) or "").splitlines()}
+                    found[node.name] = {node.name} | {line for line in lines if len(squeeze(line)) >= 12
+                                                      and squeeze(line) not in public}
     return found
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.results import CheckResult
+from grader.results import Feedback, CheckResult
 from grader.grading.run import list_checks
 from grader.errors import SetupError
 from grader.grading.side_checks import settle
@@ -35,26 +35,26 @@ def test_a_side_check_counts_nothing_on_top_of_a_main_check_that_did_not_pass(ma
                      required={"test_side": ("test_main",)})
     side = checks["test_side"]
     assert side.status == "failed" and side.score == 0
-    assert "counts once “main” passes" in side.feedback["summary"]
+    assert "counts once “main” passes" in side.feedback.summary
 
 
 def test_a_main_check_that_did_not_run_counts_as_not_passed():
     checks = settled(result("test_side", "passed"), required={"test_side": ("test_main",)})
-    summary = checks["test_side"].feedback["summary"]
+    summary = checks["test_side"].feedback.summary
     assert checks["test_side"].score == 0 and "“test_main”" in summary and "did not run" in summary
 
 
 def test_every_named_main_check_and_every_example_of_it_must_pass():
     checks = settled(result("test_a[1]", "passed"), result("test_a[2]", "failed"), result("test_b", "passed"),
                      result("test_side", "passed"), required={"test_side": ("test_a", "test_b")})
-    assert checks["test_side"].score == 0 and "“a[" in checks["test_side"].feedback["summary"]
+    assert checks["test_side"].score == 0 and "“a[" in checks["test_side"].feedback.summary
 
 
 def test_a_side_check_that_failed_on_its_own_keeps_its_own_feedback():
     side = result("test_side", "failed")
-    side.feedback = {"summary": "its own reason"}
+    side.feedback = Feedback("its own reason")
     checks = settled(side, result("test_main", "failed"), required={"test_side": ("test_main",)})
-    assert checks["test_side"].feedback == {"summary": "its own reason"}
+    assert checks["test_side"].feedback == Feedback("its own reason")
 
 
 SUITE = '''

@@ -1,31 +1,29 @@
 """Where the course is: the folder holding ``reference/`` and ``assignments/``, and its suites.
 
-Found, in this order, from the run in progress (:func:`active`), ``--course DIR`` (the CLI sets ``GRADE_COURSE``),
+Found, in this order, from the folder given (``--course DIR``: the CLI sets ``GRADE_COURSE``),
 the ``GRADE_COURSE`` environment variable, the current folder when it looks
 like a course, and the source checkout the grader runs from (a development
-install) or, in a student release, the course its package carries.  A course may hold suites of its own (``suites/labN/lab.toml``);
-they come before the built-in ones of the same name.  The grading run in
-progress sets the course it grades (:func:`active`), so suites and helpers
-that ask for a lab get the same one.
+install) or, in a student release, the course its package carries.  A course may hold suites of
+its own (``suites/labN/lab.toml``); they come before the built-in ones of the same name.  A run
+passes the lab it grades on to its suite (the ``lab`` fixture): nothing here remembers a run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader.course.labs import BUILTIN_SUITES, Lab, LabError, labs_in
+from grader.errors import SetupError
 
 ENVIRONMENT = "GRADE_COURSE"
 MARKS = ("reference", "assignments")   # a folder holding either is a course
 BUNDLED = "bundled_course"             # in a student release's package: its stubs (grader/instructor/release.py)
 
 
-class CourseError(Exception):
+class CourseError(SetupError):
     """No course folder where one was asked for: one line."""
 
 
@@ -35,9 +33,7 @@ def is_course(folder: Path) -> bool:
 
 def source_checkout() -> Path | None:
     """The checkout the grader is imported from, when it is one (not an installed wheel)."""
-    import grader
-
-    root = Path(grader.__file__).resolve().parent.parent
+    root = BUILTIN_SUITES.parent.parent
     return root if (root / "pyproject.toml").is_file() and is_course(root) else None
 
 
@@ -49,8 +45,6 @@ def bundled_course() -> Path | None:
 
 def find_root(explicit: Path | None = None) -> Path | None:
     """The course root, or None when there is none (only the built-in suites then)."""
-    if explicit is None and _active is not None:
-        return _active
     given = explicit or (Path(os.environ[ENVIRONMENT]) if os.environ.get(ENVIRONMENT) else None)
     if given is not None:
         if not given.is_dir():
@@ -103,23 +97,9 @@ class Course:
 def find(explicit: Path | None = None) -> Course:
     root = find_root(explicit)
     own = (root / "suites",) if root is not None and (root / "suites").is_dir() else ()
-    from_checkout = explicit is None and _active is None and not os.environ.get(ENVIRONMENT) \
+    from_checkout = explicit is None and not os.environ.get(ENVIRONMENT) \
         and not is_course(Path.cwd())
     return Course(root, (*own, BUILTIN_SUITES), from_checkout and root is not None)
-
-
-_active: Path | None = None
-
-
-@contextlib.contextmanager
-def active(root: Path | None) -> Iterator[None]:
-    """While a run grades, the course it grades is the one every lab lookup finds."""
-    global _active
-    saved, _active = _active, root
-    try:
-        yield
-    finally:
-        _active = saved
 
 
 def available_labs(course: Path | None = None) -> list[Lab]:
@@ -128,6 +108,8 @@ def available_labs(course: Path | None = None) -> list[Lab]:
 
 
 def find_lab(name: str, course: Path | None = None) -> Lab:
+    """The one way to find a lab by name: in the course ``find`` finds.  Raises :class:`CourseError`
+    or :class:`LabError` (both a :class:`grader.errors.SetupError`: one line, exit 2 in every command)."""
     return find(course).lab(name)
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.errors import SetupError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -36,10 +38,8 @@ _KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "envi
          "ship"}
 
 
-class LabError(KeyError):
-    """A lab that cannot be used (unknown, or its lab.toml is wrong): one line in ``args[0]``.
-
-    A KeyError, as an unknown lab always was: callers catch one thing."""
+class LabError(SetupError):
+    """A lab that cannot be used (unknown, or its lab.toml is wrong): one line."""
 
 
 @dataclass(frozen=True)

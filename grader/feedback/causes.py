@@ -10,30 +10,25 @@ messages of the checks were.  Reads results only: no worker, no torch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
-from grader.results import CheckResult
-
-
-def innermost(error: dict[str, Any]) -> dict[str, Any]:
-    frames = error.get("frames") or []
-    return frames[-1] if frames else {"file": "", "line": 0, "function": "", "code": ""}
+from grader.results import CheckResult, ErrorRecord
 
 
-def cause_key(error: dict[str, Any]) -> tuple:
+def cause_key(error: ErrorRecord) -> tuple:
     """Same type at the same line of the student's file; a crash by its message."""
-    frame = innermost(error)
-    if frame["line"]:
-        return (error["type"], frame["file"], frame["line"])
-    return (error["type"], error["message"])
+    frame = error.innermost
+    if frame.line:
+        return (error.type, frame.file, frame.line)
+    return (error.type, error.message)
 
 
 def not_started(check: CheckResult) -> bool:
     """The check failed on the stub's own ``raise NotImplementedError`` in the function it grades."""
     error = check.error
-    if check.status != "failed" or not error or error["type"] != "NotImplementedError":
+    if check.status != "failed" or not error or error.type != "NotImplementedError":
         return False
-    raised_in = innermost(error)["function"]
+    raised_in = error.innermost.function
     return not check.function or raised_in == check.function or raised_in.startswith(check.function + ".")
 
 
@@ -41,7 +36,7 @@ def not_started(check: CheckResult) -> bool:
 class Cause:
     """One mistake and the checks it cost."""
 
-    error: dict[str, Any]
+    error: ErrorRecord
     checks: list[CheckResult] = field(default_factory=list)
 
     @property
@@ -56,8 +51,3 @@ def root_causes(checks: Iterable[CheckResult]) -> list[Cause]:
         if check.status == "failed" and check.error and not not_started(check):
             causes.setdefault(cause_key(check.error), Cause(check.error)).checks.append(check)
     return [cause for cause in causes.values() if len(cause.checks) > 1]
-
-
-# ------------------------------------------------------------------ known causes
-
-

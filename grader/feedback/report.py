@@ -23,8 +23,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from grader.feedback.causes import Cause, innermost, not_started, root_causes
-from grader.results import CheckResult, GradeResult, also_fails, plural
+from grader.feedback.causes import Cause, not_started, root_causes
+from grader.results import CheckResult, ErrorRecord, Feedback, GradeResult, also_fails, plural
 
 _STATUS = {"passed": ("✔", "green"), "failed": ("✘", "red"), "skipped": ("–", "yellow")}
 OTHER = "other checks"
@@ -189,20 +189,19 @@ def _to_fix(groups: list[FunctionGroup]) -> list[CheckResult]:
 
 
 def failure_panel(check: CheckResult) -> RenderableType:
-    feedback = check.feedback or {"summary": "failed"}
+    feedback = check.feedback or Feedback("failed")
     body: list[RenderableType] = [
         Text.assemble(("✘ ", "bold red"), (check.title, "bold"), (f"  ·  0/{plural(check.points, 'point')}", "red")),
-        Text(feedback["summary"]),
+        Text(feedback.summary),
     ]
-    for label in ("function", "input"):
-        if feedback.get(label):
-            body.append(labelled(f"{label}:", Text(str(feedback[label]))))
-    if check.error and check.error.get("frames"):
+    for label, text in (("function", feedback.function), ("input", feedback.input)):
+        if text:
+            body.append(labelled(f"{label}:", Text(text)))
+    if check.error and check.error.frames:
         body += frames_lines(check.error)
-    rows = feedback.get("rows") or []
-    if rows:
-        body.append(_rows_table(rows))
-    body += _hint(check.explained_by, feedback.get("hint", ""))
+    if feedback.rows:
+        body.append(_rows_table(feedback.rows))
+    body += _hint(check.explained_by, feedback.hint)
     body += _printed(check)
     return Panel(Group(*body), border_style="red", box=box.ROUNDED, expand=True)
 
@@ -210,16 +209,16 @@ def failure_panel(check: CheckResult) -> RenderableType:
 def cause_panel(cause: Cause) -> RenderableType:
     """One mistake: the exception, where it happened in the student's code, and every check it cost."""
     error, first = cause.error, cause.checks[0]
-    what = f"{error['type']}: {error['message']}" if error["type"] else error["message"]
+    what = f"{error.type}: {error.message}" if error.type else error.message
     body: list[RenderableType] = [
         Text.assemble(("✘ ", "bold red"), (_clip_line(what, 300), "bold")),
         Text(f"one mistake, {plural(len(cause.checks), 'check')} ({plural(cause.points, 'point')}) lost to it",
              style="red"),
     ]
     body += frames_lines(error)
-    given = (first.feedback or {}).get("input")
+    given = first.feedback.input if first.feedback else ""
     if given:
-        body.append(labelled("first seen with:", Text(str(given))))
+        body.append(labelled("first seen with:", Text(given)))
     body.append(Text("it cost:", style="dim"))
     for check in cause.checks[:LISTED]:
         body.append(labelled("  •", Text(f"{check.title} ({plural(check.points, 'point')})")))
@@ -227,21 +226,21 @@ def cause_panel(cause: Cause) -> RenderableType:
         body.append(labelled("  …", Text(f"and {plural(len(cause.checks) - LISTED, 'more check')}")))
     explained = [name for c in cause.checks for name in c.explained_by]
     body += _hint(list(dict.fromkeys(explained)) if all(c.explained_by for c in cause.checks) else [],
-                  (first.feedback or {}).get("hint", ""))
+                  first.feedback.hint if first.feedback else "")
     body += _printed(first)
     return Panel(Group(*body), border_style="red", box=box.ROUNDED, expand=True)
 
 
-def frames_lines(error: dict[str, Any]) -> list[RenderableType]:
+def frames_lines(error: ErrorRecord) -> list[RenderableType]:
     """``where: UNet.forward line 98 → Up.forward line 79 → DoubleConv.forward line 42`` and that line."""
-    frames = [f for f in error.get("frames", []) if f.get("line")]
+    frames = [f for f in error.frames if f.line]
     if not frames:
         return []
-    chain = " → ".join(f"{f['function']} {f.get('cell') or 'line ' + str(f['line'])}" for f in frames)
+    chain = " → ".join(f"{f.function} {f.cell or 'line ' + str(f.line)}" for f in frames)
     lines: list[RenderableType] = [labelled("where:", Text(chain))]
-    inner = innermost(error)
-    if inner.get("code"):
-        lines.append(labelled(f"  {inner['line']} │", Text(_clip_line(inner["code"], 200))))
+    inner = error.innermost
+    if inner.code:
+        lines.append(labelled(f"  {inner.line} │", Text(_clip_line(inner.code, 200))))
     return lines
 
 

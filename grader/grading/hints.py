@@ -8,19 +8,18 @@ and the lab's functions (:mod:`grader.course.stub`); none runs anything.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from grader.course.stub import Definition
-from grader.feedback.causes import innermost
+from grader.results import ErrorRecord
 
 
 _NO_CUDA = ("Torch not compiled with CUDA enabled", "Found no NVIDIA driver", "No CUDA GPUs are available",
             "CUDA driver initialization failed", "no CUDA-capable device")
 
 
-def known_hint(error: dict[str, Any] | None, function: str, definitions: list[Definition]) -> str:
+def known_hint(error: ErrorRecord | None, function: str, definitions: list[Definition]) -> str:
     """A hint for a mistake we recognise, or ''."""
-    if not error or not error.get("type"):
+    if not error or not error.type:
         return ""
     for explain in (_hard_coded_cuda, _not_written_yet, _shape_mismatch):
         hint = explain(error, function, definitions)
@@ -29,11 +28,11 @@ def known_hint(error: dict[str, Any] | None, function: str, definitions: list[De
     return ""
 
 
-def _hard_coded_cuda(error: dict, function: str, definitions: list[Definition]) -> str:
-    if not any(text.lower() in error["message"].lower() for text in _NO_CUDA):
+def _hard_coded_cuda(error: ErrorRecord, function: str, definitions: list[Definition]) -> str:
+    if not any(text.lower() in error.message.lower() for text in _NO_CUDA):
         return ""
-    frame = innermost(error)
-    asked = f'your line {frame["line"]} asks for "cuda"' if "cuda" in frame["code"] else "your code asks for the GPU"
+    frame = error.innermost
+    asked = f'your line {frame.line} asks for "cuda"' if "cuda" in frame.code else "your code asks for the GPU"
     names = {d.name: d for d in definitions}
     params = names[function].params if function in names else ()
     if "device" in params:
@@ -48,10 +47,10 @@ def _hard_coded_cuda(error: dict, function: str, definitions: list[Definition]) 
             f"{fix}, so the same code runs everywhere")
 
 
-def _not_written_yet(error: dict, function: str, definitions: list[Definition]) -> str:
-    if error["type"] != "NotImplementedError":
+def _not_written_yet(error: ErrorRecord, function: str, definitions: list[Definition]) -> str:
+    if error.type != "NotImplementedError":
         return ""
-    raised_in = innermost(error)["function"]
+    raised_in = error.innermost.function
     if not raised_in or raised_in == function or raised_in.startswith(function + "."):
         return ""
     return (f"`{raised_in}` is not written yet, and `{function}` needs it: write `{raised_in}` first "
@@ -77,23 +76,23 @@ _SHAPES = (
 )
 
 
-def _shape_mismatch(error: dict, function: str, definitions: list[Definition]) -> str:
+def _shape_mismatch(error: ErrorRecord, function: str, definitions: list[Definition]) -> str:
     for pattern, words in _SHAPES:
-        match = pattern.search(error["message"])
+        match = pattern.search(error.message)
         if match:
             break
     else:
         return ""
-    frames = [f for f in error.get("frames", []) if f["line"]]
+    frames = [f for f in error.frames if f.line]
     if not frames:
         return words.format(**match.groupdict()) + "."
     inner = frames[-1]
-    called = _called_layer(inner["code"])
-    place = f"in `{inner['function']}` line {inner['line']}" + (f" (`{called}`)" if called else "")
+    called = _called_layer(inner.code)
+    place = f"in `{inner.function}` line {inner.line}" + (f" (`{called}`)" if called else "")
     hint = f"{place}, {words.format(**match.groupdict())}."
     if len(frames) > 1:
         outer = frames[-2]
-        hint += f" Look at the tensor that reaches it from `{outer['function']}` line {outer['line']}."
+        hint += f" Look at the tensor that reaches it from `{outer.function}` line {outer.line}."
     return hint
 
 

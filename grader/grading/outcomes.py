@@ -9,12 +9,11 @@ as a plain record (:func:`error_record`) for the report to find its root cause.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
 from grader.grading.session import StudentError, SubmissionImportError, WorkerCrash
-from grader.results import Feedback
+from grader.results import ErrorRecord, Feedback, Frame
 
 
 class CheckFailed(AssertionError):
@@ -56,7 +55,7 @@ def feedback_for(error: BaseException | None, report: pytest.TestReport) -> Feed
 _FRAME = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+) (?P<function>[^:\s]+): ?(?P<code>.*)$")
 
 
-def error_record(error: BaseException | None) -> dict[str, Any] | None:
+def error_record(error: BaseException | None) -> ErrorRecord | None:
     """The student's exception (or the worker's crash) that ended a check, as plain data.
 
     Suites turn a StudentError into feedback with ``raise CheckFailed(...) from None``;
@@ -70,18 +69,16 @@ def error_record(error: BaseException | None) -> dict[str, Any] | None:
         if isinstance(error, SubmissionImportError):
             return None
         if isinstance(error, StudentError):
-            return {"type": error.type_name, "message": error.message, "where": error.where,
-                    "frames": [parse_frame(line) for line in error.lines]}
+            return ErrorRecord(error.type_name, error.message, error.where, [parse_frame(line) for line in error.lines])
         if isinstance(error, WorkerCrash):
-            return {"type": "", "message": str(error), "where": "", "frames": []}
+            return ErrorRecord("", str(error))
         error, seen = error.__cause__ or error.__context__, seen + 1
     return None
 
 
-def parse_frame(line: str) -> dict[str, Any]:
+def parse_frame(line: str) -> Frame:
     """``model.py:42 Block.forward: return self.layers(x)`` as its parts."""
     match = _FRAME.match(line)
     if match is None:
-        return {"file": "", "line": 0, "function": "", "code": line}
-    return {"file": match["file"], "line": int(match["line"]), "function": match["function"],
-            "code": match["code"].strip()}
+        return Frame(code=line)
+    return Frame(match["file"], int(match["line"]), match["function"], match["code"].strip())

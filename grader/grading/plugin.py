@@ -36,7 +36,7 @@ from grader.results import Feedback
 from grader.course.labs import Lab
 from grader.errors import WorkerStartError
 from grader.grading.outputs import split_warnings
-from grader.grading.session import RemoteModule, StudentError, SubmissionImportError, WorkerCrash, WorkerSession
+from grader.grading.session import RemoteModule, WorkerSession
 from grader.results import VISIBILITIES, CheckResult, explain_builds_on
 
 HYPOTHESIS_PROFILE = "grading"
@@ -114,13 +114,20 @@ def reference(request: pytest.FixtureRequest) -> ModuleType | expectations.Recor
 
 
 @pytest.fixture(scope="session")
+def lab(request: pytest.FixtureRequest) -> Lab:
+    """The lab being graded (its course's reference and stub folders, its suite)."""
+    return request.config.stash[PLUGIN].lab
+
+
+@pytest.fixture(scope="session")
 def clips(request: pytest.FixtureRequest) -> dict[str, Path]:
     return fixtures.standard_clips(request.config.stash[PLUGIN].clips_dir)
 
 
 class GradingPlugin:
     def __init__(self, lab: Lab, session: WorkerSession | None, clips_dir: Path | None,
-                 progress: Progress | None = None, student: bool = False) -> None:
+                 progress: Progress | None = None, student: bool = False,
+                 reach: expectations.Reach | None = None) -> None:
         self.lab, self.session, self.clips_dir, self.progress = lab, session, clips_dir, progress
         self.student = student               # a student-facing run: only visible checks run
         self.withheld: list[CheckResult] = []
@@ -128,7 +135,7 @@ class GradingPlugin:
         self.collected: list[CheckResult] = []
         self.errors: list[str] = []
         self.definitions = stub.lab_definitions(lab)
-        self.expectations = expectations.for_lab(lab, clips_dir)
+        self.expectations = (reach or expectations.automatic(lab)).book(lab, clips_dir)
         self._pending: dict[str, CheckResult] = {}
         self._started: dict[str, tuple[float, int]] = {}
         self._side_of: dict[str, tuple[str, ...]] = {}   # side check -> the main checks it needs
@@ -239,7 +246,7 @@ class GradingPlugin:
             if result.feedback is None:
                 error = call.excinfo.value if call.excinfo else None
                 result.error = error_record(error)
-                result.feedback = dataclasses.asdict(feedback_for(error, report))
+                result.feedback = dataclasses.replace(feedback_for(error, report))   # the check's own, copied
                 self._explain_known_cause(result)
         elif report.when == "call" and result.status == "pending":
             result.status = "passed"
@@ -262,14 +269,14 @@ class GradingPlugin:
 
     def _explain_known_cause(self, result: CheckResult) -> None:
         """A mistake we recognise (a hard-coded "cuda", a shape that does not fit a layer) gets its own hint."""
-        function = result.function or (result.feedback or {}).get("function", "")
+        function = result.function or (result.feedback.function if result.feedback else "")
         hint = known_hint(result.error, function, self.definitions)
         if hint:
-            result.feedback["hint"] = hint
-        if result.error and result.error["type"] == "NotImplementedError" and result.feedback:
-            raised_in = (result.error["frames"] or [{}])[-1].get("function", "")
+            result.feedback.hint = hint
+        if result.error and result.error.type == "NotImplementedError" and result.feedback:
+            raised_in = result.error.innermost.function
             if function and raised_in and raised_in != function and not raised_in.startswith(function + "."):
-                result.feedback["summary"] = f"{raised_in} is not implemented yet (and {function} needs it)"
+                result.feedback.summary = f"{raised_in} is not implemented yet (and {function} needs it)"
 
     def _finish(self, item: pytest.Item, result: CheckResult) -> None:
         started, offset = self._started.pop(item.nodeid, (time.perf_counter(), 0))
@@ -277,7 +284,7 @@ class GradingPlugin:
         result.output, result.warnings = split_warnings(self.session.output_since(offset), self.lab.filename)
         if result.status == "pending":
             result.status = "failed"
-            result.feedback = dataclasses.asdict(Feedback("the check did not complete"))
+            result.feedback = Feedback("the check did not complete")
         result.score = result.points if result.status == "passed" else 0.0
         self.results.append(self._pending.pop(item.nodeid))
         if self.progress is not None:
@@ -287,7 +294,7 @@ class GradingPlugin:
         """Steps that need every check's outcome; order-independent, once, at the end."""
         names = {d.name for d in self.definitions}
         for result in self.results:
-            said = (result.feedback or {}).get("function", "")
+            said = result.feedback.function if result.feedback else ""
             if not result.function and said in names:
                 result.function = said
         side_checks.settle(self.results, self._side_of, self._titles)

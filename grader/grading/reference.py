@@ -1,6 +1,7 @@
 """Expected values as data: every call a suite makes to the reference, recorded, stored and replayed.
 
-The ``reference`` fixture is one of four things (:func:`for_lab` decides):
+The ``reference`` fixture is one of four things, as the run's :class:`Reach` says (by default
+:func:`automatic`):
 
 * **live**: the reference module itself (the instructor's checkout; nothing recorded);
 * **record**: the module, each call's result also stored (building a release: grader.instructor.recording);
@@ -22,10 +23,10 @@ The store itself, and how values are written and read, is :mod:`grader.grading.s
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.util
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -144,52 +145,80 @@ def load_reference(lab: Lab) -> ModuleType:
     return module
 
 
-# ------------------------------------------------------------------ which mode a run grades in
-_override: tuple[str, Store] | None = None     # set while recording, or replaying a given store
-_memo: dict[tuple[str, str, str], tuple[Store, list]] | None = None   # batch: per lab, its store and module
+# ------------------------------------------------------------------ how a run reaches the reference: a value
+class Reach:
+    """How a run reaches the reference's answers (see the module's docstring): given to
+    :func:`grader.grading.run.grade` as a value, kept on the run by its plugin."""
+
+    def book(self, lab: Lab, clips: Path | None) -> Book:
+        raise NotImplementedError
 
 
-def for_lab(lab: Lab, clips: Path | None) -> Book:
-    """The book for one run of ``lab`` (see the module's docstring for the modes)."""
-    if _override is not None and _override[1].lab == lab.name:
-        return Book(_override[0], lab, _override[1], clips)
-    if lab.reference_file.is_file():
-        if _memo is None:
-            return Book("live", lab, None, clips)
+class Live(Reach):
+    """The reference module itself: nothing recorded."""
+
+    def book(self, lab: Lab, clips: Path | None) -> Book:
+        return Book("live", lab, None, clips)
+
+
+@dataclass
+class Record(Reach):
+    """The reference module, every call's result also stored in ``store`` (building a release)."""
+
+    store: Store
+
+    def book(self, lab: Lab, clips: Path | None) -> Book:
+        return Book("record", lab, _for(self.store, lab), clips)
+
+
+@dataclass
+class Replay(Reach):
+    """No reference: every answer read from ``store`` (a student release)."""
+
+    store: Store
+
+    def book(self, lab: Lab, clips: Path | None) -> Book:
+        return Book("replay", lab, _for(self.store, lab), clips)
+
+
+@dataclass
+class Memo(Reach):
+    """Replay what an earlier run of this object computed, compute the rest live and keep it: the
+    reference runs once per lab per batch grader, not once per submission."""
+
+    load: Callable[[Lab], ModuleType] = field(default=lambda lab: load_reference(lab))   # how the module is read
+    kept: dict[tuple[str, str, str], tuple[Store, list]] = field(default_factory=dict)
+
+    def book(self, lab: Lab, clips: Path | None) -> Book:
+        if not lab.reference_file.is_file():
+            return automatic(lab).book(lab, clips)
         key = (lab.name, str(lab.suite_dir), str(lab.reference_file))
-        if key not in _memo:
-            _memo[key] = (Store.new(lab), [])
-        store, module = _memo[key]
-        return Book("memo", lab, store, clips, module=lambda: _cached(module, lab))
+        if key not in self.kept:
+            self.kept[key] = (Store.new(lab), [])
+        store, module = self.kept[key]
+        return Book("memo", lab, store, clips, module=lambda: self._cached(module, lab))
+
+    def _cached(self, slot: list, lab: Lab) -> ModuleType:
+        if not slot:
+            slot.append(self.load(lab))
+        return slot[0]
+
+
+def automatic(lab: Lab) -> Reach:
+    """What a run of ``lab`` uses unless told: the reference where it is installed (the instructor's
+    checkout), else the recorded answers beside the suite (a student release)."""
+    if lab.reference_file.is_file():
+        return Live()
     if has_store(lab):
-        return Book("replay", lab, Store.load(lab.expectations), clips)
-    return Book("live", lab, None, clips)
+        return Replay(Store.load(lab.expectations))
+    return Live()
 
 
-def _cached(slot: list, lab: Lab) -> ModuleType:
-    if not slot:
-        slot.append(load_reference(lab))
-    return slot[0]
+def _for(store: Store, lab: Lab) -> Store:
+    if store.lab != lab.name:
+        raise ValueError(f"a store of {store.lab} cannot answer {lab.name}")
+    return store
 
 
 def has_store(lab: Lab) -> bool:
     return lab.expectations is not None and (lab.expectations / INDEX).is_file()
-
-
-def remember_per_process() -> None:
-    """Memo mode for every lab graded in this process from now on (a warm batch grader)."""
-    global _memo
-    if _memo is None:
-        _memo = {}
-
-
-@contextlib.contextmanager
-def using(mode: str, store: Store) -> Iterator[Store]:
-    """While inside, runs of ``store.lab`` record into (``"record"``) or replay from (``"replay"``) ``store``."""
-    global _override
-    assert mode in ("record", "replay")
-    saved, _override = _override, (mode, store)
-    try:
-        yield store
-    finally:
-        _override = saved

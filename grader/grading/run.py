@@ -20,11 +20,12 @@ from typing import Any, Callable
 
 from grader.course import edition
 from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launcher
-from grader.course.folder import Course, CourseError, active, find
+from grader.course.folder import Course, find
 from grader.isolation.cache import TrustedCache, WarmUp
 from grader.course.labs import BUILTIN_SUITES, Lab
 from grader.errors import SetupError
 from grader.grading.plugin import GradingPlugin
+from grader.grading.reference import Reach
 from grader.grading.notebooks import Converted, NotebookError, convert
 from grader.grading.session import WorkerSession
 from grader.results import CheckResult, GradeResult
@@ -41,24 +42,9 @@ def student_run() -> bool:
         edition.is_student_release()
 
 
-def find_course(course: Path | None) -> Course:
-    """The course (grader.course.folder.find), or a one-line SetupError."""
-    try:
-        return find(course)
-    except CourseError as exc:
-        raise SetupError(str(exc)) from None
-
-
 def trusted_cache(course: Course) -> TrustedCache:
     """The trusted cache of this course's warm-ups (one for all its labs)."""
     return TrustedCache.default(WarmUp.of(course.labs()))
-
-
-def find_lab_in(course: Course, lab_name: str) -> Lab:
-    try:
-        return course.lab(lab_name)
-    except KeyError as exc:
-        raise SetupError(exc.args[0]) from None
 
 
 def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: bool) -> Path:
@@ -90,7 +76,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
           course: Path | None = None, keyword: str | None = None,
           call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None,
           on_check: Callable[[CheckResult], None] | None = None, student: bool | None = None,
-          launcher: Launcher | None = None) -> GradeResult:
+          launcher: Launcher | None = None, reach: Reach | None = None) -> GradeResult:
     """Grade one submission of one lab; raises SetupError when it cannot start.
 
     ``progress`` (see grader.grading.plugin.Progress) is told which check runs, e.g. to show it live;
@@ -98,17 +84,17 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
     (batch grading reports progress with it).  ``student``: a student-facing
     run, which runs only the checks students see (default: $GRADE_STUDENT).  ``launcher``: where
     workers come from (the caller's, left open: a batch grader's warm template; default: the
-    strongest isolation here, for this run only).
+    strongest isolation here, for this run only).  ``reach``: how the reference's answers are
+    reached (grader.grading.reference: live, record, replay, memo; default: what the course has).
     """
     student = student_run() if student is None else student
     started = time.perf_counter()
-    found = find_course(course)
-    lab = find_lab_in(found, lab_name)
+    found = find(course)
+    lab = found.lab(lab_name)
     source = resolve_submission(lab, submission, found, reference)
     if found.missing_reference(lab):  # every check compares with it: stop before grading anything
         raise SetupError(found.missing_reference(lab))
     with contextlib.ExitStack() as stack:
-        stack.enter_context(active(found.root))
         if launcher is None:
             launcher = stack.enter_context(_launcher())
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-run-", dir=launcher.run_folder())))
@@ -124,7 +110,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
                                 reply_bytes=lab.reply_bytes)
         stack.callback(session.close)
         session.start()
-        result = _run_suite(lab, session, clips, keyword, progress, on_check, student)
+        result = _run_suite(lab, session, clips, keyword, progress, on_check, student, reach)
         result.submission = "reference solution" if reference else str(source)
         if notebook is not None:
             _point_into_cells(result, notebook, lab.filename)
@@ -148,13 +134,13 @@ def _write_submission(source: Path, target: Path) -> Converted | None:
 def _point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
     """Line numbers in the notebook's terms (cell and line), and a note on what was left out."""
     for check in result.checks:
-        if check.feedback and isinstance(check.feedback.get("summary"), str):
-            check.feedback["summary"] = notebook.relabel(check.feedback["summary"], prefix=filename)
+        if check.feedback:
+            check.feedback.summary = notebook.relabel(check.feedback.summary, prefix=filename)
         if check.error:
-            check.error["where"] = notebook.relabel(check.error.get("where", ""))
-            for frame in check.error.get("frames", []):
-                if isinstance(frame.get("line"), int):
-                    frame["cell"] = notebook.place(frame["line"])
+            check.error.where = notebook.relabel(check.error.where)
+            for frame in check.error.frames:
+                if frame.line:
+                    frame.cell = notebook.place(frame.line)
     result.import_error = notebook.relabel(result.import_error)
     if notebook.dropped:
         result.notes.append("left out of your notebook (IPython magics and shell commands are not Python): "
@@ -172,10 +158,7 @@ def _launcher() -> Launcher:
 
 def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
     """The checks of a lab with their points, without grading anything."""
-    found = find_course(course)
-    lab = find_lab_in(found, lab_name)
-    with active(found.root):
-        return collect(lab).collected
+    return collect(find(course).lab(lab_name)).collected
 
 
 def collect(lab: Lab, student: bool = False) -> GradingPlugin:
@@ -188,8 +171,8 @@ def collect(lab: Lab, student: bool = False) -> GradingPlugin:
 
 def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None,
                progress: Any = None, on_check: Callable[[CheckResult], None] | None = None,
-               student: bool = False) -> GradeResult:
-    plugin = GradingPlugin(lab, session, clips, progress, student=student)
+               student: bool = False, reach: Reach | None = None) -> GradeResult:
+    plugin = GradingPlugin(lab, session, clips, progress, student=student, reach=reach)
     plugin.expectations.prepare()   # a release's store that does not fit its suite: no grade (ReleaseMismatch)
     extra = [_CheckListener(plugin, on_check)] if on_check else []
     _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)

@@ -13,7 +13,6 @@ run, so the order of the checks does not matter.
 
 from __future__ import annotations
 
-import dataclasses
 import pytest
 
 from grader.results import Feedback
@@ -55,9 +54,9 @@ def settle(results: list[CheckResult], required: dict[str, tuple[str, ...]], tit
         not_run = [name for name in missing if name not in passed]
         why = f" ({', '.join(not_run)} did not run: select it with -k too)" if not_run else ""
         result.status, result.score = "failed", 0.0
-        result.feedback = dataclasses.asdict(Feedback(
+        result.feedback = Feedback(
             f"this check passed, but it counts once {shown} passes{why}",
             rows=[("depends on", f"{shown} passing", "not passed yet")],
             hint="a side property (an error path, inputs left alone, the kind of result) earns its points "
-                 "on top of a function that works: make the main check pass first"))
+                 "on top of a function that works: make the main check pass first")
 

@@ -27,6 +27,10 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from grader.course import find
+from grader.course.labs import BUILTIN_SUITES
+from grader.errors import SetupError
+from grader.grading.run import grade
 from grader.results import CheckResult, GradeResult, _output_text, plural
 
 ROOT_ENVIRONMENT = "GRADESCOPE_ROOT"
@@ -76,17 +80,13 @@ def setup_script() -> str:
 
 def build(lab_name: str, out: Path, course: Path | None = None) -> list[str]:
     """Write the autograder zip for ``lab_name`` to ``out``; the names it holds.
-    Raises grader.grading.run.SetupError when the lab or its reference cannot be found."""
-    import grader
-    from grader.grading.run import find_course, find_lab_in
-    from grader.errors import SetupError
-
-    found = find_course(course)
-    lab = find_lab_in(found, lab_name)
+    Raises grader.errors.SetupError when the lab or its reference cannot be found."""
+    found = find(course)
+    lab = found.lab(lab_name)
     if found.missing_reference(lab):
         raise SetupError(found.missing_reference(lab))
     files: dict[str, Path] = {}
-    package = Path(grader.__file__).resolve().parent
+    package = BUILTIN_SUITES.parent
     for path in package.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             files[f"source/grader/{path.relative_to(package)}"] = path
@@ -141,9 +141,6 @@ def failure(message: str, started: float) -> dict:
 
 def run(lab_name: str, root: Path) -> int:
     """Grade ``root/submission`` and write ``root/results/results.json``."""
-    from grader.grading.run import grade
-    from grader.errors import SetupError
-
     started = time.perf_counter()
     try:
         data = results(grade(lab_name, root / "submission", student=False))

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from grader.course.labs import Lab
 from grader.errors import SetupError
-from grader.grading.reference import using
-from grader.grading.run import find_course, find_lab_in, grade
+from grader.grading.reference import Record
+from grader.course import find_lab
+from grader.grading.run import grade
 from grader.grading.store import Store
 
 
@@ -23,14 +24,14 @@ def record_lab(lab: Lab, out: Path, submissions: tuple[Path, ...] = ()) -> Path:
     is called with the suite's inputs, never with a student's answer), which the stub's run
     shows on the way.  ``lab.suite_dir`` must be the suite that ships with the store.
     """
-    found = find_lab_in(find_course(lab.course), lab.name)
+    found = find_lab(lab.name, lab.course)
     if found.suite_dir.resolve() != lab.suite_dir.resolve():
         raise SetupError(f"{lab.name}: the course at {lab.course} grades with {found.suite_dir}, "
                          f"not {lab.suite_dir}: record from the suite that ships")
     store = Store.new(lab)
-    with using("record", store):
-        grade(lab.name, reference=True, course=lab.course, student=True)
-        stub = lab.assignment_file()
-        for submission in ((stub,) if stub.is_file() else ()) + tuple(submissions):
-            grade(lab.name, submission, course=lab.course, student=True)
+    recording = Record(store)
+    grade(lab.name, reference=True, course=lab.course, student=True, reach=recording)
+    stub = lab.assignment_file()
+    for submission in ((stub,) if stub.is_file() else ()) + tuple(submissions):
+        grade(lab.name, submission, course=lab.course, student=True, reach=recording)
     return store.save(out)

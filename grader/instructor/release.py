@@ -28,10 +28,12 @@ from importlib import metadata
 from pathlib import Path
 
 import grader
-from grader.course.folder import BUNDLED, Course, CourseError, active, find
+from grader.course.folder import BUNDLED, Course, CourseError, find
 from grader.course.edition import MANIFEST
 from grader.course.labs import BUILTIN_SUITES, LAB_FILE, Lab, LabError, read_toml
 from grader.errors import SetupError
+from grader.grading.run import collect
+from grader.instructor.gradescope import FALLBACK_DEPENDENCIES
 from grader.instructor.public_suite import StripError, strip_lab
 from grader.instructor.recording import record_lab
 
@@ -42,7 +44,7 @@ STORE = "expected"          # each released suite's folder of recorded expectati
 CODE = (".py", ".ipynb", ".pyc")
 
 
-class ReleaseError(Exception):
+class ReleaseError(SetupError):
     """The release cannot be built: one line."""
 
 
@@ -94,8 +96,7 @@ def build(names: list[str], out: Path, course: Path | None = None) -> Release:
             raise ReleaseError(found.missing_reference(lab))
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        with active(found.root):
-            withheld = _write(found, labs, staging)
+        withheld = _write(found, labs, staging)
         if out.is_dir():
             out.rmdir()          # empty (checked above)
         staging.rename(out)
@@ -152,9 +153,6 @@ def _public_suite(lab: Lab, target: Path) -> tuple[int, float]:
     for name, text in stripped.texts.items():
         if text:
             (target / name).write_text(text, encoding="utf-8")
-    from grader.grading.run import collect
-    from grader.errors import SetupError
-
     try:
         _forget_imports(lab.suite_dir, target)
         student = collect(lab, student=True)
@@ -183,17 +181,16 @@ def _record(course: Course, labs: list[Lab], suites: Path) -> None:
         for part in ("reference", "assignments"):
             (recording / part).symlink_to(course.root / part, target_is_directory=True)
         found = find(recording)
-        with active(recording):
-            for lab in labs:
-                given = read_toml(suites / lab.name / LAB_FILE).get("expectations")   # the lab's own folder name
+        for lab in labs:
+            given = read_toml(suites / lab.name / LAB_FILE).get("expectations")   # the lab's own folder name
+            _forget_imports(lab.suite_dir, suites / lab.name)
+            try:
+                record(found.lab(lab.name), suites / lab.name / (given or STORE))
+            finally:
                 _forget_imports(lab.suite_dir, suites / lab.name)
-                try:
-                    record(found.lab(lab.name), suites / lab.name / (given or STORE))
-                finally:
-                    _forget_imports(lab.suite_dir, suites / lab.name)
-                if not given:
-                    _add_key(suites / lab.name / LAB_FILE,
-                             f'expectations = "{STORE}"   # recorded from the reference by grade release')
+            if not given:
+                _add_key(suites / lab.name / LAB_FILE,
+                         f'expectations = "{STORE}"   # recorded from the reference by grade release')
 
 
 def _forget_imports(*folders: Path) -> None:
@@ -243,8 +240,6 @@ def _dependencies() -> tuple[str, list[str]]:
     try:
         return metadata.version("grade"), [r for r in metadata.requires("grade") or [] if "extra ==" not in r]
     except metadata.PackageNotFoundError:
-        from grader.instructor.gradescope import FALLBACK_DEPENDENCIES
-
         return "0", list(FALLBACK_DEPENDENCIES)
 
 

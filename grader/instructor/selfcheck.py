@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import SetupError
+from grader.grading.run import grade
 from grader.results import GradeResult
 
 
@@ -45,9 +47,6 @@ def judge(lab: str, side: str, result: GradeResult) -> str:
 
 
 def check_lab(lab: str, course: Path | None) -> list[Expectation]:
-    from grader.grading.run import grade
-    from grader.errors import SetupError
-
     found = []
     for side in ("reference", "stub"):
         started = time.perf_counter()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from grader.isolation.inside import wire
 from grader.isolation.launchers import IsolationError
 from grader.isolation.spec import INSIDE, WorkerSpec
 
@@ -150,8 +151,6 @@ class TrustedCache:
 def run_without_submission(launcher, spec: WorkerSpec, timeout: float) -> str:
     """Start a worker that imports and warms up only, wait for its hello, and return
     the confinement it reports.  RuntimeError when it does not say hello in time."""
-    from grader.isolation.inside import wire
-
     with tempfile.TemporaryFile() as output:
         try:
             handle, ours = launcher.start(spec, output.fileno())

@@ -99,7 +99,7 @@ class Graded:
         return found
 
     def summary(self, short: str) -> str:
-        return (self.check(short).feedback or {}).get("summary", "")
+        return (self.check(short).feedback.summary if self.check(short).feedback else "")
 
 
 @pytest.fixture(scope="package")

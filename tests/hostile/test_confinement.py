@@ -27,7 +27,7 @@ REFUSED = {"PermissionError", "FileNotFoundError", "OSError"}  # OSError: a read
 def reported(graded, check: str = "attacked") -> dict:
     """The JSON an attack put in its exception message (the check's feedback) or printed."""
     check_result = graded.check(check)
-    text = (check_result.feedback or {}).get("summary", "") + "\n" + check_result.output
+    text = (check_result.feedback.summary if check_result.feedback else "") + "\n" + check_result.output
     found = re.search(re.escape(graded.marker) + r" (\{.*?\})(?: at |\n|$)", text)
     assert found, f"no report from the attack in {text!r}"
     return json.loads(found.group(1))
@@ -118,7 +118,7 @@ def test_reading_the_reference_and_the_suites(attack):
         "reference folder": str(LAB4_REFERENCE.parent),
         "suite": str(SUITE_FILE),
         "suites folder": str(SUITE_FILE.parent),
-        "grader package": str(REPO / "grader" / "checks.py"),
+        "grader package": str(REPO / "grader" / "checks" / "compare.py"),
         "repository": str(REPO),
     }
     graded = attack(f"""

@@ -13,7 +13,7 @@ def test_endless_loop_at_import(attack):
     """, import_timeout=5)
     assert_contained(graded, untouched="failed", bound=45)
     for check in graded.result.checks:
-        assert "timed out after 5 s while importing pytorch_basics.py" in check.feedback["summary"]
+        assert "timed out after 5 s while importing pytorch_basics.py" in check.feedback.summary
     assert "timed out" in graded.result.import_error
 
 
@@ -23,8 +23,8 @@ def test_input_at_import_is_an_import_error_not_a_hang(attack):
     """)
     assert_contained(graded, untouched="failed", bound=45)
     for check in graded.result.checks:
-        assert "could not be imported" in check.feedback["summary"]
-        assert "EOFError" in check.feedback["summary"]
+        assert "could not be imported" in check.feedback.summary
+        assert "EOFError" in check.feedback.summary
     assert "EOFError" in graded.result.import_error
 
 

@@ -28,7 +28,7 @@ def test_object_equal_to_everything(attack):
             return AlwaysEqual()
     """)
     assert_contained(graded, reason="wrong type")
-    (row,) = graded.check("attacked").feedback["rows"]
+    (row,) = graded.check("attacked").feedback.rows
     assert row[1] == "a torch.Tensor" and "AlwaysEqual" in row[2]
 
 
@@ -53,7 +53,7 @@ def test_tensor_subclass_that_lies_about_shape_and_dtype(attack):
             return torch.zeros(7, dtype=torch.float64).as_subclass(LyingTensor)
     """)
     assert_contained(graded, reason="numpy_to_tensor returned a LyingTensor (a torch.Tensor subclass)")
-    (row,) = graded.check("attacked").feedback["rows"]
+    (row,) = graded.check("attacked").feedback.rows
     assert row[2].endswith("float64 of shape (7,)")  # what it really is, not what it claims
 
 
@@ -152,7 +152,7 @@ def test_subclass_lying_about_its_storage_earns_no_view_points(attack):
     """, lab="lab4", keyword="to_unet_input")
     view = graded.check("to_unet_input_returns_a_view")
     assert view.status == "failed" and view.score == 0
-    assert "Claims (a torch.Tensor subclass)" in view.feedback["summary"]
+    assert "Claims (a torch.Tensor subclass)" in view.feedback.summary
     assert graded.result.score == 0
 
 
@@ -181,7 +181,7 @@ def test_one_exception_of_every_type_earns_nothing(attack):
     documented = [c for c in collect(find_lab("lab4")).collected if "raise" in c.title]
     assert len(error_paths) == len(documented) >= 9
     for check in error_paths:
-        assert "Everything" in check.feedback["summary"] and "but also a" in check.feedback["summary"], check.feedback
+        assert "Everything" in check.feedback.summary and "but also a" in check.feedback.summary, check.feedback
     assert graded.leftover_folders == set() and graded.leftover_processes == []
 
 

@@ -18,12 +18,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-EXIT_DONE, EXIT_STOPPED, EXIT_SETUP = 0, 1, 2
-COMMANDS = ("batch", "export")
+from grader.errors import EXIT_FAILED, EXIT_PASSED, SetupError, seconds
+from grader.instructor.gradebook.exports import FORMATS
 
 
-def batch_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade batch", description="Grade a whole class's submissions of a lab.")
+def batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lab", help="lab to grade (lab1 … lab5)")
     p.add_argument("submissions", type=Path,
                    help="folder with a sub-folder, .py or .ipynb per student (or LMS export), or a .zip of one")
@@ -33,60 +32,38 @@ def batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--regrade", action="store_true", help="grade again even what is unchanged")
     p.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://host:8786)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only run checks matching EXPR, as pytest -k")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per call (default: 10)")
-    p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
+    p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per call (default: 10)")
+    p.add_argument("--import-timeout", type=seconds, default=60.0, metavar="S",
                    help="seconds to start the worker and import a submission (default: 60)")
-    p.add_argument("--submission-budget", type=float, default=900.0, metavar="S",
+    p.add_argument("--submission-budget", type=seconds, default=900.0, metavar="S",
                    help="total seconds one submission may take before it is stopped (default: 900)")
     p.add_argument("--max-restarts", type=int, metavar="N", help="dead grader processes replaced before "
                    "giving up (default: 4 per job)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    return p
 
 
-def export_parser() -> argparse.ArgumentParser:
-    from grader.instructor.gradebook.exports import FORMATS
-
-    p = argparse.ArgumentParser(prog="grade export", description="Export a batch's gradebook.")
+def export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", type=Path, help="the folder given to grade batch --out")
     p.add_argument("--format", choices=(*FORMATS, "all"), action="append", dest="formats",
                    help="what to write (repeatable; default: all)")
     p.add_argument("--lab", help="only this lab (default: every lab in the gradebook)")
-    return p
-
-
-def fail(message: str) -> int:
-    print(f"grade: error: {message}", file=sys.stderr)
-    return EXIT_SETUP
-
-
-def main(argv: list[str]) -> int:
-    command, rest = argv[0], argv[1:]
-    try:
-        if command == "batch":
-            return batch_command(batch_parser().parse_args(rest))
-        return export_command(export_parser().parse_args(rest))
-    except KeyboardInterrupt:   # before or after the controller, which handles its own
-        return fail("interrupted")
 
 
 def batch_command(args: argparse.Namespace) -> int:
+    from grader.course import find_lab
     from grader.instructor.batch.controller import BatchOptions, Controller
     from grader.instructor.batch.layouts import LayoutError, discover
+    from grader.instructor.batch.progress import summary
     from grader.instructor.batch.schedulers import SchedulerUnavailable
     from grader.instructor.gradebook.store import Gradebook, GradebookError
-    from grader.course.folder import find_lab
 
-    try:
-        lab = find_lab(args.lab)
-    except KeyError as exc:
-        return fail(exc.args[0])
+    lab = find_lab(args.lab)
     if args.jobs < 1:
-        return fail("--jobs must be at least 1")
+        raise SetupError("--jobs must be at least 1")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return fail(f"cannot create --out {args.out}: {exc.strerror}")
+        raise SetupError(f"cannot create --out {args.out}: {exc.strerror}") from None
     console = Console(stderr=True, quiet=args.quiet)
     options = BatchOptions(keyword=args.keyword, call_timeout=args.timeout, import_timeout=args.import_timeout,
                            regrade=args.regrade, max_restarts=args.max_restarts)
@@ -95,34 +72,31 @@ def batch_command(args: argparse.Namespace) -> int:
             roster = discover(lab, args.submissions, Path(staging))
             book = Gradebook(args.out / "grades.db")
         except (LayoutError, GradebookError) as exc:
-            return fail(str(exc))
+            raise SetupError(str(exc)) from None
         with book:
-            try:
-                scheduler = make_scheduler(args, lab.name)
-            except ImportError:
-                return fail("--scheduler needs dask.distributed: pip install 'grade[cluster]'")
+            scheduler = make_scheduler(args, lab.name)
             progress = None if args.quiet else _progress(console)
             try:
                 report = Controller(lab, roster, book, scheduler, options, progress, jobs=args.jobs).run()
             except SchedulerUnavailable as exc:
-                return fail(str(exc))
-            from grader.instructor.batch.progress import summary
-
+                raise SetupError(str(exc)) from None
             console.print(summary(book, lab.name, roster, report))
     if report.interrupted or report.aborted:
         why = "interrupted" if report.interrupted else f"stopped: {report.aborted}"
         print(f"grade: {why}; {len(report.graded)} graded this run, kept in {args.out / 'grades.db'}; "
               f"run the same command again to continue", file=sys.stderr)
-        return EXIT_STOPPED
-    return EXIT_DONE
+        return EXIT_FAILED
+    return EXIT_PASSED
 
 
 def make_scheduler(args: argparse.Namespace, lab: str):
     from grader.instructor.batch.schedulers import DaskScheduler, LocalScheduler
 
     if args.scheduler:
-        import distributed  # noqa: F401  (fail early, with one line, when dask is missing)
-
+        try:
+            import distributed  # noqa: F401  (fail early, with one line, when dask is missing)
+        except ImportError:
+            raise SetupError("--scheduler needs dask.distributed: pip install 'grade[cluster]'") from None
         return DaskScheduler(args.scheduler, lab)
     return LocalScheduler(lab, args.jobs, submission_budget=args.submission_budget)
 
@@ -134,19 +108,19 @@ def _progress(console: Console):
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from grader.instructor.gradebook.exports import FORMATS, export
+    from grader.instructor.gradebook.exports import export
     from grader.instructor.gradebook.store import Gradebook, GradebookError
 
     database = args.dir / "grades.db"
     if not database.is_file():
-        return fail(f"no gradebook at {database} (run grade batch ... --out {args.dir} first)")
+        raise SetupError(f"no gradebook at {database} (run grade batch ... --out {args.dir} first)")
     formats = FORMATS if not args.formats or "all" in args.formats else tuple(dict.fromkeys(args.formats))
     try:
         with Gradebook(database) as book:
             if args.lab and args.lab not in book.labs():
-                return fail(f"the gradebook has no {args.lab} (it has: {', '.join(book.labs()) or 'nothing'})")
+                raise SetupError(f"the gradebook has no {args.lab} (it has: {', '.join(book.labs()) or 'nothing'})")
             written = export(book, args.dir, formats, args.lab)
     except GradebookError as exc:
-        return fail(str(exc))
+        raise SetupError(str(exc)) from None
     print(f"wrote {len(written)} file(s) to {args.dir}")
-    return EXIT_DONE
+    return EXIT_PASSED

@@ -17,6 +17,7 @@ import signal
 import sys
 from typing import Any, Callable
 
+from grader.grading.reference import Memo
 from grader.instructor.batch.events import CHECK_FINISHED, DONE, READY, STARTED, Event, Job
 
 _PR_SET_PDEATHSIG = 1
@@ -32,13 +33,11 @@ def resolve(target: str) -> Callable[..., Any]:
 def serve(name: str, lab: str, conn: Any, grade_target: str, warm_target: str, parent: int) -> None:
     """The grader's loop: one job at a time from ``conn`` (its private pipe) until a ``None``."""
     _install_signals(parent)
-    from grader.grading import reference as expectations
-
-    expectations.remember_per_process()   # the reference runs once per lab here, not once per submission
     launcher = None
     try:
         launcher = resolve(warm_target)(lab)   # a warm template for the workers, or None
-        grade_job = resolve(grade_target)
+        # the reference runs once per lab here, not once per submission
+        grade_job = functools.partial(resolve(grade_target), reach=Memo())
         if launcher is not None:
             grade_job = functools.partial(grade_job, launcher=launcher)
         conn.send(Event(READY, name))

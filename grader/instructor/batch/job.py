@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.instructor.batch.events import Job
-from grader.isolation import Launcher
+from grader.grading.reference import Reach
+from grader.grading.run import grade, list_checks
+from grader.isolation import Launcher, TemplateLauncher
 from grader.course.folder import find_lab
 
 
@@ -18,16 +20,12 @@ def warm_up(lab_name: str) -> Launcher | None:
     (each run then picks the strongest isolation, as a single ``grade`` does)."""
     import torch  # noqa: F401
 
-    from grader.grading.run import list_checks
-
     list_checks(lab_name)
     return worker_launcher()
 
 
 def worker_launcher() -> Launcher | None:
     """A :class:`TemplateLauncher` when templates work here and $GRADE_SANDBOX asks for nothing weaker."""
-    from grader.isolation import TemplateLauncher
-
     if os.environ.get("GRADE_SANDBOX", "namespaces") != "namespaces" or os.environ.get("GRADE_TEMPLATE") == "0":
         return None
     launcher = TemplateLauncher()
@@ -38,11 +36,9 @@ def worker_launcher() -> Launcher | None:
 
 
 def run_job(job: Job, on_check: Callable[[dict[str, Any]], None] | None = None,
-            launcher: Launcher | None = None) -> dict[str, Any]:
-    """Grade ``job`` (workers from ``launcher``, when given); returns ``GradeResult.to_dict()``.
-    Raises SetupError when it cannot start."""
-    from grader.grading.run import grade
-
+            launcher: Launcher | None = None, reach: Reach | None = None) -> dict[str, Any]:
+    """Grade ``job`` (workers from ``launcher``, the reference reached by ``reach``, when given);
+    returns ``GradeResult.to_dict()``.  Raises SetupError when it cannot start."""
     def check_finished(check: Any) -> None:
         if on_check is not None:
             on_check({"name": check.name, "status": check.status, "score": check.score})
@@ -52,9 +48,11 @@ def run_job(job: Job, on_check: Callable[[dict[str, Any]], None] | None = None,
             code = Path(folder) / find_lab(job.lab).filename
             code.write_text(job.source)
             result = grade(job.lab, code, keyword=job.keyword, call_timeout=job.call_timeout,
-                           import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher)
+                           import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher,
+                           reach=reach)
     else:
         result = grade(job.lab, Path(job.code), keyword=job.keyword, call_timeout=job.call_timeout,
-                       import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher)
+                       import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher,
+                           reach=reach)
     result.submission = job.key
     return result.to_dict()

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from grader.grading.reference import Memo
 from grader.instructor.batch.events import DONE, GRADER_DOWN, Event, Job
+from grader.instructor.batch.grader_process import resolve, serve
 
 DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
 DEFAULT_WARM = "grader.instructor.batch.job:warm_up"
@@ -63,8 +65,6 @@ class LocalScheduler:
             self._launch(f"g{index}")
 
     def _launch(self, name: str) -> None:
-        from grader.instructor.batch.grader_process import serve
-
         ours, theirs = self.context.Pipe(duplex=True)
         process = self.context.Process(
             target=serve, name=f"grade-batch-{name}", daemon=True,
@@ -235,6 +235,16 @@ class DaskScheduler:
         self.client.close()
 
 
+def _worker_memo(worker: Any) -> Memo:
+    """The Dask worker's memo, kept on the worker object: it grades many submissions, and the
+    reference runs once per lab there (a fresh one where there is no worker to keep it on)."""
+    if worker is None:
+        return Memo()
+    if not isinstance(getattr(worker, "_grade_memo", None), Memo):
+        worker._grade_memo = Memo()
+    return worker._grade_memo
+
+
 def _with_source(job: Job) -> Job:
     from dataclasses import replace
 
@@ -243,17 +253,14 @@ def _with_source(job: Job) -> Job:
 
 def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:
     """Runs inside a Dask worker: grade and return data (never raise for a student's sake)."""
-    from grader.grading import reference as expectations
-    from grader.instructor.batch.grader_process import resolve
-
-    expectations.remember_per_process()   # a Dask worker grades many submissions: the reference runs once per lab
     try:
         from distributed import get_worker
 
-        worker = get_worker().address
+        here = get_worker()
+        worker = here.address
     except (ImportError, ValueError):
-        worker = "dask"
+        here, worker = None, "dask"
     try:
-        return {"result": resolve(grade_target)(job, None), "worker": worker}
+        return {"result": resolve(grade_target)(job, None, reach=_worker_memo(here)), "worker": worker}
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}", "worker": worker}

@@ -16,6 +16,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable
 
+from rich.console import Console
+
+from grader.feedback import report
 from grader.instructor.gradebook.stats import CheckRate, check_order, check_rates, histogram
 from grader.instructor.gradebook.store import Gradebook, SubmissionRow
 
@@ -91,10 +94,6 @@ def write_json(book: Gradebook, lab: str, out: Path) -> list[Path]:
 
 def write_reports(book: Gradebook, lab: str, out: Path) -> list[Path]:
     """The report ``grade labN`` shows, as plain text and as HTML, per student."""
-    from rich.console import Console
-
-    from grader.feedback import report
-
     written = []
     for row, folder in _student_folders(book, lab, out):
         result = row.grade_result()

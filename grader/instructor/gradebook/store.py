@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -139,7 +139,7 @@ class Gradebook:
                 "INSERT INTO check_result VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(student, lab, c.name, c.title, c.points, c.score, c.status,
                   getattr(c, "visibility", None) or "visible",
-                  json.dumps(c.feedback) if c.feedback is not None else None, c.output, c.seconds)
+                  json.dumps(asdict(c.feedback)) if c.feedback is not None else None, c.output, c.seconds)
                  for c in result.checks])
 
     def record_failure(self, student: str, lab: str, content_hash: str, grader_version: str, status: str,

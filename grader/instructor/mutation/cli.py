@@ -15,12 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_CLEAN, EXIT_SURVIVORS, EXIT_SETUP = 0, 1, 2
+from grader.errors import EXIT_FAILED, EXIT_PASSED, SetupError, seconds
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade mutants",
-                                description="Grade mutants of a lab's reference with its suite: the mutation score.")
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lab", help="lab whose suite is measured (lab1 … lab5)")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="mutants graded at once (default: 2)")
     p.add_argument("--function", action="append", metavar="NAME",
@@ -31,36 +29,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, metavar="N", help="grade only the first N mutants")
     p.add_argument("--all-checks", action="store_true",
                    help="grade every mutant with the whole suite (default: its function's checks first)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per call (default: 10)")
+    p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per call (default: 10)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--list", action="store_true", help="list the mutants with their diffs, grade nothing")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    return p
 
 
-def fail(message: str) -> int:
-    print(f"grade mutants: error: {message}", file=sys.stderr)
-    return EXIT_SETUP
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    from grader.course.folder import find_lab
+def run(args: argparse.Namespace) -> int:
+    from grader.course import find_lab
     from grader.instructor.mutation import report
     from grader.instructor.mutation.mutants import make_mutants
     from grader.instructor.mutation.operators import default_operators
     from grader.instructor.mutation.runner import grade_mutants
 
-    try:
-        lab = find_lab(args.lab)
-    except KeyError as exc:
-        return fail(exc.args[0])
+    lab = find_lab(args.lab)
     if args.output is not None and not args.output.parent.is_dir():
-        return fail(f"--output {args.output}: folder {args.output.parent} does not exist")
+        raise SetupError(f"--output {args.output}: folder {args.output.parent} does not exist")
     operators = default_operators()
     unknown = sorted(set(args.operator or ()) - set(operators))
     if unknown:
-        return fail(f"unknown operator {unknown[0]!r} (operators: {', '.join(sorted(operators))})")
+        raise SetupError(f"unknown operator {unknown[0]!r} (operators: {', '.join(sorted(operators))})")
     if args.operator:
         operators = {name: op for name, op in operators.items() if name in args.operator}
     source = lab.reference_file.read_text()
@@ -71,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit is not None:
         mutants = mutants[:args.limit]
     if not mutants:
-        return fail("no mutants match")
+        raise SetupError("no mutants match")
     if args.list:
         print("\n\n".join(f"── {m.id}  (line {m.line}, {m.operator})\n{m.diff}" for m in mutants))
-        return EXIT_CLEAN
+        return EXIT_PASSED
     started, done = time.perf_counter(), []
 
     def progress(outcome) -> None:
@@ -93,4 +81,4 @@ def main(argv: list[str] | None = None) -> int:
         print(text, end="")
     else:
         args.output.write_text(text)
-    return EXIT_SURVIVORS if report.score(outcomes, equivalents).survived else EXIT_CLEAN
+    return EXIT_FAILED if report.score(outcomes, equivalents).survived else EXIT_PASSED

@@ -20,7 +20,9 @@ from typing import Callable, Iterable
 
 import parso
 
-from grader.course.labs import Lab
+from grader.course import Lab, find_lab
+from grader.errors import SetupError
+from grader.grading.run import grade
 from grader.instructor.mutation.mutants import MODULE_LEVEL, Mutant
 
 KILLED, SURVIVED, ERROR = "killed", "survived", "error"
@@ -76,10 +78,6 @@ def _reachable(start: str, uses: dict[str, set[str]]) -> set[str]:
 
 def grade_mutant(lab_name: str, mutant: Mutant, keyword: str | None, call_timeout: float = 10.0) -> Outcome:
     """Grade one mutant (in this process); see the module docstring for the shortcut."""
-    from grader.course.folder import find_lab
-    from grader.grading.run import grade
-    from grader.errors import SetupError
-
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="grade-mutant-") as folder:
         path = Path(folder) / find_lab(lab_name).filename

@@ -21,7 +21,7 @@ from grader.suites.lab5 import probes
 from grader.checks import synth
 from grader.checks import CheckFailed, Feedback, attempt, describe, expect, expect_plain_tensor
 from grader.checks import expectation
-from grader.course.folder import find_lab
+from grader.course import Lab
 
 BASE = 8
 HELD_OUT_SECONDS = 2.0          # clips for the SDR check (training used 3 s songs with other seeds)
@@ -109,17 +109,16 @@ def song_pair(seed: int = 5, n_frames: int = 40) -> tuple[torch.Tensor, torch.Te
     return torch.stack(mixes), torch.stack(vocals)
 
 
-def weights_file() -> Path:
-    """The trained weights, beside the reference solution of the course being graded, or in a
-    student release (no reference) beside the stub, where lab.toml's ``ship`` puts them."""
-    lab = find_lab("lab5")
+def weights_file(lab: Lab) -> Path:
+    """The trained weights, beside the reference solution of the course being graded (the ``lab``
+    fixture), or in a student release (no reference) beside the stub, where lab.toml's ``ship`` puts them."""
     beside_reference = lab.reference_file.with_name("unet_base8.pt")
     return beside_reference if beside_reference.is_file() else lab.assignment_file().with_name("unet_base8.pt")
 
 
-def trained_weights() -> tuple[dict, dict]:
+def trained_weights(lab: Lab) -> tuple[dict, dict]:
     """The committed checkpoint (loaded with weights_only=True) and its training record."""
-    weights = weights_file()
+    weights = weights_file(lab)
     if not weights.is_file():
         import pytest
 

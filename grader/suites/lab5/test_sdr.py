@@ -12,9 +12,9 @@ pytestmark = [pytest.mark.grades("separate"), pytest.mark.builds_on("test_forwar
 
 
 @pytest.mark.points(5)
-def test_trained_weights_separate_vocals(submission):
+def test_trained_weights_separate_vocals(submission, lab):
     """with the trained weights loaded, separate improves vocal SDR by at least 6 dB on unseen songs"""
-    state, info = trained_weights()
+    state, info = trained_weights(lab)
     kwargs = {k: info.get("model", {}).get(k, v)
               for k, v in {"n_channels": 1, "n_classes": 1, "base": 8, "bilinear": False}.items()}
     model = student_unet(submission, state, **kwargs)
