@@ -23,7 +23,7 @@ from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launch
 from grader.course.folder import Course, find
 from grader.isolation.cache import TrustedCache, WarmUp
 from grader.course.labs import BUILTIN_SUITES, Lab
-from grader.errors import SetupError
+from grader.errors import SetupError, WorkerStartError
 from grader.grading.plugin import GradingPlugin
 from grader.grading.reference import Reach
 from grader.grading.notebooks import Converted, NotebookError, convert
@@ -149,11 +149,12 @@ def _point_into_cells(result: GradeResult, notebook: Converted, filename: str) -
 
 
 def _launcher() -> Launcher:
-    """The strongest isolation here ($GRADE_SANDBOX may ask for one), or a one-line SetupError."""
+    """The strongest isolation here ($GRADE_SANDBOX may ask for one), or a one-line WorkerStartError
+    (the sandbox asked for is not here: the grader's problem, never a submission's)."""
     try:
         return choose_launcher()
     except IsolationError as exc:
-        raise SetupError(str(exc)) from None
+        raise WorkerStartError(str(exc)) from None
 
 
 def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:

@@ -47,7 +47,7 @@ def write_csv(book: Gradebook, lab: str, out: Path) -> list[Path]:
         writer.writerow(["student", "score", "max_score", "percent", "status", "note", *checks])
         for row in book.submissions(lab):
             scores = {c["name"]: c["score"] if c["status"] != "skipped" else "" for c in book.checks(row.student, lab)}
-            writer.writerow([row.student, _num(row.score), _num(row.max_score),
+            writer.writerow([row.student, _num(row.score if row.graded else None), _num(row.max_score),
                              "" if row.percent is None else f"{row.percent:.1f}", row.status, row.note,
                              *(_num(scores.get(name, "")) for name in checks)])
         for problem in book.problems(lab):
