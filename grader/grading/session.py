@@ -38,6 +38,7 @@ from grader.isolation import IsolationError, Launcher, WorkerHandle, WorkerSpec,
 from grader.isolation.cache import run_without_submission
 from grader.isolation.spec import GRADER
 
+START_TIMEOUT = 120.0   # seconds a new worker may take to say hello (its imports, the lab's warm-ups): the grader's
 OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
 
@@ -178,6 +179,7 @@ class WorkerSession:
         self.launcher = launcher or choose_launcher()
         self.owns_launcher = launcher is None
         self.call_timeout, self.import_timeout = call_timeout, import_timeout
+        self.start_timeout = max(import_timeout, START_TIMEOUT)   # the grader's part: not the student's to pay
         self.limits = wire.reply_limits(reply_bytes)
         self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
         self.log_path = self.log_dir / "worker.log"
@@ -248,12 +250,12 @@ class WorkerSession:
     def _hello(self) -> None:
         """Wait for the worker's hello: everything before it is the grader's (no student code ran)."""
         try:
-            hello = self._receive(time.monotonic() + self.import_timeout, "starting", self.import_timeout)
+            hello = self._receive(time.monotonic() + self.start_timeout, "starting", self.start_timeout)
         except WorkerCrash as exc:
             if exc.timed_out:
                 preload = ", ".join(self.spec.preload) or "nothing"
-                raise self._start_failed(f"the worker did not start within {self.import_timeout:g} s (it imports "
-                                         f"{preload} first: a busy or slow machine? try --import-timeout)") from None
+                raise self._start_failed(f"the worker did not start within {self.start_timeout:g} s (it imports "
+                                         f"{preload} first: a busy or slow machine?)") from None
             raise self._start_failed(str(exc)) from None
         except StudentError as exc:
             raise self._start_failed(f"the worker refused to start: {exc}") from None
@@ -298,7 +300,7 @@ class WorkerSession:
             probe = WorkerSpec(Path(folder), "nothing", preload=[*self.spec.preload, name], warm_up_only=True,
                                environment=dict(self.spec.environment))
             try:
-                run_without_submission(self.launcher, probe, self.import_timeout)
+                run_without_submission(self.launcher, probe, self.start_timeout)
             except (RuntimeError, OSError, IsolationError) as exc:
                 return (f"its workers cannot import {name}, which this Python has ({where}): "
                         f"{inert.line(str(exc), 400)}")
