@@ -16,11 +16,12 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, venv_seeing_this_environment
+from tests.helpers import REPO, kill_processes_with, processes_with, venv_seeing_this_environment
 from tests.standins import KINDS, interpreter
 from tests.toy_course import LAB, MODULE, REFERENCE, make_course
 
@@ -125,12 +126,20 @@ def test_the_toy_lab_grades_under_each_standin(standins, kind, tmp_path):
     assert stub.returncode == 1, stub.stderr
     assert json.loads(stub.stdout)["score"] == 0
     (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / f"{MODULE}.py").write_text(REFERENCE)
-    done = run("--submission", str(tmp_path / "mine"))
+    marker = f"gs{uuid.uuid4().hex[:10]}"   # a child the submission leaves running: ended with the run
+    child = (f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', "
+             f"{marker!r}])\n")
+    (tmp_path / "mine" / f"{MODULE}.py").write_text(child + REFERENCE)
+    try:
+        done = run("--submission", str(tmp_path / "mine"))
+        left = processes_with(marker)
+    finally:
+        kill_processes_with(marker)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(done.stdout)
     assert result["score"] == result["max_score"] > 0
     assert result["sandbox"].startswith("portable:") and BLAME not in done.stdout
+    assert left == []
 
 
 # ------------------------------------------------------------------ the student release (slow)
