@@ -12,15 +12,13 @@ A worker that cannot start (it exits, or says what failed, before its hello:
 a sandbox tool, a confinement step, a library of the lab; or it cannot import
 a library this Python has) is the grader's problem, never the student's: a
 :class:`~grader.errors.WorkerStartError`, remembered in ``start_failure``, and
-no grade.
+no grade (:mod:`grader.grading.startup` finds the words).
 """
 
 from __future__ import annotations
 
 import builtins
-import importlib.util
 import os
-import re
 import select
 import shutil
 import signal
@@ -34,9 +32,8 @@ from grader import inert
 from grader.errors import WorkerStartError
 from grader.isolation.inside import wire
 from grader.grading.budget import CrashBudget
+from grader.grading import startup
 from grader.isolation import IsolationError, Launcher, WorkerHandle, WorkerSpec, choose_launcher
-from grader.isolation.cache import run_without_submission
-from grader.isolation.spec import GRADER
 
 START_TIMEOUT = 120.0   # seconds a new worker may take to say hello (its imports, the lab's warm-ups): the grader's
 OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
@@ -235,7 +232,8 @@ class WorkerSession:
             self._send({"op": "import"}, deadline)
             self._receive(deadline, what, self.import_timeout)
         except StudentError as exc:
-            hidden = self._hidden_library(exc)
+            hidden = startup.hidden_library(exc.message, self.launcher, self.spec, self.start_timeout) \
+                if exc.is_a("ImportError") else ""
             if hidden:
                 raise self._start_failed(hidden) from None
             self.import_failure = SubmissionImportError(
@@ -265,7 +263,7 @@ class WorkerSession:
 
     def _start_failed(self, reason: str) -> WorkerStartError:
         """The one-line grader problem for a worker that could not start, remembered (no retry)."""
-        said = self._last_words()
+        said = startup.last_words(self.log_path, self.started_at - self.log_emptied)
         if said:
             reason += f"; it said: {said.removeprefix('grade worker: ')}"
         self.stop()
@@ -273,38 +271,6 @@ class WorkerSession:
             f"grade could not start its worker on this system ({self.launcher.kind}): {reason} "
             "(a problem of the grader or its installation, not of the submission)", 1000))
         return self.start_failure
-
-    def _last_words(self) -> str:
-        """The last line the current worker printed (before its hello: the grader's own code)."""
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(max(self.started_at - self.log_emptied, 0))
-                text = log.read()[-8192:].decode("utf-8", "replace")
-        except OSError:
-            return ""
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        return inert.line(lines[-1], 500) if lines else ""
-
-    def _hidden_library(self, error: StudentError) -> str:
-        """Why the submission's ImportError is the grader's: the module is installed for this Python,
-        and a fresh worker (running no student code) cannot import it either; else ''."""
-        found = re.search(r"No module named '([\w.]+)'", error.message)
-        if not error.is_a("ImportError") or found is None:
-            return ""
-        name = found.group(1).split(".")[0]
-        where = installed_here(name)
-        if not where:
-            return ""
-        with tempfile.TemporaryDirectory(prefix="grade-probe-") as folder:
-            (Path(folder) / "nothing.py").write_text("")
-            probe = WorkerSpec(Path(folder), "nothing", preload=[*self.spec.preload, name], warm_up_only=True,
-                               environment=dict(self.spec.environment))
-            try:
-                run_without_submission(self.launcher, probe, self.start_timeout)
-            except (RuntimeError, OSError, IsolationError) as exc:
-                return (f"its workers cannot import {name}, which this Python has ({where}): "
-                        f"{inert.line(str(exc), 400)}")
-        return ""
 
     def stop(self) -> None:
         """Stop the current worker and everything it started.
@@ -439,21 +405,6 @@ class WorkerSession:
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)
-
-
-def installed_here(module: str) -> str:
-    """Where this Python finds top-level ``module`` (not importing it), or '' (absent, or the
-    grader's own code, which workers never see on purpose)."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return ""
-    if spec is None:
-        return ""
-    where = spec.origin if spec.origin not in (None, "built-in", "frozen") else \
-        next(iter(spec.submodule_search_locations or []), spec.origin or module)
-    grader = str(GRADER)
-    return "" if where == grader or str(where).startswith(grader + os.sep) else str(where)
 
 
 def _fresh(error: Exception) -> Exception:
