@@ -15,7 +15,6 @@ import pytest
 
 from grader.isolation import NamespaceLauncher, choose_launcher
 from grader.isolation.inside import landlock
-from grader.isolation.spec import library_paths
 
 REPO = Path(__file__).resolve().parent.parent
 LAB4_REFERENCE = REPO / "reference" / "lab4" / "pytorch_basics.py"
@@ -78,13 +77,14 @@ def kill_processes_with(marker: str) -> None:
 
 def packages_of_this_environment() -> list[str]:
     """The site-packages folders of the interpreter running the tests (a venv, conda or a plain
-    interpreter alike), the user's where Python reads it, and the folders their ``.pth`` files
-    name (an environment layered over another; never a checkout of the grader)."""
+    interpreter alike), and the user's where Python reads it."""
     folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
     if site.ENABLE_USER_SITE:
         folders.add(site.getusersitepackages())
-    folders = {f for f in folders if os.path.isdir(f)}
-    return sorted(folders | set(library_paths()))   # and what their .pth files name (a layered venv's base)
+    folders |= {str(Path(folder, line.strip())) for folder in list(folders) if os.path.isdir(folder)
+                for pth in Path(folder).glob("*.pth") for line in pth.read_text(errors="replace").splitlines()
+                if line.strip() and not line.startswith(("#", "import ")) and Path(folder, line.strip()).is_dir()}
+    return sorted(f for f in folders if os.path.isdir(f))   # and the folders their .pth files name (a layered venv)
 
 
 def venv_seeing_this_environment(venv: Path) -> Path:

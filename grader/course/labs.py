@@ -14,12 +14,14 @@ files from the suites folders of the course (:mod:`grader.course.folder`).
     ship = ["weights.pt"]                     # data beside the reference that a student release puts beside the stub
     expectations = "expected"                 # recorded expected values (grader.grading.reference), replayed
                                               # when the reference solution is not there (a student release)
+    expected_warnings = ["n_fft=.* too large"]  # library warnings the checks' own inputs provoke: not shown
     [environment]                             # extra variables of the worker's environment
     [cache]                                   # VARIABLE = subfolder of the worker's private cache
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,7 @@ else:  # pragma: no cover - Python 3.10
 BUILTIN_SUITES = Path(__file__).resolve().parent.parent / "suites"
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
 _KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations",
-         "ship"}
+         "ship", "expected_warnings"}
 
 
 class LabError(SetupError):
@@ -57,6 +59,7 @@ class Lab:
     reply_bytes: int = 8 << 20
     expectations: Path | None = None       # the folder of recorded expected values (None: none)
     ship: tuple[str, ...] = ()             # files of reference/labN/ students get beside their stub (data, not code)
+    expected_warnings: tuple[str, ...] = ()   # regexes: library warnings the checks' inputs provoke (not shown)
 
     @property
     def filename(self) -> str:
@@ -99,7 +102,19 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
                probes=files["probes"], environment=dict(data.get("environment", {})),
                cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
                expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None,
-               ship=tuple(data.get("ship", ())))
+               ship=tuple(data.get("ship", ())), expected_warnings=_patterns(path, data.get("expected_warnings", [])))
+
+
+def _patterns(path: Path, values: Any) -> tuple[str, ...]:
+    """``expected_warnings``: a list of regular expressions that compile."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise LabError(f"{path}: expected_warnings must be a list of strings (regular expressions)")
+    for value in values:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise LabError(f"{path}: expected_warnings {value!r} is not a regular expression ({exc})") from None
+    return tuple(values)
 
 
 def labs_in(suites: Path, course: Path | None) -> list[Lab]:
