@@ -79,7 +79,7 @@ def test_a_dead_grader_is_replaced_and_its_submission_tried_again(tmp_path):
 def test_a_worker_that_cannot_start_is_listed_as_the_graders_problem_not_a_grade(tmp_path):
     """WorkerStartError (a sandbox tool, a confinement step, a library of the lab): no score, its own status,
     tried again next run; the other students are graded."""
-    from csv import reader
+    from csv import DictReader
 
     from grader.instructor.gradebook.exports import write_csv
 
@@ -90,8 +90,9 @@ def test_a_worker_that_cannot_start_is_listed_as_the_graders_problem_not_a_grade
     assert rows["bob"].status == "graded" and report.graded == ["bob"]
     with Gradebook(tmp_path / "grades.db") as book:
         (csv,) = write_csv(book, "lab4", tmp_path)
-    (alice,) = [row for row in reader(csv.read_text().splitlines()) if row[0] == "alice"]
-    assert alice[1:5] == ["", "", "", "grader problem"] and alice[5].startswith("not graded")
+    (alice,) = [row for row in DictReader(csv.read_text().splitlines()) if row["student"] == "alice"]
+    assert (alice["score"], alice["max_score"], alice["percent"], alice["status"]) == ("", "", "", "grader problem")
+    assert alice["note"].startswith("not graded")
     report, _ = run_batch(tmp_path, subs)
     assert "alice" in report.crashed and report.skipped == ["bob"]   # tried again, not taken as current
 
