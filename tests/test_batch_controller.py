@@ -81,6 +81,28 @@ def test_a_dead_grader_is_replaced_and_its_submission_tried_again(tmp_path):
     assert sorted(report.graded) == ["alice", "bob"] and rows["alice"].score == 2
 
 
+@pytest.mark.slow   # two batches, two grader processes each
+def test_a_worker_that_cannot_start_is_listed_as_the_graders_problem_not_a_grade(tmp_path):
+    """WorkerStartError (a sandbox tool, a confinement step, a library of the lab): no score, its own status,
+    tried again next run; the other students are graded."""
+    from csv import DictReader
+
+    from grader.instructor.gradebook.exports import write_csv
+
+    subs = make_class(tmp_path / "subs", {"alice": "NO_WORKER", "bob": "SCORE 1 0"})
+    report, rows = run_batch(tmp_path, subs)
+    assert rows["alice"].status == "grader problem" and "a problem of the grader" in rows["alice"].note
+    assert "could not start its worker" in rows["alice"].note and rows["alice"].percent is None
+    assert rows["bob"].status == "graded" and report.graded == ["bob"]
+    with Gradebook(tmp_path / "grades.db") as book:
+        (csv,) = write_csv(book, "lab4", tmp_path)
+    (alice,) = [row for row in DictReader(csv.read_text().splitlines()) if row["student"] == "alice"]
+    assert (alice["score"], alice["max_score"], alice["percent"], alice["status"]) == ("", "", "", "grader problem")
+    assert alice["note"].startswith("not graded")
+    report, _ = run_batch(tmp_path, subs)
+    assert "alice" in report.crashed and report.skipped == ["bob"]   # tried again, not taken as current
+
+
 @pytest.mark.slow   # two batches whose grader processes die and are replaced
 def test_a_submission_that_always_kills_its_grader_is_recorded_as_crashed(tmp_path):
     subs = make_class(tmp_path / "subs", {"alice": "CRASH", "bob": "SCORE 1 0", "carol": "ERROR"})

@@ -333,9 +333,11 @@ SANDBOX_WORDS = {
     "landlock": ("your code ran in a partial sandbox: limited files, no network",
                  "⚠ a weaker sandbox than usual on this machine: fine for your own code, "
                  "not for grading other people's"),
-    "none": ("your code ran without a sandbox",
-             "⚠ no sandbox on this machine: fine for your own code, not for grading other people's"),
+    "portable": ("your code ran as a plain process (no sandbox on this system): it could see your files "
+                 "and the network; time limits held",
+                 "⚠ no sandbox on this machine: fine for your own code, not for grading other people's"),
 }
+SANDBOX_WORDS["none"] = SANDBOX_WORDS["portable"]   # the portable launcher's old name, in older results
 
 
 def sandbox_words(sandbox: str) -> tuple[str, str]:

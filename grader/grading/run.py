@@ -22,7 +22,7 @@ from grader.isolation import IsolationError, Launcher, WorkerSpec, choose_launch
 from grader.course.folder import Course, find
 from grader.isolation.cache import TrustedCache, WarmUp
 from grader.course.labs import BUILTIN_SUITES, Lab
-from grader.errors import SetupError
+from grader.errors import SetupError, WorkerStartError
 from grader.grading.plugin import GradingPlugin
 from grader.grading.reference import Reach
 from grader.grading.files import LINK, is_link, read_no_follow
@@ -164,11 +164,12 @@ def point_into_cells(result: GradeResult, notebook: Converted, filename: str) ->
 
 
 def _launcher() -> Launcher:
-    """The strongest isolation here ($GRADE_SANDBOX may ask for one), or a one-line SetupError."""
+    """The strongest isolation here ($GRADE_SANDBOX may ask for one), or a one-line WorkerStartError
+    (the sandbox asked for is not here: the grader's problem, never a submission's)."""
     try:
         return choose_launcher()
     except IsolationError as exc:
-        raise SetupError(str(exc)) from None
+        raise WorkerStartError(str(exc)) from None
 
 
 def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
@@ -225,6 +226,8 @@ def _pytest(lab: Lab, plugin: GradingPlugin, extra: list[str], listeners: list |
         code = pytest.main(args, plugins=[plugin, *(listeners or [])])
     if plugin.expectations.mismatch is not None:   # the run was stopped on purpose: no grade, one line
         raise plugin.expectations.mismatch
+    if plugin.session is not None and plugin.session.start_failure is not None:   # no worker here: the grader's
+        raise plugin.session.start_failure                                          # problem, no grade
     if code == pytest.ExitCode.INTERRUPTED:  # pytest swallowed a KeyboardInterrupt: stop the run, clean up
         raise KeyboardInterrupt
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 
 from grader.isolation.inside import wire
+from grader.isolation.launchers import IsolationError
 from grader.isolation.spec import INSIDE, WorkerSpec
 
 STAMP = "stamp.json"
@@ -151,10 +151,11 @@ class TrustedCache:
 def run_without_submission(launcher, spec: WorkerSpec, timeout: float) -> str:
     """Start a worker that imports and warms up only, wait for its hello, and return
     the confinement it reports.  RuntimeError when it does not say hello in time."""
-    ours, theirs = socket.socketpair()
     with tempfile.TemporaryFile() as output:
-        handle = launcher.launch(spec, theirs.fileno(), output.fileno())
-        theirs.close()
+        try:
+            handle, ours = launcher.start(spec, output.fileno())
+        except (OSError, IsolationError) as exc:
+            raise RuntimeError(f"the worker could not start ({exc})") from None
         try:
             ours.settimeout(timeout)
             hello = wire.decode(wire.loads(wire.recv_frame(ours)))

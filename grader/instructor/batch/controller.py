@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.instructor.batch.events import Event, Job
+from grader.instructor.batch.events import GRADER_PROBLEM, Event, Job
 from grader.instructor.batch.layouts import Entry, Roster
 from grader.instructor.batch.schedulers import Scheduler
 from grader.instructor.gradebook import Gradebook
@@ -188,6 +188,9 @@ class Controller:
             return
         del self.in_flight[job.key]
         entry = self.entries[job.key]
+        if event.data.get("grader_problem"):   # no worker could start: listed as the grader's problem, no grade
+            self._give_up(job, GRADER_PROBLEM, f"not graded, a problem of the grader: {event.data['error']}")
+            return
         if "error" in event.data:
             self._give_up(job, "crashed", f"could not be graded: {event.data['error']}")
             return

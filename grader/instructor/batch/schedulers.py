@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader.grading.reference import Memo
-from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job
+from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job, failure
 from grader.instructor.batch.grader_process import resolve, serve
 
 DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
@@ -232,7 +232,7 @@ class DaskScheduler:
         if type(error).__name__ == "KilledWorker":
             return Event(GRADER_DOWN, worker, job.key, job.attempt,
                          {"reason": f"Dask worker died ({error})", "cause": "crash"})
-        return Event(DONE, worker, job.key, job.attempt, {"error": f"{type(error).__name__}: {error}"})
+        return Event(DONE, worker, job.key, job.attempt, failure(error))
 
     def restart(self, grader: str) -> None:
         """Dask restarts its own workers (the nanny)."""
@@ -273,4 +273,4 @@ def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:
     try:
         return {"result": resolve(grade_target)(job, None, reach=_worker_memo(here)), "worker": worker}
     except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}", "worker": worker}
+        return {**failure(exc), "worker": worker}

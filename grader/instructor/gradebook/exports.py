@@ -68,7 +68,7 @@ def write_csv(book: Gradebook, lab: str, out: Path, options: ExportOptions = Exp
         for row in book.submissions(lab):
             handin = handins.get(row.student)
             scores = {c["name"]: c["score"] if c["status"] != "skipped" else "" for c in book.checks(row.student, lab)}
-            writer.writerow(escape.csv_row([row.student, _num(row.score), _num(row.max_score),
+            writer.writerow(escape.csv_row([row.student, _num(row.score if row.graded else None), _num(row.max_score),
                                             "" if row.percent is None else f"{row.percent:.1f}", row.status,
                                             lateness(handin, due).label(), handin.submitted_at if handin else "",
                                             row.note, *(_num(scores.get(name, "")) for name in checks)]))

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS submission (
     content_hash   TEXT NOT NULL,
     grader_version TEXT NOT NULL,
     graded_at      TEXT NOT NULL,
-    status         TEXT NOT NULL,      -- graded | timeout | crashed
+    status         TEXT NOT NULL,      -- graded | timeout | crashed | grader problem (no worker started: no grade)
     score          REAL NOT NULL,
     max_score      REAL,
     seconds        REAL NOT NULL,
@@ -117,8 +117,13 @@ class SubmissionRow:
         return GradeResult.from_dict(json.loads(self.result)) if self.result else None
 
     @property
+    def graded(self) -> bool:
+        """A grade (of any score); not a submission no worker could start for (a grader problem)."""
+        return self.status != "grader problem"
+
+    @property
     def percent(self) -> float | None:
-        return 100.0 * self.score / self.max_score if self.max_score else None
+        return 100.0 * self.score / self.max_score if self.max_score and self.graded else None
 
 
 class Gradebook:
@@ -157,9 +162,10 @@ class Gradebook:
 
     # ------------------------------------------------------------ writing
     def is_current(self, student: str, lab: str, content_hash: str, grader_version: str) -> bool:
-        """Graded (or timed out) with this content and this grader already; crashes are tried again."""
+        """Graded (or timed out) with this content and this grader already; crashes and grader problems
+        are tried again."""
         row = self.db.execute("SELECT content_hash, grader_version FROM submission WHERE student=? AND lab=? "
-                              "AND status != 'crashed'", (printable(student), lab)).fetchone()
+                              "AND status NOT IN ('crashed', 'grader problem')", (printable(student), lab)).fetchone()
         return row == (content_hash, grader_version)
 
     def record(self, student: str, lab: str, content_hash: str, grader_version: str, result: GradeResult,

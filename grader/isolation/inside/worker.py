@@ -7,8 +7,8 @@ sandbox.  It runs from a private copy of its own files (this one,
 warm-up modules as ``lab_probes_N.py`` / ``lab_warm_up_N.py``), loaded by
 path: the ``grader`` package, the reference and the suites are not there.
 
-Order matters.  It first ties itself to the grader and drops every privilege
-(capabilities, ``no_new_privs``, Landlock), and only then reads anything a
+Order matters.  It opens its channel, ties itself to the grader and drops every
+privilege (capabilities, ``no_new_privs``, Landlock), and only then reads anything a
 previous run could have touched: it copies the trusted cache into its private
 cache folder, imports the lab's libraries and runs its warm-up modules, sets its rlimits,
 says hello, and imports the submission.  Everything it sends back is data;
@@ -22,6 +22,15 @@ called from :meth:`Worker.serve`'s loop for a plain call and a probe's call
 alike (a probe that wraps a call yields it, and observes once it returns):
 what is on the stack above a student's function, the frames and their locals,
 is the same whether a probe is watching or not.
+
+Every step before the hello is the grader's, not the student's: a step that
+fails there prints one line (``grade worker: could not start: ...``) and exits
+with :data:`STARTUP_FAILED`; the grader turns that into a grader problem.
+
+Portable: the launcher says which steps this system has (``ties``,
+``drop_privileges``, ``landlock``, ``connect_port``); Linux-only calls
+(``prctl``, ``capset``) and the ``resource`` module are used only when asked for
+or present, never at import.
 """
 
 from __future__ import annotations
@@ -33,11 +42,11 @@ import importlib.util
 import inspect
 import json
 import os
-import resource
 import shutil
 import signal as signals
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -50,6 +59,8 @@ HERE = Path(__file__).resolve().parent
 _CO_GENERATOR = inspect.CO_GENERATOR
 _PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER = 1, 24, 38, 36
 _CAPABILITY_VERSION_3 = 0x20080522
+STARTUP_FAILED = 3   # exit status of a worker that could not get as far as its hello
+WATCH_SECONDS = 0.5  # how often a worker without PDEATHSIG looks for its parent
 
 
 def _load(name: str) -> Any:
@@ -62,18 +73,39 @@ def _load(name: str) -> Any:
 
 
 def _stay_tied_to_the_grader(config: dict) -> None:
-    """Die with the grader (PDEATHSIG), and adopt orphans so they can be found and killed.
+    """Die with the grader (PDEATHSIG), and adopt orphans so they can be found and killed (Linux).
 
     A namespace sandbox does both from outside; without one, this is all
     there is.  The parent check closes the race where the grader died before
     PDEATHSIG was set.
     """
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, int(signals.SIGKILL), 0, 0, 0)
+    if libc.prctl(_PR_SET_PDEATHSIG, int(signals.SIGKILL), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PDEATHSIG) failed")
+    _check_parent(config)
+    if config.get("subreaper") and libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(CHILD_SUBREAPER) failed")
+
+
+def _check_parent(config: dict) -> None:
     if config.get("parent_pid") and os.getppid() != config["parent_pid"]:
+        raise RuntimeError(f"its parent is {os.getppid()}, not the grader ({config['parent_pid']}): "
+                           "the grader is gone")
+
+
+def _watch_the_grader(config: dict) -> None:
+    """Where there is no PDEATHSIG (macOS): a thread that ends this process once the grader is gone
+    (the worker is then re-parented).  Windows needs none: the grader's job object ends it."""
+    _check_parent(config)
+    parent = config.get("parent_pid")
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
         os._exit(1)
-    if config.get("subreaper"):
-        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+    if parent:
+        threading.Thread(target=watch, name="grade-watch-parent", daemon=True).start()
 
 
 def _drop_privileges() -> None:
@@ -104,14 +136,46 @@ def _private_cache(config: dict) -> None:
             os.makedirs(os.path.join(target, sub), exist_ok=True)
 
 
-def _set_limits(config: dict) -> None:
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    limits = {"memory_bytes": resource.RLIMIT_DATA, "file_bytes": resource.RLIMIT_FSIZE}
-    for key, which in limits.items():
-        if config.get(key):
-            resource.setrlimit(which, (config[key], config[key]))
-    if config.get("max_tasks"):  # counted by the launcher on the host: the kernel counts the whole user
-        resource.setrlimit(resource.RLIMIT_NPROC, (config["max_tasks"], config["max_tasks"]))
+def _set_limits(config: dict) -> str:
+    """The rlimits this system has (``resource``: Linux, macOS); what they are, in a few words.
+
+    On Linux each must hold (a refusal stops the worker: a grader problem); elsewhere
+    one the kernel refuses is left out of what is said (macOS may refuse RLIMIT_DATA).
+    """
+    try:
+        import resource
+    except ImportError:
+        return "no rlimits on this system"
+    strict = sys.platform.startswith("linux")
+    said = []
+    wanted = [("core files 0", resource.RLIMIT_CORE, 0),
+              ("memory {} MiB", resource.RLIMIT_DATA, config.get("memory_bytes")),
+              ("files {} MiB", resource.RLIMIT_FSIZE, config.get("file_bytes")),
+              ("tasks {}", getattr(resource, "RLIMIT_NPROC", None), config.get("max_tasks"))]
+    for words, which, value in wanted:
+        if which is None or value is None:
+            continue
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            if strict:
+                raise
+            continue
+        said.append(words.format(value >> 20 if "MiB" in words else value))
+    return "rlimits: " + ", ".join(said)
+
+
+def open_channel(config: dict) -> socket.socket:
+    """The grader's channel: the descriptor it passed, or (``connect_port``) a localhost connection
+    on which this worker first presents the secret it read on its standard input."""
+    port = config.get("connect_port")
+    if not port:
+        return socket.socket(fileno=config["channel_fd"])
+    token = sys.stdin.buffer.readline().strip()
+    channel = socket.create_connection(("127.0.0.1", port), timeout=60)
+    channel.settimeout(None)
+    channel.sendall(token + b"\n")
+    return channel
 
 
 class Worker:
@@ -277,9 +341,15 @@ def _is_generator_function(function: Any) -> bool:
 
 
 def confine(config: dict) -> str:
-    """Tie to the grader, drop every privilege, apply Landlock; says what is enforced."""
-    _stay_tied_to_the_grader(config)
-    _drop_privileges()
+    """The steps the launcher asked for: tie to the grader, drop every privilege, apply Landlock;
+    says what is enforced."""
+    ties = config.get("ties", "prctl")
+    if ties == "prctl":
+        _stay_tied_to_the_grader(config)
+    elif ties == "watch":
+        _watch_the_grader(config)
+    if config.get("drop_privileges", True):
+        _drop_privileges()
     if config.get("landlock"):
         return _load("landlock").restrict(config["read_paths"], config["write_paths"])
     return "no Landlock"
@@ -303,22 +373,53 @@ def prepare(config: dict) -> tuple[Any, Any]:
     return wire, probes
 
 
-def serve_grader(config: dict, wire: Any, probes: Any, sandbox: str) -> None:
-    """Set the rlimits, say hello, serve the grader's requests."""
-    channel = socket.socket(fileno=config["channel_fd"])
-    _set_limits(config)
-    os.chdir(config["submission_dir"])
-    wire.send_frame(channel, wire.dumps(wire.encode({"ok": True, "value": {"sandbox": sandbox}})))
+def serve_grader(config: dict, wire: Any, probes: Any, sandbox: str, channel: socket.socket | None = None) -> None:
+    """Set the rlimits, say hello, serve the grader's requests (on ``channel``, else the configured one)."""
+    channel = channel or open_channel(config)
+    with startup_step("setting its limits"):
+        limits = _set_limits(config)
+        os.chdir(config["submission_dir"])
+    wire.send_frame(channel, wire.dumps(wire.encode({"ok": True, "value": {"sandbox": f"{sandbox}; {limits}"}})))
     if not config.get("warm_up_only"):
         Worker(channel, config, wire, probes).serve()
 
 
+class startup_step:
+    """``with startup_step("doing x"):`` a failure inside is the grader's: one line, exit STARTUP_FAILED."""
+
+    def __init__(self, doing: str) -> None:
+        self.doing = doing
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, _: object) -> bool:
+        if exc is not None:
+            startup_failed(self.doing, exc)
+        return False
+
+
+def startup_failed(doing: str, exc: BaseException) -> None:
+    """Say what failed before any student code ran, on one line of output, and exit."""
+    message = " ".join(str(exc).split())[:400] or type(exc).__name__
+    try:
+        sys.stderr.write(f"grade worker: could not start: {doing}: {type(exc).__name__}: {message}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(STARTUP_FAILED)
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
-    sandbox = confine(config)
-    _private_cache(config)  # only now: nothing earlier reads what a previous run could have written
-    wire, probes = prepare(config)
-    serve_grader(config, wire, probes, sandbox)
+    with startup_step("connecting to the grader"):
+        channel = open_channel(config)
+    with startup_step("confining itself"):
+        sandbox = confine(config)
+    with startup_step("copying the trusted cache"):
+        _private_cache(config)  # only now: nothing earlier reads what a previous run could have written
+    with startup_step("importing the lab's libraries"):
+        wire, probes = prepare(config)
+    serve_grader(config, wire, probes, sandbox, channel)
     os._exit(0)  # do not wait for threads the student left running
 
 
