@@ -14,12 +14,35 @@ pytestmark = pytest.mark.slow   # builds a venv
 
 
 def dependencies() -> list[str]:
-    """The import names of the project's dependencies (pyproject.toml), as a wheel test's venv must find them."""
+    """The import names of the project's dependencies for this system (pyproject.toml, markers
+    evaluated: pywin32 is Windows's), found from the distributions installed here (pyyaml is ``yaml``)."""
     import tomllib
+    from importlib.metadata import packages_distributions
 
-    names = {"mir_eval": "mir_eval", "distributed": "distributed"}
-    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    return [names.get(d, d) for d in (re.split(r"[<>=!~ \[]", spec)[0] for spec in declared)]
+    from packaging.requirements import Requirement
+
+    declared = [Requirement(spec) for spec in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]]
+    wanted = {canonical(r.name) for r in declared if r.marker is None or r.marker.evaluate()}
+    offered: dict[str, set[str]] = {}
+    for module, distributions in packages_distributions().items():
+        for distribution in distributions:
+            if canonical(distribution) in wanted and module.isidentifier():
+                offered.setdefault(canonical(distribution), set()).add(module)
+    missing = wanted - set(offered)
+    assert not missing, f"not installed here: {sorted(missing)}"
+    return sorted(import_name(name, offered[name]) for name in wanted)
+
+
+def import_name(distribution: str, modules: set[str]) -> str:
+    """The module a distribution is imported as: its own name if it has one (torch ships functorch too),
+    else its only public top-level module (pyyaml: yaml)."""
+    own = distribution.replace("-", "_")
+    public = sorted(m for m in modules if not m.startswith("_"))
+    return own if own in modules else (public or sorted(modules))[0]
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_a_venv_of_the_wheel_tests_imports_every_dependency(tmp_path):
