@@ -67,6 +67,9 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--submission", type=Path, metavar="PATH",
                         help="a folder holding the lab's file, the .py file itself, or a notebook (.ipynb)")
     source.add_argument("--reference", action="store_true", help="grade the reference solution")
+    p.add_argument("--live", action="store_true",
+                   help="run the reference solution for every expected value, instead of replaying its answers "
+                        "kept from an earlier run (the instructor's checkout)")
     p.add_argument("--student", action="store_true", default=None,
                    help="grade as students do: only the checks they see (default: $GRADE_STUDENT)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
@@ -105,18 +108,23 @@ def signals_interrupt() -> Iterator[None]:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from grader.feedback import progress, report
-    from grader.grading.run import grade
+    from grader.grading.prepare import prepare
 
     if args.output is not None:
         problem = output_problem(args.output, args.overwrite, args.submission)
         if problem:
             raise SetupError(problem)
-    live = progress.LiveProgress() if progress.wanted(args.format, sys.stdout, sys.stderr) else None
-    with live if live is not None else contextlib.nullcontext():
-        result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
-                       call_timeout=args.timeout, import_timeout=args.import_timeout, progress=live,
-                       student=args.student)
+    # the worker first: it imports torch and librosa while this process imports torch and pytest
+    prepared = prepare(args.lab, args.submission, reference=args.reference)
+    with prepared:
+        from grader.feedback import progress, report
+        from grader.grading.run import grade
+
+        shown = progress.LiveProgress() if progress.wanted(args.format, sys.stdout, sys.stderr) else None
+        with shown if shown is not None else contextlib.nullcontext():
+            result = grade(args.lab, keyword=args.keyword, call_timeout=args.timeout,
+                           import_timeout=args.import_timeout, progress=shown, student=args.student,
+                           prepared=prepared, reach=live_reference(prepared.lab) if args.live else None)
     if not result.checks:
         raise SetupError(f"no checks of {args.lab} match -k {args.keyword!r}" if args.keyword else "no checks ran")
     if args.format == "json":
@@ -132,6 +140,15 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             args.output.write_text(text + "\n")
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def live_reference(lab):
+    """``--live``: the reference module itself, where it is installed; one line where it is not."""
+    from grader.grading.reference import Live
+
+    if not lab.reference_file.is_file():
+        raise SetupError(f"--live runs the reference solution, and there is none here ({lab.reference_file})")
+    return Live()
 
 
 def output_problem(output: Path, overwrite: bool, submission: Path | None) -> str:

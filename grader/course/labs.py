@@ -11,6 +11,8 @@ files from the suites folders of the course (:mod:`grader.course.folder`).
     warm_up = ["../warm_librosa.py"]          # lab-side modules whose warm_up() the worker runs once
     probes = ["probes.py"]                    # loaded into this lab's worker only
     reply_bytes = 33554432                    # the largest reply a check reads from the worker
+    memory_bytes = 1610612736                 # the worker's memory limit (RLIMIT_DATA): what the
+                                              # reference needs, with a margin (default 4 GiB)
     ship = ["weights.pt"]                     # data beside the reference that a student release puts beside the stub
     expectations = "expected"                 # recorded expected values (grader.grading.reference), replayed
                                               # when the reference solution is not there (a student release)
@@ -35,7 +37,7 @@ else:  # pragma: no cover - Python 3.10
 BUILTIN_SUITES = Path(__file__).resolve().parent.parent / "suites"
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
 _KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations",
-         "ship"}
+         "ship", "memory_bytes"}
 
 
 class LabError(SetupError):
@@ -55,6 +57,7 @@ class Lab:
     environment: dict[str, str] = field(default_factory=dict, hash=False)
     cache: dict[str, str] = field(default_factory=dict, hash=False)
     reply_bytes: int = 8 << 20
+    memory_bytes: int | None = None        # the worker's memory limit (None: the worker's default, 4 GiB)
     expectations: Path | None = None       # the folder of recorded expected values (None: none)
     ship: tuple[str, ...] = ()             # files of reference/labN/ students get beside their stub (data, not code)
 
@@ -98,8 +101,18 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
                preload=tuple(data.get("preload", ("numpy", "torch"))), warm_up=files["warm_up"],
                probes=files["probes"], environment=dict(data.get("environment", {})),
                cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
+               memory_bytes=_memory(data, path),
                expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None,
                ship=tuple(data.get("ship", ())))
+
+
+def _memory(data: dict[str, Any], path: Path) -> int | None:
+    if "memory_bytes" not in data:
+        return None
+    value = data["memory_bytes"]
+    if type(value) is not int or value < 256 << 20:
+        raise LabError(f"{path}: memory_bytes must be a whole number of bytes, at least 268435456 (256 MiB)")
+    return value
 
 
 def labs_in(suites: Path, course: Path | None) -> list[Lab]:

@@ -20,12 +20,15 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import inert
 from grader.isolation.inside import wire
 from grader.grading.budget import CrashBudget
 from grader.isolation import Launcher, WorkerHandle, WorkerSpec, choose_launcher
+
+if TYPE_CHECKING:
+    from grader.grading.prepare import Launched
 
 OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
@@ -139,15 +142,18 @@ class WorkerSession:
 
     def __init__(self, spec: WorkerSpec, *, launcher: Launcher | None = None, call_timeout: float = 10.0,
                  import_timeout: float = 60.0, reply_bytes: int = 8 << 20,
-                 crash_budget: CrashBudget | None = None) -> None:
+                 crash_budget: CrashBudget | None = None, launched: Launched | None = None) -> None:
+        """``launched``: a worker for ``spec`` already started (grader.grading.prepare.launch), adopted
+        as this session's first worker: it has been importing its libraries meanwhile."""
         self.spec = spec
         self.launcher = launcher or choose_launcher()
         self.owns_launcher = launcher is None
         self.call_timeout, self.import_timeout = call_timeout, import_timeout
         self.limits = wire.reply_limits(reply_bytes)
-        self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
+        self.log_dir = launched.log_dir if launched is not None else Path(tempfile.mkdtemp(prefix="grade-log-"))
         self.log_path = self.log_dir / "worker.log"
         self.log_path.touch()
+        self._launched = launched
         self.log_emptied = 0  # bytes dropped from the front of the log: offsets stay comparable
         self.process: WorkerHandle | None = None
         self.channel: socket.socket | None = None
@@ -165,10 +171,13 @@ class WorkerSession:
         """Launch the worker without waiting for it (it imports torch meanwhile)."""
         if self.process is not None:
             return
-        ours, theirs = socket.socketpair()
-        with open(self.log_path, "ab") as log:
-            self.process = self.launcher.launch(self.spec, theirs.fileno(), log.fileno())
-        theirs.close()
+        if self._launched is not None:   # started early, before this process imported torch
+            self.process, ours, self._launched = self._launched.handle, self._launched.channel, None
+        else:
+            ours, theirs = socket.socketpair()
+            with open(self.log_path, "ab") as log:
+                self.process = self.launcher.launch(self.spec, theirs.fileno(), log.fileno())
+            theirs.close()
         self.channel, self.ready = ours, False
         self.generation += 1
         self.starts += 1
@@ -214,6 +223,10 @@ class WorkerSession:
 
     def close(self) -> None:
         self.stop()
+        if self._launched is not None:   # never adopted: no check ran
+            self._launched.handle.kill()
+            self._launched.channel.close()
+            self._launched = None
         if self.owns_launcher:
             self.launcher.close()
         shutil.rmtree(self.log_dir, ignore_errors=True)

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from grader.isolation.inside import wire
 from grader.isolation.spec import INSIDE, WorkerSpec
 
 STAMP = "stamp.json"
@@ -65,12 +65,13 @@ def versions(warm: WarmUp = WarmUp()) -> dict[str, str]:
         code.update(path.read_bytes())
     found = {"python": sys.version, "executable": sys.executable, "warm-up": code.hexdigest()[:16],
              "preload": ",".join(sorted(warm.preload)), "cache": json.dumps(warm.cache_dirs, sort_keys=True)}
-    found.update(_library_versions(tuple(sorted({m.split(".")[0] for m in warm.preload}))))
+    found.update(library_versions(tuple(sorted({m.split(".")[0] for m in warm.preload}))))
     return found
 
 
 @functools.lru_cache(maxsize=None)
-def _library_versions(names: tuple[str, ...]) -> dict[str, str]:
+def library_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """The installed versions of ``names`` (distributions) and of what they require directly."""
     found: dict[str, str] = {}
     for name in names:
         try:
@@ -137,7 +138,7 @@ class TrustedCache:
                 spec = WorkerSpec(Path(empty), "warm_up", preload=preload, cache_build=building,
                                   warm_up_only=True, warm_up=list(self.plan.files),
                                   environment=dict(self.plan.environment), cache_dirs=dict(self.plan.cache_dirs))
-                run_without_submission(launcher, spec, timeout)
+                hello_without_submission(launcher, spec, timeout)
             (building / STAMP).write_text(json.dumps({"versions": versions(self.plan), "made": time.time()}, indent=1))
             building.chmod(0o755)
             try:
@@ -148,16 +149,16 @@ class TrustedCache:
             shutil.rmtree(building, ignore_errors=True)
 
 
-def run_without_submission(launcher, spec: WorkerSpec, timeout: float) -> str:
-    """Start a worker that imports and warms up only, wait for its hello, and return
-    the confinement it reports.  RuntimeError when it does not say hello in time."""
+def hello_without_submission(launcher, spec: WorkerSpec, timeout: float) -> bytes:
+    """Start a worker that imports and warms up only, wait for its hello, and return that frame
+    undecoded (:func:`grader.isolation.doctor.run_without_submission` reads it; warming needs no
+    torch in the grader).  RuntimeError when it does not say hello in time."""
     ours, theirs = socket.socketpair()
     with tempfile.TemporaryFile() as output:
         handle = launcher.launch(spec, theirs.fileno(), output.fileno())
         theirs.close()
         try:
-            ours.settimeout(timeout)
-            hello = wire.decode(wire.loads(wire.recv_frame(ours)))
+            hello = _receive_frame(ours, time.monotonic() + timeout)
             handle.wait(timeout=timeout)
         except Exception as exc:
             output.seek(0)
@@ -166,7 +167,24 @@ def run_without_submission(launcher, spec: WorkerSpec, timeout: float) -> str:
         finally:
             handle.kill()
             ours.close()
-    return str(hello.get("value", {}).get("sandbox", "unknown"))
+    return hello
+
+
+def _receive_frame(sock: socket.socket, deadline: float, limit: int = 1 << 20) -> bytes:
+    """One frame as grader/isolation/inside/wire.py frames them (an 8-byte size, then the bytes)."""
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise EOFError("channel closed")
+            data += chunk
+        return data
+    (size,) = struct.unpack("!Q", exactly(8))
+    if size > limit:
+        raise ValueError(f"a hello of {size} bytes")
+    return exactly(size)
 
 
 def _installed(module: str) -> bool:

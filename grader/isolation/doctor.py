@@ -10,9 +10,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from grader.isolation.cache import TrustedCache, WarmUp, run_without_submission
+from grader.isolation.cache import TrustedCache, WarmUp, hello_without_submission
 from grader.isolation.choice import choose_launcher
-from grader.isolation.inside import landlock
+from grader.isolation.inside import landlock, wire
 from grader.isolation.launchers import KINDS, IsolationError, LandlockLauncher, Launcher, NoIsolation
 from grader.isolation.namespaces import NamespaceLauncher, bwrap_filesystem, mounts
 from grader.isolation.spec import WorkerSpec
@@ -53,6 +53,16 @@ def report(launcher: Launcher, spec: WorkerSpec, warm_up: WarmUp = WarmUp()) -> 
     lines.append(f"device:   {device()}")
     lines.append(f"cache:    {TrustedCache.default(warm_up).describe()}")
     return lines
+
+
+def run_without_submission(launcher: Launcher, spec: WorkerSpec, timeout: float) -> str:
+    """Start a worker that imports and warms up only, and return the confinement it reports in its
+    hello.  RuntimeError when it does not say hello in time, or says something unreadable."""
+    try:
+        hello = wire.decode(wire.loads(hello_without_submission(launcher, spec, timeout)))
+    except wire.WireError as exc:
+        raise RuntimeError(f"the worker's hello cannot be read ({exc})") from None
+    return str(hello.get("value", {}).get("sandbox", "unknown"))
 
 
 def started(launcher: Launcher, spec: WorkerSpec) -> str:
