@@ -156,7 +156,6 @@ def test_record_then_replay_without_the_reference(tmp_path):
 
 def test_memo_computes_each_call_once_per_process(tmp_path):
     lab, module = make_lab(tmp_path), counting_module()
-    assert E.automatic(lab).book(lab, tmp_path).mode == "live"   # a single run: no memo unless asked
     memo = E.Memo(load=lambda lab: module)
     for run in range(3):   # three submissions, each its own run, clips folder and book
         book = memo.book(lab, tmp_path / f"clips{run}")
@@ -308,3 +307,50 @@ def test_a_store_from_another_hypothesis_or_suite_is_refused(tmp_path):
         with pytest.raises(S.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it \(toy1: "
                                                     r"recorded with (hypothesis 6\.0\.0|suite 000000000000), this is"):
             E.Book("replay", lab, store, tmp_path).prepare()
+
+
+# ------------------------------------------------------------------ kept answers (the instructor's checkout)
+def test_the_checkout_keeps_the_references_answers_and_replays_them_the_next_run(tmp_path):
+    course = make_course(tmp_path / "course")
+    assert isinstance(E.automatic(courses.find(course).lab(LAB)), E.Kept)
+    root = tmp_path / "kept"
+    first, second = E.Kept(root), E.Kept(root)   # two runs: two processes, one cache folder
+    graded = grade(LAB, reference=True, course=course, reach=first)
+    assert graded.score == 2 and first.books[-1].live_calls == 1
+    assert "the reference ran live" in graded.notes[-1]
+    again = grade(LAB, reference=True, course=course, reach=second)
+    assert second.books[-1].live_calls == 0, "the kept answer was not replayed"
+    assert (again.score, again.notes) == (2, [])
+
+
+def test_kept_answers_of_a_changed_reference_or_suite_are_never_read(tmp_path):
+    course = make_course(tmp_path / "course")
+    root = tmp_path / "kept"
+    grade(LAB, reference=True, course=course, reach=E.Kept(root))
+    reference = course / "reference" / LAB / f"{MODULE}.py"
+    right = reference.read_text()
+    reference.write_text(right.replace("return a + b", "return a + b + 1"))   # the instructor fixes it
+    solution = tmp_path / "alice" / f"{MODULE}.py"
+    solution.parent.mkdir()
+    solution.write_text(right)   # right before the change, wrong after it
+    kept = E.Kept(root)
+    graded = grade(LAB, solution, course=course, reach=kept)
+    assert kept.books[-1].live_calls == 1 and graded.score == 0, "a stale answer graded the submission"
+    lab = courses.find(course).lab(LAB)
+    before = E.kept_key(lab)
+    next(lab.suite_dir.glob("test_toy_*.py")).write_text(SUITE + "\n# a changed suite\n")
+    assert E.kept_key(lab) != before
+
+
+def test_live_runs_the_reference_and_needs_one(tmp_path):
+    course = make_course(tmp_path / "course")
+    env = {**os.environ, "GRADE_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "grader", LAB, "--reference", "--live", "--course", str(course),
+               "--format", "json"]
+    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["notes"] == [] and not (tmp_path / "cache" / "expected").exists()
+    (course / "reference" / LAB / f"{MODULE}.py").unlink()
+    run = subprocess.run([*command[:5], "--live", "--course", str(course)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
