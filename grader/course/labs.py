@@ -13,7 +13,8 @@ files from the suites folders of the course (:mod:`grader.course.folder`).
     reply_bytes = 33554432                    # the largest reply a check reads from the worker
     memory_bytes = 1610612736                 # the worker's memory limit (RLIMIT_DATA): what the
                                               # reference needs, with a margin (default 4 GiB)
-    ship = ["weights.pt"]                     # data beside the reference that a student release puts beside the stub
+    ship = ["weights.pt"]                     # data beside the reference that a student release ships (once,
+                                              # in its package: Lab.data_file finds it)
     expectations = "expected"                 # recorded expected values (grader.grading.reference), replayed
                                               # when the reference solution is not there (a student release)
     [environment]                             # extra variables of the worker's environment
@@ -35,6 +36,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 BUILTIN_SUITES = Path(__file__).resolve().parent.parent / "suites"
+BUNDLED = "bundled_course"   # in a student release's package: its stubs and shipped data (grader/instructor/release.py)
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
 _KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations",
          "ship", "memory_bytes"}
@@ -59,7 +61,7 @@ class Lab:
     reply_bytes: int = 8 << 20
     memory_bytes: int | None = None        # the worker's memory limit (None: the worker's default, 4 GiB)
     expectations: Path | None = None       # the folder of recorded expected values (None: none)
-    ship: tuple[str, ...] = ()             # files of reference/labN/ students get beside their stub (data, not code)
+    ship: tuple[str, ...] = ()             # files of reference/labN/ a student release ships (data, not code)
 
     @property
     def filename(self) -> str:
@@ -71,6 +73,14 @@ class Lab:
 
     def assignment_file(self, course: Path | None = None) -> Path:
         return (course or self.course or Path("<no course folder>")) / "assignments" / self.name / self.filename
+
+    def data_file(self, name: str) -> Path:
+        """A data file the lab ships (``ship``, e.g. trained weights): beside the reference solution
+        (the instructor's course), beside the stub, or in the installed grader's bundled course, where
+        a student release keeps its one copy.  The last place looked when it is nowhere."""
+        places = [self.reference_file.parent, self.assignment_file().parent,
+                  BUILTIN_SUITES.parent / BUNDLED / "assignments" / self.name]
+        return next((place / name for place in places if (place / name).is_file()), places[-1] / name)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
