@@ -20,6 +20,7 @@ from typing import Any, Callable
 from grader.course import edition
 from grader.course.folder import find
 from grader.course.labs import BUILTIN_SUITES, Lab
+from grader.grading.budget import SECONDS, CrashBudget
 from grader.grading.notebooks import Converted
 from grader.grading.plugin import GradingPlugin
 from grader.grading.prepare import (STUDENT_ENVIRONMENT, Prepared, prepare, resolve_submission,  # noqa: F401
@@ -38,7 +39,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
           call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None,
           on_check: Callable[[CheckResult], None] | None = None, student: bool | None = None,
           launcher: Launcher | None = None, reach: Reach | None = None,
-          prepared: Prepared | None = None) -> GradeResult:
+          prepared: Prepared | None = None, budget: float | None = SECONDS) -> GradeResult:
     """Grade one submission of one lab; raises SetupError when it cannot start.
 
     ``progress`` (see grader.grading.plugin.Progress) is told which check runs, e.g. to show it live;
@@ -51,7 +52,8 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
     ``prepared``: the run's lab, file and worker, already made and launched by
     :func:`grader.grading.prepare.prepare` (the command line launches the worker before it
     imports this module); ``lab_name``, ``submission``, ``reference``, ``course`` and
-    ``launcher`` are then ignored.  The run closes it either way.
+    ``launcher`` are then ignored.  The run closes it either way.  ``budget``: the seconds the
+    student's code may take over the whole run (grader/grading/budget.py; None: unbounded).
     """
     student = student_run() if student is None else student
     started = time.perf_counter()
@@ -62,7 +64,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         lab = prepared.lab
         session = WorkerSession(prepared.spec, launcher=prepared.launcher, call_timeout=call_timeout,
                                 import_timeout=import_timeout, reply_bytes=lab.reply_bytes,
-                                launched=prepared.take_launched())
+                                launched=prepared.take_launched(), crash_budget=CrashBudget(seconds=budget))
         stack.callback(session.close)
         session.start()
         result = _run_suite(lab, session, prepared.clips, keyword, progress, on_check, student, reach)

@@ -12,6 +12,7 @@ with the same one-line reason, without retrying.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import select
 import shutil
@@ -20,7 +21,7 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from grader import inert
 from grader.isolation.inside import wire
@@ -192,13 +193,18 @@ class WorkerSession:
             return
         self.start()
         what = f"importing {self.spec.module}.py"
+        restart = self.starts > 1   # after a crash: the student's code costs this start too
         try:
-            hello = self._receive(time.monotonic() + self.import_timeout, what, self.import_timeout)
+            limit, doing = self._limited(self.import_timeout, what) if restart else (self.import_timeout, what)
+            with self._spending(restart):
+                hello = self._receive(time.monotonic() + limit, doing, limit)
             reported = inert.line(hello.get("sandbox", "unknown"), 300) if isinstance(hello, dict) else "unknown"
             self.sandbox = f"{self.launcher.describe()}; {reported}"  # said before any student code ran
-            deadline = time.monotonic() + self.import_timeout
-            self._send({"op": "import"}, deadline)
-            self._receive(deadline, what, self.import_timeout)
+            limit, doing = self._limited(self.import_timeout, what)
+            deadline = time.monotonic() + limit
+            with self._spending():
+                self._send({"op": "import"}, deadline)
+                self._receive(deadline, doing, limit)
         except StudentError as exc:
             self.import_failure = SubmissionImportError(
                 {"type": exc.type_name, "mro": exc.mro, "message": exc.message,
@@ -269,15 +275,38 @@ class WorkerSession:
         if self.check_failure is not None:
             raise _fresh(self.check_failure)
         self.ensure_ready()
-        limit = self.call_timeout if timeout is None else timeout
+        limit, doing = self._limited(self.call_timeout if timeout is None else timeout,
+                                     f"calling {describe_target(target)}")
         deadline = time.monotonic() + limit
         request = {"op": "call", "target": list(target), "args": list(args), "kwargs": kwargs or {}}
         try:
-            self._send(request, deadline)
-            return self._receive(deadline, f"calling {describe_target(target)}", limit)
+            with self._spending():
+                self._send(request, deadline)
+                return self._receive(deadline, doing, limit)
         except WorkerCrash as exc:
             self.check_failure = exc
             raise
+        except StudentError as exc:
+            if out_of_memory(exc):
+                self.crashed = True   # counts like a crash (grader/grading/budget.py)
+            raise
+
+    def _limited(self, limit: float, doing: str) -> tuple[float, str]:
+        """``limit``, or what is left of the run's time for the student's code when that is less."""
+        left = self.budget.left()
+        if left is None or left >= limit:
+            return limit, doing
+        return max(left, 0.001), f"{doing} (the last of the {self.budget.seconds:g} s a run allows your code)"
+
+    @contextlib.contextmanager
+    def _spending(self, charged: bool = True) -> Iterator[None]:
+        """Charge the time inside to the run's budget for the student's code."""
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            if charged:
+                self.budget.spend(time.monotonic() - began)
 
     def release(self, handle: "RemoteObject") -> None:
         if handle.generation == self.generation and self.ready:
@@ -346,6 +375,15 @@ class WorkerSession:
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)
+
+
+MEMORY_MESSAGES = ("can't allocate memory", "cannot allocate memory", "out of memory")
+
+
+def out_of_memory(error: StudentError) -> bool:
+    """The student's code ran out of memory: a MemoryError (NumPy's too), or torch's allocator failing
+    (a RuntimeError naming ENOMEM)."""
+    return error.is_a("MemoryError") or any(text in error.message.lower() for text in MEMORY_MESSAGES)
 
 
 def _fresh(error: Exception) -> Exception:
