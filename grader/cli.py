@@ -79,6 +79,9 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
                    help="only run checks matching EXPR, as pytest -k: test names, titles and function names")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="list every check, and the sandbox's technical description")
+    p.add_argument("--watch", action="store_true",
+                   help="grade, then grade again each time the file is saved (the changed functions first); "
+                        "Ctrl-C stops")
     p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per call (default: 10)")
     p.add_argument("--import-timeout", type=seconds, default=60.0, metavar="S",
                    help="seconds to start the worker and import the submission (default: 60)")
@@ -110,6 +113,8 @@ def signals_interrupt() -> Iterator[None]:
 def run_command(args: argparse.Namespace) -> int:
     from grader.grading.prepare import prepare
 
+    if args.watch:
+        return watch_command(args)
     if args.output is not None:
         problem = output_problem(args.output, args.overwrite, args.submission)
         if problem:
@@ -140,6 +145,52 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             args.output.write_text(text + "\n")
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def watch_command(args: argparse.Namespace) -> int:
+    """``grade lab4 --watch``: the report after every save, until Ctrl-C (grader/grading/watch.py)."""
+    import time
+
+    from rich.console import Console
+
+    from grader.feedback import progress, report
+    from grader.grading.watch import Watch, ordered, watch_launcher
+
+    if args.format != "text" or args.output is not None or args.reference:
+        raise SetupError("--watch shows the report of your file on this terminal: "
+                         "not with --format json, --output or --reference")
+    console = Console(file=sys.stdout)   # this stream: a run redirects sys.stdout while its checks run
+
+    def show(result, first, took):
+        changed = f" · checked first: {', '.join(ordered(first, watcher.last_source or ''))}" if first else ""
+        console.rule(f"{time.strftime('%H:%M:%S')} · {args.lab} graded in {took:.1f} s{changed}", style="dim")
+        report.print_report(result, console, verbose=args.verbose)
+        console.print(f"watching {watcher.path}: save it to grade again; Ctrl-C stops", style="dim", soft_wrap=True)
+
+    def early(function, checks):
+        passed = sum(c.status == "passed" for c in checks)
+        console.print(f"{function}: {passed} of {len(checks)} checks pass (the rest of the lab follows)")
+
+    wanted = progress.wanted(args.format, sys.stdout, sys.stderr)
+    watcher = Watch(args.lab, args.submission, show=show, early=early,
+                    progress=lambda: progress.LiveProgress() if wanted else None,
+                    options={"keyword": args.keyword, "call_timeout": args.timeout,
+                             "import_timeout": args.import_timeout, "student": args.student,
+                             "reach": live_reference(find().lab(args.lab)) if args.live else None})
+    launcher, note = watch_launcher()
+    with launcher:
+        if note:
+            print(note, file=sys.stderr)
+        try:
+            watcher.run(launcher)
+            for changed in watcher.saves(watcher.path):
+                try:
+                    watcher.run(launcher, changed)
+                except SetupError as exc:   # e.g. the file is gone for a moment: say so, keep watching
+                    print(f"grade: {exc}", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("stopped watching", file=sys.stderr)
+    return EXIT_PASSED
 
 
 def live_reference(lab):

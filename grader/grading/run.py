@@ -15,7 +15,7 @@ import gc
 import io
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from grader.course import edition
 from grader.course.folder import find
@@ -39,7 +39,8 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
           call_timeout: float = 10.0, import_timeout: float = 60.0, progress: Any = None,
           on_check: Callable[[CheckResult], None] | None = None, student: bool | None = None,
           launcher: Launcher | None = None, reach: Reach | None = None,
-          prepared: Prepared | None = None, budget: float | None = SECONDS) -> GradeResult:
+          prepared: Prepared | None = None, budget: float | None = SECONDS,
+          first: Collection[str] = ()) -> GradeResult:
     """Grade one submission of one lab; raises SetupError when it cannot start.
 
     ``progress`` (see grader.grading.plugin.Progress) is told which check runs, e.g. to show it live;
@@ -53,7 +54,8 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
     :func:`grader.grading.prepare.prepare` (the command line launches the worker before it
     imports this module); ``lab_name``, ``submission``, ``reference``, ``course`` and
     ``launcher`` are then ignored.  The run closes it either way.  ``budget``: the seconds the
-    student's code may take over the whole run (grader/grading/budget.py; None: unbounded).
+    student's code may take over the whole run (grader/grading/budget.py; None: unbounded).  ``first``:
+    stub names whose checks run before the others (watch mode: what was just changed).
     """
     student = student_run() if student is None else student
     started = time.perf_counter()
@@ -67,7 +69,7 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
                                 launched=prepared.take_launched(), crash_budget=CrashBudget(seconds=budget))
         stack.callback(session.close)
         session.start()
-        result = _run_suite(lab, session, prepared.clips, keyword, progress, on_check, student, reach)
+        result = _run_suite(lab, session, prepared.clips, keyword, progress, on_check, student, reach, first)
         result.submission = "reference solution" if prepared.reference else str(prepared.source)
         if prepared.notebook is not None:
             _point_into_cells(result, prepared.notebook, lab.filename)
@@ -107,9 +109,9 @@ def collect(lab: Lab, student: bool = False) -> GradingPlugin:
 
 def _run_suite(lab: Lab, session: WorkerSession, clips: Path, keyword: str | None,
                progress: Any = None, on_check: Callable[[CheckResult], None] | None = None,
-               student: bool = False, reach: Reach | None = None) -> GradeResult:
+               student: bool = False, reach: Reach | None = None, first: Collection[str] = ()) -> GradeResult:
     reach = reach or automatic(lab)
-    plugin = GradingPlugin(lab, session, clips, progress, student=student, reach=reach)
+    plugin = GradingPlugin(lab, session, clips, progress, student=student, reach=reach, first=first)
     plugin.expectations.prepare()   # a release's store that does not fit its suite: no grade (ReleaseMismatch)
     extra = [_CheckListener(plugin, on_check)] if on_check else []
     _pytest(lab, plugin, ["-k", keyword] if keyword else [], extra)
