@@ -316,10 +316,10 @@ def test_the_checkout_keeps_the_references_answers_and_replays_them_the_next_run
     root = tmp_path / "kept"
     first, second = E.Kept(root), E.Kept(root)   # two runs: two processes, one cache folder
     graded = grade(LAB, reference=True, course=course, reach=first)
-    assert graded.score == 2 and first.books[-1].live_calls == 1
+    assert graded.score == 2 and first.last.live_calls == 1
     assert "the reference ran live" in graded.notes[-1]
     again = grade(LAB, reference=True, course=course, reach=second)
-    assert second.books[-1].live_calls == 0, "the kept answer was not replayed"
+    assert second.last.live_calls == 0, "the kept answer was not replayed"
     assert (again.score, again.notes) == (2, [])
 
 
@@ -335,7 +335,7 @@ def test_kept_answers_of_a_changed_reference_or_suite_are_never_read(tmp_path):
     solution.write_text(right)   # right before the change, wrong after it
     kept = E.Kept(root)
     graded = grade(LAB, solution, course=course, reach=kept)
-    assert kept.books[-1].live_calls == 1 and graded.score == 0, "a stale answer graded the submission"
+    assert kept.last.live_calls == 1 and graded.score == 0, "a stale answer graded the submission"
     lab = courses.find(course).lab(LAB)
     before = E.kept_key(lab)
     next(lab.suite_dir.glob("test_toy_*.py")).write_text(SUITE + "\n# a changed suite\n")

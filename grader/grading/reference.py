@@ -229,18 +229,28 @@ class Kept(Reach):
     """
 
     root: Path
-    books: list[Book] = field(default_factory=list)
+    last: Book | None = None                                    # the book of the latest run
+    stores: dict[Path, Store] = field(default_factory=dict)   # read once per process (a batch grader, watch)
+    modules: dict[Path, ModuleType] = field(default_factory=dict)   # the reference, loaded once where it runs
 
     def folder(self, lab: Lab) -> Path:
         return self.root / f"{lab.name}-{kept_key(lab)}"
 
     def book(self, lab: Lab, clips: Path | None) -> Book:
         folder = self.folder(lab)
-        store = Store.load(folder) if (folder / INDEX).is_file() and _readable(folder) else Store.new(lab)
-        book = Book("memo", lab, store, clips)
+        if folder not in self.stores:
+            found = (folder / INDEX).is_file() and _readable(folder)
+            self.stores[folder] = Store.load(folder) if found else Store.new(lab)
+        store = self.stores[folder]
+        book = Book("memo", lab, store, clips, module=lambda: self._module(folder, lab))
         book.kept_calls = store.count()
-        self.books.append(book)
+        self.last = book
         return book
+
+    def _module(self, folder: Path, lab: Lab) -> ModuleType:
+        if folder not in self.modules:
+            self.modules[folder] = load_reference(lab)
+        return self.modules[folder]
 
     def finish(self, book: Book) -> str:
         if book.live_calls == 0 or book.mismatch is not None:

@@ -17,7 +17,7 @@ import signal
 import sys
 from typing import Any, Callable
 
-from grader.grading.reference import Memo
+from grader.instructor.batch.job import reach_for
 from grader.instructor.batch.events import CHECK_FINISHED, DONE, READY, STARTED, Event, Job
 
 _PR_SET_PDEATHSIG = 1
@@ -36,8 +36,8 @@ def serve(name: str, lab: str, conn: Any, grade_target: str, warm_target: str, p
     launcher = None
     try:
         launcher = resolve(warm_target)(lab)   # a warm template for the workers, or None
-        # the reference runs once per lab here, not once per submission
-        grade_job = functools.partial(resolve(grade_target), reach=Memo())
+        # the reference's answers: kept across runs in the cache (computed at most once), or the release's
+        grade_job = functools.partial(resolve(grade_target), reach=reach_for(lab))
         if launcher is not None:
             grade_job = functools.partial(grade_job, launcher=launcher)
         conn.send(Event(READY, name))

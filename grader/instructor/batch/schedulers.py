@@ -7,6 +7,7 @@ dead grader is the controller's call too, as in pytest-xdist's ``DSession``.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 from multiprocessing import connection
 import os
@@ -16,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.grading.reference import Memo
-from grader.instructor.batch.events import DONE, GRADER_DOWN, Event, Job
+from grader.grading.reference import Reach
+from grader.isolation import Launcher
+from grader.isolation.template import START_TIMEOUT
+from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job
 from grader.instructor.batch.grader_process import resolve, serve
+from grader.instructor.batch.job import reach_for, worker_launcher
 
 DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
 DEFAULT_WARM = "grader.instructor.batch.job:warm_up"
@@ -40,7 +44,8 @@ class _Grader:
     process: Any
     conn: Any                     # our end of its private pipe: jobs out, events back
     job: Job | None = None
-    since: float = 0.0
+    since: float = 0.0            # when it was given its job, then when it started grading it
+    started: bool = False         # it said it started the job: its budget runs from then
     down: bool = False
 
 
@@ -49,8 +54,9 @@ class LocalScheduler:
 
     Each grader has a private pipe: one that dies mid-message breaks only its
     own pipe (a queue shared by all graders could be left locked forever).
-    A submission that runs longer than ``submission_budget`` seconds in total
-    has its grader stopped (reported as ``grader_down``, cause ``budget``).
+    A submission that runs longer than ``submission_budget`` seconds in total (from
+    when its grader starts it: not the grader's own start) has its grader stopped
+    (reported as ``grader_down``, cause ``budget``).
     """
 
     def __init__(self, lab: str, jobs: int, *, submission_budget: float | None = None,
@@ -78,7 +84,7 @@ class LocalScheduler:
 
     def submit(self, job: Job) -> None:
         grader = next(g for g in self.graders.values() if g.job is None and not g.down)
-        grader.job, grader.since = job, time.monotonic()
+        grader.job, grader.since, grader.started = job, time.monotonic(), False
         try:
             grader.conn.send(job)
         except OSError:
@@ -99,14 +105,21 @@ class LocalScheduler:
                                         "crash"))
         now = time.monotonic()
         for grader in live.values():
-            if not grader.down and grader.job and self.budget and now - grader.since > self.budget:
+            if not grader.down and grader.job and self.budget and now - grader.since > self._limit(grader):
                 self._stop([grader])
                 found.append(self._down(grader, f"took longer than its {self.budget:g} s budget", "budget"))
         if not live:
             time.sleep(min(timeout, 0.1))
         return found
 
+    def _limit(self, grader: _Grader) -> float:
+        """A submission's budget runs from its start: a grader still starting (imports, its template)
+        gets the template's start limit on top."""
+        return self.budget if grader.started else self.budget + START_TIMEOUT
+
     def _received(self, grader: _Grader, event: Event) -> Event:
+        if event.kind == STARTED and grader.job and grader.job.key == event.key and not grader.started:
+            grader.since, grader.started = time.monotonic(), True
         if event.kind == DONE and grader.job and grader.job.key == event.key:
             grader.job = None
         return event
@@ -235,14 +248,22 @@ class DaskScheduler:
         self.client.close()
 
 
-def _worker_memo(worker: Any) -> Memo:
-    """The Dask worker's memo, kept on the worker object: it grades many submissions, and the
-    reference runs once per lab there (a fresh one where there is no worker to keep it on)."""
+def _on_worker(worker: Any, lab: str) -> tuple[Reach, Launcher | None]:
+    """What a Dask worker keeps between its tasks, on the worker object: how the reference is reached
+    (its answers read or computed once per lab there) and a warm template its sandboxes are forked from
+    (None where templates do not work: each task's sandbox then starts fresh).  The template dies with the
+    worker process (bubblewrap's --die-with-parent); its folder is removed at the worker's exit."""
     if worker is None:
-        return Memo()
-    if not isinstance(getattr(worker, "_grade_memo", None), Memo):
-        worker._grade_memo = Memo()
-    return worker._grade_memo
+        return reach_for(lab), None
+    kept = getattr(worker, "_grade_kept", None)
+    if not isinstance(kept, dict):
+        kept = worker._grade_kept = {}
+    if lab not in kept:
+        launcher = worker_launcher()
+        if launcher is not None:
+            atexit.register(launcher.close)
+        kept[lab] = (reach_for(lab), launcher)
+    return kept[lab]
 
 
 def _with_source(job: Job) -> Job:
@@ -261,6 +282,7 @@ def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:
     except (ImportError, ValueError):
         here, worker = None, "dask"
     try:
-        return {"result": resolve(grade_target)(job, None, reach=_worker_memo(here)), "worker": worker}
+        reach, launcher = _on_worker(here, job.lab)
+        return {"result": resolve(grade_target)(job, None, launcher=launcher, reach=reach), "worker": worker}
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}", "worker": worker}
