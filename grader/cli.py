@@ -120,7 +120,7 @@ def run_command(args: argparse.Namespace) -> int:
         if problem:
             raise SetupError(problem)
     # the worker first: it imports torch and librosa while this process imports torch and pytest
-    prepared = prepare(args.lab, args.submission, reference=args.reference)
+    prepared = prepare(args.lab, args.submission, reference=args.reference, say=say)
     with prepared:
         from grader.feedback import progress, report
         from grader.grading.run import grade
@@ -145,6 +145,11 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             args.output.write_text(text + "\n")
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def say(line: str) -> None:
+    """A line about the run itself (not its report), on stderr: JSON on stdout stays JSON."""
+    print(f"grade: {line}", file=sys.stderr, flush=True)
 
 
 def watch_command(args: argparse.Namespace) -> int:
@@ -172,7 +177,7 @@ def watch_command(args: argparse.Namespace) -> int:
         console.print(f"{function}: {passed} of {len(checks)} checks pass (the rest of the lab follows)")
 
     wanted = progress.wanted(args.format, sys.stdout, sys.stderr)
-    watcher = Watch(args.lab, args.submission, show=show, early=early,
+    watcher = Watch(args.lab, args.submission, show=show, early=early, say=say,
                     progress=lambda: progress.LiveProgress() if wanted else None,
                     options={"keyword": args.keyword, "call_timeout": args.timeout,
                              "import_timeout": args.import_timeout, "student": args.student,

@@ -20,6 +20,7 @@ import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from grader.course import edition
 from grader.course.folder import Course, find
@@ -151,12 +152,14 @@ class Prepared:
 
 
 def prepare(lab_name: str, submission: Path | None = None, *, reference: bool = False,
-            course: Path | None = None, launcher: Launcher | None = None, start: bool = True) -> Prepared:
+            course: Path | None = None, launcher: Launcher | None = None, start: bool = True,
+            say: Callable[[str], None] | None = None) -> Prepared:
     """Find the lab and the file, make the run folder and the worker's spec, warm the trusted cache
     if needed, and (``start``) launch the worker.  Raises SetupError when the run cannot start.
 
     ``launcher``: the caller's, left open (a batch grader's warm template); default: the strongest
-    isolation here, closed with the run.
+    isolation here, closed with the run.  ``say``: told in a line what the first run after an install
+    does meanwhile (grader.isolation.cache.TrustedCache.ensure), and how long it took.
     """
     found = find(course)
     lab = found.lab(lab_name)
@@ -177,7 +180,7 @@ def prepare(lab_name: str, submission: Path | None = None, *, reference: bool = 
         run.spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload),
                               readable=[run.clips], probes=list(lab.probes), warm_up=list(lab.warm_up),
                               environment=dict(lab.environment), cache_dirs=dict(lab.cache),
-                              cache=trusted_cache(found).ensure(launcher))
+                              cache=trusted_cache(found).ensure(launcher, say=say))
         if lab.memory_bytes is not None:
             run.spec.memory_bytes = lab.memory_bytes
         if start:

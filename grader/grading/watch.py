@@ -88,6 +88,7 @@ class Watch:
     show: Callable[[GradeResult, set[str] | None, float], None] = lambda result, first, seconds: None
     progress: Callable[[], Any] = lambda: None               # a fresh Progress per run, or None
     early: Callable[[str, list[CheckResult]], None] = lambda function, checks: None
+    say: Callable[[str], None] | None = None                  # told what a first run after an install does
     last: GradeResult | None = None
     last_source: str | None = None
     path: Path | None = None          # the student's file, once the first run has found it
@@ -96,7 +97,8 @@ class Watch:
         """One grading run on ``launcher``; the changed functions (``first``) are reported as soon as
         their checks are done (``early``)."""
         started = time.perf_counter()
-        prepared = prepare(self.lab, self.submission, launcher=launcher, course=self.options.get("course"))
+        prepared = prepare(self.lab, self.submission, launcher=launcher, course=self.options.get("course"),
+                           say=self.say)
         self.path = prepared.source
         source = _read(prepared.source)
         before = self.last.checks if self.last is not None else []
