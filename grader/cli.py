@@ -7,7 +7,7 @@
                                     the current folder, or the source checkout
     grade list                      the labs and their points
     grade doctor                    the sandbox, device and cache in effect here
-    grade check | gradescope | release | batch | export | mutants
+    grade check | gradescope | release | batch | export | mutants | similarity
                                     the instructor's commands (grader/instructor/commands.py)
 
 ``grade lab4`` is short for ``grade run lab4``.  Every subcommand is one entry
@@ -37,12 +37,12 @@ from grader.course.edition import is_student_release
 from grader.course.folder import ENVIRONMENT, find
 from grader.errors import EXIT_FAILED, EXIT_PASSED, EXIT_SETUP, SetupError, fail, seconds
 
-try:
-    from grader.instructor.commands import COMMANDS as INSTRUCTOR
-except ImportError:   # a student release: the instructor's folder is left out
+if (Path(__file__).resolve().parent / "instructor").is_dir():
+    from grader.instructor.commands import COMMANDS as INSTRUCTOR   # a broken import there fails loudly
+else:   # a student release: the instructor's folder is left out
     INSTRUCTOR = {}
 
-INSTRUCTOR_COMMANDS = ("check", "gradescope", "release", "batch", "export", "mutants")
+INSTRUCTOR_COMMANDS = ("check", "gradescope", "release", "batch", "export", "mutants", "similarity")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -133,17 +133,18 @@ def run_command(args: argparse.Namespace) -> int:
     if not result.checks:
         raise SetupError(f"no checks of {args.lab} match -k {args.keyword!r}" if args.keyword else "no checks ran")
     if args.format == "json":
-        text = report.to_json(result)
-    elif args.output is not None:
+        text = report.to_json(result) + "\n"
+    elif args.output is not None or not sys.stdout.isatty():
+        # a file or a pipe gets plain text: the same text an exported report.txt holds (grade export)
         text = report.as_text(result, verbose=args.verbose)
     else:
         report.print_report(result, verbose=args.verbose)
         text = None
     if text is not None:
         if args.output is None:
-            print(text)
+            sys.stdout.write(text)
         else:
-            args.output.write_text(text + "\n")
+            args.output.write_text(text)
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
 
 

@@ -81,7 +81,10 @@ def packages_of_this_environment() -> list[str]:
     folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
     if site.ENABLE_USER_SITE:
         folders.add(site.getusersitepackages())
-    return sorted(f for f in folders if os.path.isdir(f))
+    folders |= {str(Path(folder, line.strip())) for folder in list(folders) if os.path.isdir(folder)
+                for pth in Path(folder).glob("*.pth") for line in pth.read_text(errors="replace").splitlines()
+                if line.strip() and not line.startswith(("#", "import ")) and Path(folder, line.strip()).is_dir()}
+    return sorted(f for f in folders if os.path.isdir(f))   # and the folders their .pth files name (a layered venv)
 
 
 def venv_seeing_this_environment(venv: Path) -> Path:

@@ -62,7 +62,9 @@ def test_file_per_student_and_notebook(tmp_path):
     roster = discover(LAB, subs, tmp_path / "staging")
     entries = by_student(roster)
     assert sorted(entries) == ["alice", "carol"]
-    code = entries["carol"].code.read_text()
+    assert entries["carol"].code.name == "pytorch_basics.ipynb"   # graded as a notebook, as grade does
+    assert entries["carol"].code.read_bytes() == (subs / "carol.ipynb").read_bytes()
+    code = entries["carol"].text
     compile(code, "carol", "exec")          # magics and shell escapes are gone, blocks still parse
     assert "import numpy" in code and "def f():" in code
     assert "!pip" not in code.replace("removed: !pip", "") and "rm -rf" not in code
@@ -91,7 +93,7 @@ def test_gradescope_and_github_classroom_folders(tmp_path):
     roster = discover(LAB, gs, tmp_path / "s1")
     assert sorted(by_student(roster)) == ["submission_101", "submission_102"]
     assert roster.layout == "Gradescope folders"
-    assert kinds(roster) == [("", "ignored")]          # the metadata file is listed, not dropped
+    assert kinds(roster) == []          # the metadata file is read (it says nothing here), not graded
     gh = tmp_path / "gh"
     write(gh / "lab4-pytorch-alice" / "assignments" / "lab4" / "pytorch_basics.py")
     write(gh / "lab4-pytorch-bob" / "assignments" / "lab4" / "pytorch_basics.py")
@@ -173,3 +175,52 @@ def test_normal_stem_forgives_case_copies_and_separators(name):
 def test_normal_stem_keeps_different_names_apart():
     assert normal_stem("pytorch_basics2.py") != "pytorch_basics"
     assert normal_stem("audio_io.py") != "pytorch_basics"
+
+
+GRADESCOPE_METADATA = """\
+submission_101:
+  :submitters:
+  - :name: Jane Smith
+    :sid: '1001'
+    :email: jane@example.edu
+  :created_at: 2024-03-01 23:30:00.123456789 -08:00
+  :score: 0.0
+submission_102:
+  :submitters:
+  - :name: "<script>alert(1)</script>"
+    :sid: '1002'
+    :email: bob@example.edu
+  - :name: Ann Lee
+    :sid: '1003'
+  :created_at: 2024-03-02 09:15:00.000000000 -08:00
+"""
+
+
+def test_gradescope_metadata_says_who_and_when(tmp_path):
+    gs = tmp_path / "gs"
+    write(gs / "submission_101" / "pytorch_basics.py")
+    write(gs / "submission_102" / "pytorch_basics.py")
+    write(gs / "submission_metadata.yml", GRADESCOPE_METADATA)
+    entries = by_student(discover(LAB, gs, tmp_path / "staging"))
+    jane, pair = entries["submission_101"].handin, entries["submission_102"].handin
+    assert (jane.name, jane.sis_id, jane.email) == ("Jane Smith", "1001", "jane@example.edu")
+    assert jane.submitted_at == "2024-03-01T23:30:00.123456-08:00" and not jane.late
+    assert (pair.name, pair.sis_id) == ("<script>alert(1)</script>, Ann Lee", "1002, 1003")   # data, as given
+    assert pair.submitted_at == "2024-03-02T09:15:00-08:00"
+
+
+def test_unreadable_gradescope_metadata_is_listed_and_the_class_still_graded(tmp_path):
+    gs = tmp_path / "gs"
+    write(gs / "submission_101" / "pytorch_basics.py")
+    write(gs / "submission_metadata.yml", "submission_101: [unclosed\n")
+    roster = discover(LAB, gs, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["submission_101"] and kinds(roster) == [("", "unreadable")]
+
+
+def test_canvas_late_mark_and_user_id(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "doejohn_late_222_333_pytorch_basics.py")
+    write(subs / "leeann_444_555_pytorch_basics.py")
+    entries = by_student(discover(LAB, subs, tmp_path / "staging"))
+    assert (entries["doejohn_222"].handin.late, entries["doejohn_222"].handin.lms_id) == (True, "222")
+    assert (entries["leeann_444"].handin.late, entries["leeann_444"].handin.name) == (False, "leeann")

@@ -44,6 +44,11 @@ def test_an_unknown_key_or_a_missing_file_in_lab_toml_is_one_line(tmp_path):
     (folder / "lab.toml").write_text('title = "T"\nmodule = "m"\nprobes = ["nowhere.py"]\n')
     with pytest.raises(LabError, match="probes names .*nowhere.py, which does not exist"):
         load_lab(folder, tmp_path)
+    (folder / "lab.toml").write_text('title = "T"\nmodule = "m"\nexpected_warnings = ["(unclosed"]\n')
+    with pytest.raises(LabError, match="expected_warnings .* is not a regular expression"):
+        load_lab(folder, tmp_path)
+    (folder / "lab.toml").write_text('title = "T"\nmodule = "m"\nexpected_warnings = ["n_fft=.* too large"]\n')
+    assert load_lab(folder, tmp_path).expected_warnings == ("n_fft=.* too large",)
 
 
 def test_the_builtin_labs_are_all_described_as_data():

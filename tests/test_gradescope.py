@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.instructor.gradescope import results
+from grader.feedback.gradescope import results
 from grader.results import CheckResult, GradeResult
 from tests.test_course import grade_cli
 from tests.toy_course import LAB, MODULE, WITH_HIDDEN, make_course

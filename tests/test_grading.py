@@ -6,7 +6,8 @@ import pytest
 
 from grader.grading.run import grade
 from grader.errors import SetupError
-from tests.helpers import LAB4_REFERENCE, REPO, grade_entries
+from grader.isolation import LandlockLauncher
+from tests.helpers import LAB4_REFERENCE, REPO, grade_entries, needs_landlock
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,34 @@ def test_skipped_checks_are_left_out_of_the_maximum(reference_run):
     assert reference_run.max_score == sum(c.points for c in ran(reference_run))
     for check in skipped:
         assert check.score == 0 and check.skip_reason
+
+
+def test_a_correct_submission_shows_no_warning(reference_run):
+    """No check of a correct file carries output or a warning: none is the student's (issue 19)."""
+    noisy = [(c.name, c.output, c.warnings) for c in reference_run.checks if c.output or c.warnings]
+    assert noisy == []
+    assert all("arn" not in t["output"] for t in reference_run.to_dict()["tests"] if t["status"] != "skipped")
+
+
+@needs_landlock(1, "confine files without namespaces (no shared /dev/shm: joblib cannot make a semaphore)")
+def test_joblib_is_told_its_mode_where_it_cannot_make_a_semaphore():
+    """Under Landlock alone the worker has no writable /dev/shm: joblib would warn under every check."""
+    with LandlockLauncher() as launcher:
+        result = grade("lab4", reference=True, keyword="select_device", launcher=launcher)
+    assert result.score == result.max_score > 0
+    assert [(c.name, c.warnings) for c in result.checks if c.warnings] == []
+
+
+def test_a_skipped_check_shows_nothing_another_check_printed(tmp_path):
+    """A check skipped before it ran (no GPU) printed nothing: earlier checks' output is theirs."""
+    (tmp_path / "pytorch_basics.py").write_text(LAB4_REFERENCE.read_text().replace(
+        '    if prefer is None:\n', '    print("choosing a device")\n    if prefer is None:\n', 1))
+    result = grade("lab4", tmp_path, keyword="select_device")
+    skipped = [c for c in result.checks if c.status == "skipped"]
+    if not skipped:
+        pytest.skip("this machine has a CUDA GPU: no check of select_device is skipped")
+    assert any("choosing a device" in c.output for c in result.checks if c.status == "passed")
+    assert [(c.name, c.output) for c in skipped if c.output] == []
 
 
 def test_stub_earns_nothing_and_says_not_implemented(stub_run, reference_run):

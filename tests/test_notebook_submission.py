@@ -66,3 +66,21 @@ def test_the_same_code_as_py_and_as_notebook_gets_the_same_grade(tmp_path):
     text = " ".join(report.as_text(from_notebook).split())
     assert "mse_gradient cell 3, line" in text
     assert "note: left out of your notebook" in text and "cell 2, line 2: !pip install torch" in text
+
+
+def test_feedback_rows_and_the_shown_line_point_into_cells():
+    """An exception's message in expected/got, and the line number shown beside its code, are the cell's."""
+    from grader.results import CheckResult, ErrorRecord, Feedback, Frame, GradeResult
+    from grader.grading.run import point_into_cells
+
+    converted = convert(notebook(("code", "import math"), ("code", "x = 1\n\ndef f():\n    return g()")))
+    line = converted.source.splitlines().index("    return g()") + 1
+    got = f"NameError: name 'g' is not defined (pytorch_basics.py line {line}, in f)"
+    check = CheckResult("test_f", "f works", 1.0, "failed", feedback=Feedback("f failed", rows=[("exception", "", got)]),
+                        function="f", error=ErrorRecord("NameError", "name 'g' is not defined",
+                                                        frames=[Frame("pytorch_basics.py", line, "f", "return g()")]))
+    result = GradeResult(lab="lab4", title="PyTorch Essentials", submission="lab4.ipynb", checks=[check])
+    point_into_cells(result, converted, "pytorch_basics.py")
+    assert check.feedback.rows[0][2] == "NameError: name 'g' is not defined (pytorch_basics.py cell 2, line 4, in f)"
+    text = report.as_text(result)
+    assert "4 │ return g()" in text and f"{line} │" not in text

@@ -31,3 +31,12 @@ def test_only_warnings_from_the_students_file_are_theirs():
 def test_plain_output_is_left_alone():
     text = "epoch 1: loss 0.3\nWarning: this is just a print\nx:1: not a warning\n"
     assert split_warnings(text, "unet.py") == (text, "")
+
+
+def test_a_warning_the_lab_expects_is_left_out():
+    """A library warning a check's own input provokes (lab.toml's expected_warnings) is not shown."""
+    printed, library = split_warnings(PRINTED, "pytorch_basics.py", (r"n_fft=\d+ is too large for input signal",))
+    assert library.splitlines() == ["RuntimeWarning: Mean of empty slice (numpy/_core/_methods.py, line 138)"]
+    assert "careful, this is slow" in printed          # the student's own warning is never expected away
+    _, kept = split_warnings(PRINTED, "pytorch_basics.py", (r"careful",))
+    assert "careful" not in kept and "n_fft" in kept   # a pattern matches library warnings only

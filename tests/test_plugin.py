@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-import grader.grading.plugin
+import grader.grading.run
 from grader.grading.plugin import GradingPlugin
 from grader.grading.run import grade
 
@@ -26,7 +26,7 @@ def test_grading_warns_nothing_about_pytest_and_fails_grader_deprecations(monkey
             seen.append(any(action == "error" and category is DeprecationWarning and module is not None
                             and module.match("grader.checks.compare") for action, _, category, module, _ in warnings.filters))
 
-    monkeypatch.setattr(grader.grading.plugin, "GradingPlugin", Watching)
+    monkeypatch.setattr(grader.grading.run, "GradingPlugin", Watching)   # the class a run makes its plugin from
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         before = warnings.filters[:]

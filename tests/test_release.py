@@ -25,7 +25,8 @@ from grader.course import labs
 from grader.course.folder import find
 from grader.instructor import public_suite
 from grader.instructor import release
-from grader.grading.run import grade, list_checks
+from grader.course import find
+from grader.grading.run import collect, grade, list_checks
 from tests.helpers import REPO, venv_seeing_this_environment
 from tests.test_course import grade_cli
 from tests.test_hints import reference_lines, squeeze
@@ -403,3 +404,68 @@ def test_the_toy_release_is_student_facing_and_counts_what_it_left_out(tmp_path)
     assert [t["name"] for t in graded["tests"]] == [c.name for c in full.checks]
     assert (graded["score"], graded["max_score"], graded["withheld_checks"], graded["withheld_points"]) == \
         (full.score, full.max_score, full.withheld_checks, full.withheld_points) == (3, 3, 4, 7)
+
+
+@pytest.mark.slow
+def test_the_installed_release_checks_and_exports_a_notebook_away_from_any_course(real_release, student_venv):
+    """As in Colab: the release's wheel installed, a notebook in a folder that is no course, a kernel of that
+    Python; grader.check grades the notebook's functions with the release's public checks and recorded
+    values, grader.export writes the lab's file beside the notebook and grades it."""
+    import nbformat
+
+    from tests.notebook_kernel import running
+    from tests.test_notebook_check import reference_cells, summary
+
+    folder = student_venv / "content"
+    folder.mkdir()
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell(cell) for cell in reference_cells()]
+    nbformat.write(book, folder / "lab4.ipynb")
+    environment = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "PYTHONPATH", "GRADE_STUDENT")}
+    full = grade("lab4", reference=True, course=REPO, student=True)
+    with running(folder / "lab4.ipynb", str(student_venv / "venv" / "bin" / "python"), folder,
+                 student_venv / "kernels", environment) as notebook:
+        notebook.run("import grader")
+        assert notebook.value("grader.__file__").startswith(str(student_venv / "venv"))
+        checked = notebook.check_results('grader.check("lab4")')
+        assert sorted(checked) == sorted(summary(full.checks))
+        exported = notebook.check_results('grader.export("lab4", "lab4.ipynb")')
+    assert sorted(exported) == sorted(checked)
+    assert (folder / "pytorch_basics.py").read_text().startswith("# written by grader.export")
+
+
+# ------------------------------------------------------------------ after the due date
+def test_stripping_after_the_due_date_keeps_the_after_due_date_checks(tmp_path):
+    course = toy_course(tmp_path)
+    (suite,) = (course / "suites" / LAB).glob("test_*.py")
+    before = public_suite.strip_lab(suite.parent)
+    after = public_suite.strip_lab(suite.parent, ("visible", "after_due_date"))
+    assert "test_add_floats" in before.removed and "test_add_floats" not in after.removed
+    assert set(before.removed) - set(after.removed) == {"test_add_floats"}     # hidden ones stay out
+    assert "def test_add_floats" in after.texts[suite.name]
+
+
+def test_a_release_after_the_due_date_holds_and_runs_those_checks(tmp_path, monkeypatch):
+    course = toy_course(tmp_path / "course")
+    monkeypatch.setattr(release, "record", FakeRecorder())
+    before = release.build([LAB], tmp_path / "before", course=course)
+    after = release.build([LAB], tmp_path / "after", course=course, after_due_date=True)
+    assert after.withheld[LAB] == (before.withheld[LAB][0] - 1, before.withheld[LAB][1] - 1)   # add_floats: 1 point
+    manifest = (after.out / "src/grader/suites/release.toml").read_text()
+    assert 'shown = ["visible", "after_due_date"]' in manifest
+    assert 'shown = ["visible"]' in (before.out / "src/grader/suites/release.toml").read_text()
+    (suite,) = (after.out / "src/grader/suites" / LAB).glob("test_*.py")
+    assert "def test_add_floats" in suite.read_text()
+    assert "def test_add_floats" not in next((before.out / "src/grader/suites" / LAB).glob("test_*.py")).read_text()
+    shown = collect(find(course).lab(LAB), student=True, shown=("visible", "after_due_date"))
+    assert "test_add_floats" in [c.name for c in shown.collected]
+    assert "test_add_floats" not in [c.name for c in collect(find(course).lab(LAB), student=True).collected]
+
+
+def test_the_release_command_takes_after_due_date(tmp_path, monkeypatch, capsys):
+    from grader.cli import main
+
+    monkeypatch.setattr(release, "record", FakeRecorder())
+    course = toy_course(tmp_path / "course")
+    assert main(["release", LAB, "--out", str(tmp_path / "out"), "--after-due-date", "--course", str(course)]) == 0
+    assert "test_add_floats" in "".join(p.read_text() for p in (tmp_path / "out/src/grader/suites" / LAB).glob("*.py"))

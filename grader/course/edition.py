@@ -8,6 +8,7 @@ graded by your instructor" without holding a line of them.
 
     # written by `grade release`
     student = true
+    shown = ["visible", "after_due_date"]    # `grade release --after-due-date` (default: ["visible"])
     [withheld.lab4]
     checks = 2
     points = 3.0
@@ -30,6 +31,15 @@ def manifest() -> dict[str, Any]:
 
 def is_student_release() -> bool:
     return bool(manifest().get("student"))
+
+
+STUDENTS_SEE = ("visible",)
+
+
+def shown() -> tuple[str, ...]:
+    """The visibilities a student-facing run runs: this release's (after the due date, ``after_due_date``
+    too), else only ``visible``."""
+    return tuple(manifest().get("shown", STUDENTS_SEE))
 
 
 def withheld(lab: str) -> tuple[int, float]:

@@ -17,12 +17,14 @@ files from the suites folders of the course (:mod:`grader.course.folder`).
                                               # in its package: Lab.data_file finds it)
     expectations = "expected"                 # recorded expected values (grader.grading.reference), replayed
                                               # when the reference solution is not there (a student release)
+    expected_warnings = ["n_fft=.* too large"]  # library warnings the checks' own inputs provoke: not shown
     [environment]                             # extra variables of the worker's environment
     [cache]                                   # VARIABLE = subfolder of the worker's private cache
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,7 @@ BUILTIN_SUITES = Path(__file__).resolve().parent.parent / "suites"
 BUNDLED = "bundled_course"   # in a student release's package: its stubs and shipped data (grader/instructor/release.py)
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
 _KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations",
-         "ship", "memory_bytes"}
+         "ship", "expected_warnings", "memory_bytes"}
 
 
 class LabError(SetupError):
@@ -62,6 +64,7 @@ class Lab:
     memory_bytes: int | None = None        # the worker's memory limit (None: the worker's default, 4 GiB)
     expectations: Path | None = None       # the folder of recorded expected values (None: none)
     ship: tuple[str, ...] = ()             # files of reference/labN/ a student release ships (data, not code)
+    expected_warnings: tuple[str, ...] = ()   # regexes: library warnings the checks' inputs provoke (not shown)
 
     @property
     def filename(self) -> str:
@@ -113,7 +116,19 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
                cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
                memory_bytes=_memory(data, path),
                expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None,
-               ship=tuple(data.get("ship", ())))
+               ship=tuple(data.get("ship", ())), expected_warnings=_patterns(path, data.get("expected_warnings", [])))
+
+
+def _patterns(path: Path, values: Any) -> tuple[str, ...]:
+    """``expected_warnings``: a list of regular expressions that compile."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise LabError(f"{path}: expected_warnings must be a list of strings (regular expressions)")
+    for value in values:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise LabError(f"{path}: expected_warnings {value!r} is not a regular expression ({exc})") from None
+    return tuple(values)
 
 
 def _memory(data: dict[str, Any], path: Path) -> int | None:

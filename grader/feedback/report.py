@@ -78,6 +78,12 @@ def function_groups(result: GradeResult) -> list[FunctionGroup]:
     return ordered + ([other] if other.checks else [])
 
 
+def in_lab_order(result: GradeResult) -> list[CheckResult]:
+    """Every check in the order the report lists them: by function, in the lab's order
+    (Gradescope's tests and every export follow it too)."""
+    return [check for group in function_groups(result) for check in group.checks]
+
+
 # ------------------------------------------------------------------ the whole report
 def render(result: GradeResult, verbose: bool = False) -> RenderableType:
     groups = function_groups(result)
@@ -240,7 +246,8 @@ def frames_lines(error: ErrorRecord) -> list[RenderableType]:
     lines: list[RenderableType] = [labelled("where:", Text(chain))]
     inner = error.innermost
     if inner.code:
-        lines.append(labelled(f"  {inner.line} │", Text(_clip_line(inner.code, 200))))
+        number = inner.cell.rpartition("line ")[2] if inner.cell else inner.line   # a notebook: the cell's line
+        lines.append(labelled(f"  {number} │", Text(_clip_line(inner.code, 200))))
     return lines
 
 
@@ -362,7 +369,8 @@ def print_report(result: GradeResult, console: Console | None = None, verbose: b
 
 def as_text(result: GradeResult, width: int = 80, verbose: bool = False) -> str:
     """The report as plain text, e.g. for a file."""
-    console = Console(width=width, no_color=True, record=True, file=_Null(), force_terminal=False)
+    console = Console(width=width, no_color=True, record=True, file=_Null(), force_terminal=False,
+                      force_jupyter=False)   # text only: in a notebook, rich would also display it
     console.print(render(result, verbose))
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 

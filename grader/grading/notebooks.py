@@ -5,7 +5,8 @@ becomes a comment, or a ``pass`` where it is indented, so the blocks around
 it still parse (and a ``from __future__`` import after it still comes first); cells of a shell or other-language cell magic (``%%bash``) are dropped.
 Each line of the module remembers its cell and line, so feedback can say
 "cell 3, line 2" where the student looks.  Used by single runs
-(``grade lab4 --submission lab4.ipynb``) and by batch grading alike.
+(``grade lab4 --submission lab4.ipynb``), by batch grading, and by ``grader.check`` and
+``grader.export`` in a running notebook (the same rules for each cell the kernel ran).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ class Converted:
     source: str
     origins: list[tuple[int, int] | None] = field(default_factory=list)  # module line - 1 -> (cell, line)
     dropped: list[str] = field(default_factory=list)   # "cell 2, line 1: !pip install librosa"
+    cell_label: str = "cell {}"    # how a cell is named: "cell 3" in a file, "Cell In[7]" in a running kernel
 
     def place(self, line: int) -> str:
         """'cell 3, line 2' for line ``line`` of the module ('line N' when it has no cell)."""
         origin = self.origins[line - 1] if 0 < line <= len(self.origins) else None
-        return f"cell {origin[0]}, line {origin[1]}" if origin else f"line {line}"
+        return f"{self.cell_label.format(origin[0])}, line {origin[1]}" if origin else f"line {line}"
 
     def relabel(self, text: str, prefix: str = "") -> str:
         """Every '[prefix ]line N' of ``text`` as the cell and line it came from (no prefix:
@@ -57,7 +59,7 @@ def convert(raw: bytes) -> Converted:
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
             continue
-        cell_lines = _cell_lines(number, cell.source, converted.dropped)
+        cell_lines = cell_to_python(number, cell.source, converted.dropped)
         if not "".join(text for text, _ in cell_lines).strip():
             continue
         if lines:
@@ -74,9 +76,11 @@ def notebook_to_source(raw: bytes) -> str:
     return convert(raw).source
 
 
-def _cell_lines(number: int, source: str, dropped: list[str]) -> list[tuple[str, int]]:
+def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[str, int]]:
     """(Python line, its line number in the cell) for one cell; what is not Python goes to ``dropped``."""
     lines = list(enumerate(source.splitlines(), start=1))
+    while lines and not lines[0][1].strip():   # as IPython, which drops them before it looks for a cell magic
+        lines = lines[1:]
     if lines and lines[0][1].lstrip().startswith("%%"):
         words = lines[0][1].lstrip()[2:].split()
         dropped.append(f"cell {number}, line 1: {lines[0][1].strip()[:60]}"

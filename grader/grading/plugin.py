@@ -29,7 +29,7 @@ import pytest
 from grader.grading import reference as expectations
 from grader.grading import fixtures
 from grader.grading import side_checks
-from grader.course import stub
+from grader.course import edition, stub
 from grader.grading.hints import known_hint
 from grader.grading.outcomes import error_record, feedback_for
 from grader.results import Feedback
@@ -126,12 +126,14 @@ def clips(request: pytest.FixtureRequest) -> dict[str, Path]:
 class GradingPlugin:
     def __init__(self, lab: Lab, session: WorkerSession | None, clips_dir: Path | None,
                  progress: Progress | None = None, student: bool = False,
-                 reach: expectations.Reach | None = None, first: Collection[str] = ()) -> None:
+                 reach: expectations.Reach | None = None, shown: tuple[str, ...] | None = None,
+                 first: Collection[str] = ()) -> None:
         """``first``: stub names (``to_unet_input``, ``UNet.forward``, ``UNet``) whose checks run before the
         others (watch mode: the functions just changed); the grade does not depend on the order."""
         self.lab, self.session, self.clips_dir, self.progress = lab, session, clips_dir, progress
         self.first = frozenset(first)
-        self.student = student               # a student-facing run: only visible checks run
+        self.student = student               # a student-facing run: only the checks students see run
+        self.shown = shown or edition.shown()   # what they see: visible (and after_due_date, past it)
         self.withheld: list[CheckResult] = []
         self.results: list[CheckResult] = []
         self.collected: list[CheckResult] = []
@@ -185,11 +187,12 @@ class GradingPlugin:
             self._withhold(config, items)
 
     def _withhold(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """Checks students do not see are not run in their run: the instructor grades them.
+        """Checks students do not see (a visibility not in ``shown``) are not run in their run: the instructor
+        grades them.
         So is a visible side check of one (side_of): it could only count once a check they
         cannot run passes (the student release leaves out the same checks: grader/instructor/public_suite.py)."""
         withheld = {side_checks.base_name(item.name) for item in items
-                    if self._new_result(item).visibility != "visible"}
+                    if self._new_result(item).visibility not in self.shown}
         while True:
             waiting = {side_checks.base_name(item.name) for item in items
                        if set(self._side_of.get(item.name, ())) & withheld} - withheld
@@ -277,9 +280,11 @@ class GradingPlugin:
                 result.feedback.summary = f"{raised_in} is not implemented yet (and {function} needs it)"
 
     def _finish(self, item: pytest.Item, result: CheckResult) -> None:
-        started, offset = self._started.pop(item.nodeid, (time.perf_counter(), 0))
+        # a check skipped before its setup ran (no GPU) printed nothing: its output starts now, not at 0
+        started, offset = self._started.pop(item.nodeid, None) or (time.perf_counter(), self.session.output_offset())
         result.seconds = time.perf_counter() - started
-        result.output, result.warnings = split_warnings(self.session.output_since(offset), self.lab.filename)
+        result.output, result.warnings = split_warnings(self.session.output_since(offset), self.lab.filename,
+                                                        self.lab.expected_warnings)
         if result.status == "pending":
             result.status = "failed"
             result.feedback = Feedback("the check did not complete")

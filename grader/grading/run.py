@@ -72,16 +72,18 @@ def grade(lab_name: str, submission: Path | None = None, *, reference: bool = Fa
         result = _run_suite(lab, session, prepared.clips, keyword, progress, on_check, student, reach, first)
         result.submission = "reference solution" if prepared.reference else str(prepared.source)
         if prepared.notebook is not None:
-            _point_into_cells(result, prepared.notebook, lab.filename)
+            point_into_cells(result, prepared.notebook, lab.filename)
     result.execution_time = time.perf_counter() - started
     return result
 
 
-def _point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
+def point_into_cells(result: GradeResult, notebook: Converted, filename: str) -> None:
     """Line numbers in the notebook's terms (cell and line), and a note on what was left out."""
     for check in result.checks:
         if check.feedback:
             check.feedback.summary = notebook.relabel(check.feedback.summary, prefix=filename)
+            check.feedback.rows = [tuple(notebook.relabel(cell, prefix=filename) for cell in row)
+                                   for row in check.feedback.rows]
         if check.error:
             check.error.where = notebook.relabel(check.error.where)
             for frame in check.error.frames:
@@ -99,10 +101,11 @@ def list_checks(lab_name: str, course: Path | None = None) -> list[CheckResult]:
     return collect(find(course).lab(lab_name)).collected
 
 
-def collect(lab: Lab, student: bool = False) -> GradingPlugin:
+def collect(lab: Lab, student: bool = False, shown: tuple[str, ...] | None = None) -> GradingPlugin:
     """Collect ``lab``'s suite without grading: the plugin holds its checks (``collected``) and,
-    for a student-facing collection, those withheld from students (``withheld``)."""
-    plugin = GradingPlugin(lab, None, None, student=student)
+    for a student-facing collection, those withheld from students (``withheld``; ``shown``: the
+    visibilities students see, default this edition's)."""
+    plugin = GradingPlugin(lab, None, None, student=student, shown=shown)
     _pytest(lab, plugin, ["--collect-only"])
     return plugin
 

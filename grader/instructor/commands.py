@@ -6,6 +6,7 @@
     grade batch LAB SUBMISSIONS --out DIR         a whole class (grader/instructor/batch/cli.py)
     grade export DIR                              grades.csv, results.json, JUnit, report.html
     grade mutants LAB                             the mutation score of a lab's suite
+    grade similarity DIR                          submissions alike beyond the stub (grader/instructor/similarity/)
 
 Each entry is (one line of help, the function that adds its arguments, the function that runs
 it).  Importing this module is cheap (``grade --help`` reads it): a command imports what does
@@ -22,6 +23,7 @@ from typing import Callable
 from grader.errors import EXIT_FAILED, EXIT_PASSED, SetupError
 from grader.instructor.batch import cli as batch_cli
 from grader.instructor.mutation import cli as mutation_cli
+from grader.instructor.similarity import cli as similarity_cli
 
 Entry = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -73,12 +75,14 @@ def gradescope_command(args: argparse.Namespace) -> int:
 def release_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("labs", nargs="*", metavar="LAB", help="labs to release (default: every lab of the course)")
     p.add_argument("--out", type=Path, metavar="DIR", required=True, help="a new or empty folder for the release")
+    p.add_argument("--after-due-date", action="store_true",
+                   help="also release the checks marked after_due_date (students see them once it has passed)")
 
 
 def release_command(args: argparse.Namespace) -> int:
     from grader.instructor.release import build, summary
 
-    print(summary(build(args.labs, args.out)))   # a ReleaseError is a SetupError: one line, exit 2
+    print(summary(build(args.labs, args.out, after_due_date=args.after_due_date)))   # a ReleaseError is a SetupError: one line, exit 2
     return EXIT_PASSED
 
 
@@ -93,4 +97,6 @@ COMMANDS: dict[str, Entry] = {
                batch_cli.export_command),
     "mutants": ("the mutation score of a lab's suite (its reference's mutants, graded)",
                 mutation_cli.arguments, mutation_cli.run),
+    "similarity": ("pairs of a class's submissions alike beyond the stub (read as text, never run)",
+                   similarity_cli.arguments, similarity_cli.run),
 }

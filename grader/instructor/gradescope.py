@@ -10,10 +10,11 @@ as ``grade``, on ``/autograder/submission``, and this trusted process alone
 writes ``/autograder/results/results.json`` (the worker sees neither folder).
 ``GRADESCOPE_ROOT`` moves ``/autograder`` (for tests).
 
-The results follow Gradescope's specification: each check a test with
-``status`` passed or failed, its title as ``name``, ``score``/``max_score``,
-the feedback as ``output``, and its ``visibility``; checks skipped here (no
-CUDA) are left out of the tests and said in the top-level ``output``.
+The results follow Gradescope's specification (grader/feedback/gradescope.py):
+each check a test with ``status`` passed or failed, its title as ``name``,
+``score``/``max_score``, the feedback as ``output``, and its ``visibility``,
+in the lab's order; checks skipped here (no CUDA) are left out of the tests
+and said in the top-level ``output``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from pathlib import Path
 from grader.course import find
 from grader.course.labs import BUILTIN_SUITES
 from grader.errors import SetupError
+from grader.feedback.gradescope import failure, results
 from grader.grading.run import grade
-from grader.results import CheckResult, GradeResult, _output_text, plural
 
 ROOT_ENVIRONMENT = "GRADESCOPE_ROOT"
 FALLBACK_DEPENDENCIES = ("torch", "numpy", "librosa", "soundfile", "scipy", "matplotlib", "mir_eval", "pytest",
@@ -107,36 +108,6 @@ def build(lab_name: str, out: Path, course: Path | None = None) -> list[str]:
         for name, path in sorted(files.items()):
             archive.write(path, name)
     return ["run_autograder", "setup.sh", *sorted(files)]
-
-
-# ------------------------------------------------------------------ results.json
-def test_entry(check: CheckResult, number: int) -> dict:
-    return {"name": check.title, "name_format": "text", "number": str(number), "score": check.score,
-            "max_score": check.points, "status": "passed" if check.status == "passed" else "failed",
-            "output": _output_text(check), "output_format": "text", "visibility": check.visibility,
-            "tags": [check.function] if check.function else []}
-
-
-def results(result: GradeResult) -> dict:
-    """``result`` in Gradescope's results.json shape."""
-    ran = [c for c in result.checks if c.status != "skipped"]
-    skipped = [c for c in result.checks if c.status == "skipped"]
-    output = [f"{result.title}: {result.score:g}/{result.max_score:g}"]
-    if result.import_error:
-        output.append(f"your file could not be imported: {result.import_error}")
-    if skipped:
-        output.append(f"{plural(len(skipped), 'check')} ({plural(sum(c.points for c in skipped), 'point')}) "
-                      f"skipped: {'; '.join(sorted({c.skip_reason for c in skipped}))}; not counted")
-    output += result.notes
-    return {"score": result.score, "execution_time": round(result.execution_time), "output": "\n".join(output),
-            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
-            "tests": [test_entry(c, n) for n, c in enumerate(ran, start=1)]}
-
-
-def failure(message: str, started: float) -> dict:
-    """No grade could be computed (no file handed in, a broken notebook): score 0, and why."""
-    return {"score": 0.0, "execution_time": round(time.perf_counter() - started), "output": message,
-            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
 
 
 def run(lab_name: str, root: Path) -> int:

@@ -1,7 +1,8 @@
 """The public part of a lab's suite: what a student release may hold.
 
 A check students do not see (``@pytest.mark.visibility("hidden")``,
-``"after_due_date"`` or ``"after_published"``) is left out of the student
+``"after_due_date"`` or ``"after_published"``; ``after_due_date`` ones are
+seen in a release made after the due date) is left out of the student
 release altogether: its name, its code and the inputs it tries would tell
 students what the instructor grades.  So is a visible side check that waits
 on such a check (``side_of``): its points depend on a result students cannot
@@ -152,8 +153,9 @@ class Stripped:
     removed: list[str]        # names of the checks left out
 
 
-def strip_lab(folder: Path) -> Stripped:
-    """The public text of every ``*.py`` file of one lab's suite folder (see the module doc)."""
+def strip_lab(folder: Path, shown: tuple[str, ...] = (VISIBLE,)) -> Stripped:
+    """The public text of every ``*.py`` file of one lab's suite folder (see the module doc); ``shown``:
+    the visibilities students see (a release after the due date adds ``after_due_date``)."""
     files = []
     for path in sorted(folder.glob("*.py")):
         text = path.read_text(encoding="utf-8")
@@ -169,7 +171,7 @@ def strip_lab(folder: Path) -> Stripped:
     checks = [(file, node, name, marks, _module_visibility(file.tree, str(file.path)))
               for file in files for node, name, marks in _checks(file)]
     removed = {name for _, _, name, marks, default in checks
-               if (marks.get(VISIBILITY) or [default])[0] != VISIBLE}
+               if (marks.get(VISIBILITY) or [default])[0] not in shown}
     while True:  # a side check of a withheld check is withheld with it
         more = {name for _, _, name, marks, _ in checks if name not in removed and set(marks.get(SIDE_OF, [])) & removed}
         if not more:

@@ -10,7 +10,8 @@ DIR gets what students need and nothing of the instructor's:
                               the reference's answers to the public checks' calls, recorded as data
     src/grader/bundled_course/assignments/   the stubs again, so the installed package alone is a course, and
                               the data lab.toml's ``ship`` names (Lab 5's weights), once
-    src/grader/suites/release.toml           student-facing runs; the checks left out, counted per lab
+    src/grader/suites/release.toml           student-facing runs; the checks left out, counted per lab; what
+                                             students see (``--after-due-date``: the after_due_date checks too)
 
 Never in it: ``reference/``, hidden checks (nor a side check of one, nor what
 only they use), ``equivalent_mutants.toml`` (its diffs quote the reference).
@@ -21,6 +22,7 @@ only once complete, and DIR is never written over when it holds anything.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import sys
 import tempfile
@@ -28,9 +30,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import grader
 from grader.course.folder import BUNDLED, Course, CourseError, find
-from grader.course.edition import MANIFEST
+from grader.course.edition import MANIFEST, STUDENTS_SEE
 from grader.course.labs import BUILTIN_SUITES, LAB_FILE, Lab, LabError, read_toml
 from grader.errors import SetupError
 from grader.grading.run import collect
@@ -38,7 +39,7 @@ from grader.instructor.gradescope import FALLBACK_DEPENDENCIES
 from grader.instructor.public_suite import StripError, strip_lab
 from grader.instructor.recording import record_lab
 
-PACKAGE = Path(grader.__file__).resolve().parent
+PACKAGE = BUILTIN_SUITES.parent   # the grader package
 INSTRUCTOR = "instructor"   # the instructor's tools (batch, mutants, Gradescope, ...): one folder, left out
 NOT_PUBLIC = {"equivalent_mutants.toml", "README.md", "__pycache__"}   # mutants quote the reference; authors' guide
 STORE = "expected"          # each released suite's folder of recorded expectations (lab.toml: expectations)
@@ -82,8 +83,12 @@ def out_problem(out: Path) -> str:
     return ""
 
 
-def build(names: list[str], out: Path, course: Path | None = None) -> Release:
-    """Write the student release of ``names`` (every lab when empty) to ``out``; raises ReleaseError."""
+AFTER_DUE_DATE = ("visible", "after_due_date")
+
+
+def build(names: list[str], out: Path, course: Path | None = None, after_due_date: bool = False) -> Release:
+    """Write the student release of ``names`` (every lab when empty) to ``out``; raises ReleaseError.
+    ``after_due_date``: the release also holds (and its runs run) the checks marked ``after_due_date``."""
     problem = out_problem(out)
     if problem:
         raise ReleaseError(problem)
@@ -97,7 +102,7 @@ def build(names: list[str], out: Path, course: Path | None = None) -> Release:
             raise ReleaseError(found.missing_reference(lab))
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        withheld = _write(found, labs, staging)
+        withheld = _write(found, labs, staging, AFTER_DUE_DATE if after_due_date else STUDENTS_SEE)
         if out.is_dir():
             out.rmdir()          # empty (checked above)
         staging.rename(out)
@@ -108,7 +113,7 @@ def build(names: list[str], out: Path, course: Path | None = None) -> Release:
     return Release(out, [lab.name for lab in labs], files, withheld)
 
 
-def _write(course: Course, labs: list[Lab], root: Path) -> dict[str, tuple[int, float]]:
+def _write(course: Course, labs: list[Lab], root: Path, shown: tuple[str, ...]) -> dict[str, tuple[int, float]]:
     package = root / "src" / "grader"
     shutil.copytree(PACKAGE, package, ignore=lambda folder, names: [
         n for n in names if (Path(folder) == PACKAGE and (n in (INSTRUCTOR, "suites", BUNDLED)))
@@ -119,11 +124,11 @@ def _write(course: Course, labs: list[Lab], root: Path) -> dict[str, tuple[int, 
     _copy_shared(labs, suites)
     withheld = {}
     for lab in labs:
-        withheld[lab.name] = _public_suite(lab, suites / lab.name)
+        withheld[lab.name] = _public_suite(lab, suites / lab.name, shown)
         _stub_folder(lab, root / "assignments" / lab.name, ship=False)
         _stub_folder(lab, package / BUNDLED / "assignments" / lab.name, ship=True)   # the package's: data once
     _record(course, labs, suites)
-    _manifest(package / MANIFEST.relative_to(PACKAGE), withheld)
+    _manifest(package / MANIFEST.relative_to(PACKAGE), withheld, shown)
     (root / "pyproject.toml").write_text(_pyproject(labs))
     (root / "README.md").write_text(_readme(labs, withheld))
     return withheld
@@ -141,10 +146,10 @@ def _copy_shared(labs: list[Lab], suites: Path) -> None:
             shutil.copy2(path, suites / path.name)
 
 
-def _public_suite(lab: Lab, target: Path) -> tuple[int, float]:
+def _public_suite(lab: Lab, target: Path, shown: tuple[str, ...]) -> tuple[int, float]:
     """Write the public part of ``lab``'s suite to ``target``; (checks, points) left out."""
     try:
-        stripped = strip_lab(lab.suite_dir)
+        stripped = strip_lab(lab.suite_dir, shown)
     except StripError as exc:
         raise ReleaseError(str(exc)) from None
     target.mkdir(parents=True)
@@ -156,18 +161,18 @@ def _public_suite(lab: Lab, target: Path) -> tuple[int, float]:
             (target / name).write_text(text, encoding="utf-8")
     try:
         _forget_imports(lab.suite_dir, target)
-        student = collect(lab, student=True)
+        student = collect(lab, student=True, shown=shown)
         _forget_imports(lab.suite_dir, target)
         public = collect(dataclasses.replace(lab, suite_dir=target))
     except SetupError as exc:
         raise ReleaseError(str(exc)) from None
     finally:
         _forget_imports(lab.suite_dir, target)
-    shown, kept = [c.name for c in student.collected], [c.name for c in public.collected]
-    if shown != kept:
+    seen, kept = [c.name for c in student.collected], [c.name for c in public.collected]
+    if seen != kept:
         raise ReleaseError(f"{lab.name}: the public suite's checks differ from what students see "
-                           f"(only in the release: {sorted(set(kept) - set(shown))[:3]}, "
-                           f"missing: {sorted(set(shown) - set(kept))[:3]})")
+                           f"(only in the release: {sorted(set(kept) - set(seen))[:3]}, "
+                           f"missing: {sorted(set(seen) - set(kept))[:3]})")
     return len(student.withheld), sum(c.points for c in student.withheld)
 
 
@@ -230,8 +235,9 @@ def _stub_folder(lab: Lab, target: Path, ship: bool) -> None:
         shutil.copy2(path, target / name)
 
 
-def _manifest(path: Path, withheld: dict[str, tuple[int, float]]) -> None:
-    lines = ["# written by `grade release`: a student release (grader/course/edition.py)", "student = true", ""]
+def _manifest(path: Path, withheld: dict[str, tuple[int, float]], shown: tuple[str, ...]) -> None:
+    lines = ["# written by `grade release`: a student release (grader/course/edition.py)", "student = true",
+             f"shown = {json.dumps(list(shown))}   # the visibilities students' runs run", ""]
     for lab, (checks, points) in withheld.items():
         lines += [f"[withheld.{lab}]", f"checks = {checks}", f"points = {points}", ""]
     path.write_text("\n".join(lines))
@@ -304,6 +310,14 @@ grade {first}                  # in this folder: grades assignments/{first}/{fir
 grade {first} -k NAME          # only the checks about one function
 grade {first} --submission my_{first_file}   # another file, or a notebook (.ipynb)
 grade list                     # the labs and their points
+```
+
+In a notebook (Jupyter, VS Code, Colab, once `grade` is installed there):
+
+```python
+import grader
+grader.check("{first}")     # the lab's functions as this notebook defines them now
+grader.export("{first}")    # {first_file} from the saved notebook, graded: hand in that file
 ```
 
 The report lists each function of the lab with its points; under it, the

@@ -173,6 +173,9 @@ def worker_environment(view: View, spec: WorkerSpec) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
         "OMP_NUM_THREADS": "1",  # the grader runs beside it: two busy pools thrash two cores
+        # joblib (librosa imports it) runs serially, as told, instead of probing for a named semaphore,
+        # which a sandbox without a shared /dev/shm refuses: it would warn under every check
+        "JOBLIB_MULTIPROCESSING": "0",
     }
     if view.cache_dir:
         env.update({name: f"{view.cache_dir}/{sub}" for name, sub in spec.cache_dirs.items()})

@@ -1,7 +1,7 @@
 """``grade batch`` and ``grade export``: the instructor's commands for a whole class.
 
-    grade batch LAB SUBMISSIONS --out DIR [--jobs N] [--regrade] [--scheduler ADDRESS]
-    grade export DIR [--format csv|json|reports|junit|html|all]
+    grade batch LAB SUBMISSIONS --out DIR [--jobs N] [--regrade] [--scheduler ADDRESS] [--due TIME]
+    grade export DIR [--format csv|json|reports|junit|html|canvas|grades|all] [--late-policy P]
 
 Exit status of ``batch``: 0 every submission has a grade (crashes and
 timeouts are grades of 0 with a reason), 1 the batch stopped early (Ctrl-C, too
@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.errors import EXIT_FAILED, EXIT_PASSED, SetupError, seconds
-from grader.instructor.gradebook.exports import FORMATS
+from grader.instructor.gradebook import FORMATS
 
 
 def batch_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,6 +40,9 @@ def batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-restarts", type=int, metavar="N", help="dead grader processes replaced before "
                    "giving up (default: 4 per job)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--due", type=due_time, metavar="TIME",
+                   help="the lab's due time, e.g. 2025-03-01T23:59 or 2025-03-01T23:59-08:00 (local time without an "
+                        "offset): a submission made later (Gradescope's metadata) is marked late")
 
 
 def export_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,6 +50,38 @@ def export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=(*FORMATS, "all"), action="append", dest="formats",
                    help="what to write (repeatable; default: all)")
     p.add_argument("--lab", help="only this lab (default: every lab in the gradebook)")
+    p.add_argument("--late-policy", type=policy, metavar="PERCENT",
+                   help="take PERCENT of the maximum off per day started after the due time (e.g. 10 or 10%%/day; "
+                        "a late mark without a time counts as one day); default: no penalty, lateness only shown")
+    p.add_argument("--assignment", default="", metavar="NAME",
+                   help="Canvas's assignment column (default: the lab's title; 'Lab 4 (1234)' updates "
+                        "Canvas's assignment 1234)")
+    p.add_argument("--threshold", type=fraction, default=None, metavar="F",
+                   help="the class report's similar pairs: sharing at least this part of one's own code (default: 0.5)")
+
+
+def due_time(text: str) -> str:
+    from grader.instructor.batch.layouts import parse_time
+
+    try:
+        return parse_time(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time (e.g. 2025-03-01T23:59)") from None
+
+
+def policy(text: str):
+    from grader.instructor.gradebook.lateness import late_policy
+
+    try:
+        return late_policy(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def fraction(text: str) -> float:
+    from grader.instructor.similarity.cli import _fraction
+
+    return _fraction(text)
 
 
 def batch_command(args: argparse.Namespace) -> int:
@@ -66,7 +101,7 @@ def batch_command(args: argparse.Namespace) -> int:
         raise SetupError(f"cannot create --out {args.out}: {exc.strerror}") from None
     console = Console(stderr=True, quiet=args.quiet)
     options = BatchOptions(keyword=args.keyword, call_timeout=args.timeout, import_timeout=args.import_timeout,
-                           regrade=args.regrade, max_restarts=args.max_restarts)
+                           regrade=args.regrade, max_restarts=args.max_restarts, due=args.due or "")
     with tempfile.TemporaryDirectory(prefix="grade-batch-staging-") as staging:
         try:
             roster = discover(lab, args.submissions, Path(staging))
@@ -108,8 +143,11 @@ def _progress(console: Console):
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from grader.instructor.gradebook.exports import export
+    from grader.course import find_lab
+    from grader.instructor.gradebook.exports import ExportOptions, export
+    from grader.instructor.gradebook.lateness import NO_POLICY
     from grader.instructor.gradebook.store import Gradebook, GradebookError
+    from grader.instructor.similarity.model import THRESHOLD
 
     database = args.dir / "grades.db"
     if not database.is_file():
@@ -119,7 +157,16 @@ def export_command(args: argparse.Namespace) -> int:
         with Gradebook(database) as book:
             if args.lab and args.lab not in book.labs():
                 raise SetupError(f"the gradebook has no {args.lab} (it has: {', '.join(book.labs()) or 'nothing'})")
-            written = export(book, args.dir, formats, args.lab)
+            stubs = {}
+            if "html" in formats:   # the similarity section compares beyond each lab's stub
+                for name in [args.lab] if args.lab else book.labs():
+                    stub = find_lab(name).assignment_file()
+                    if stub.is_file():
+                        stubs[name] = stub.read_text(encoding="utf-8")
+            options = ExportOptions(policy=args.late_policy or NO_POLICY, assignment=args.assignment,
+                                    threshold=THRESHOLD if args.threshold is None else args.threshold,
+                                    stubs=stubs)
+            written = export(book, args.dir, formats, args.lab, options)
     except GradebookError as exc:
         raise SetupError(str(exc)) from None
     print(f"wrote {len(written)} file(s) to {args.dir}")

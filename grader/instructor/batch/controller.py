@@ -32,6 +32,7 @@ class BatchOptions:
     regrade: bool = False
     retries: int = 1                  # tries after the first when a grader dies on a submission
     max_restarts: int | None = None   # dead graders replaced before giving up (default: 4 per slot)
+    due: str = ""                     # the lab's due time (ISO 8601): later submissions are late
 
 
 class Progress(Protocol):
@@ -116,6 +117,9 @@ class Controller:
         started = time.monotonic()
         self.book.set_problems(self.lab.name, [(p.student, str(p.path), p.kind, p.detail)
                                                for p in self.roster.problems])
+        self.book.set_handins(self.lab.name, [(e.student, e.handin, e.text) for e in self.roster.entries])
+        if self.options.due:
+            self.book.set_due(self.lab.name, self.options.due)
         for entry in self.roster.entries:
             if not self.options.regrade and self.book.is_current(entry.student, self.lab.name,
                                                                  entry.content_hash, self.version):

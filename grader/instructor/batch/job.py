@@ -45,21 +45,22 @@ def reach_for(lab_name: str) -> Reach:
 def run_job(job: Job, on_check: Callable[[dict[str, Any]], None] | None = None,
             launcher: Launcher | None = None, reach: Reach | None = None) -> dict[str, Any]:
     """Grade ``job`` (workers from ``launcher``, the reference reached by ``reach``, when given);
-    returns ``GradeResult.to_dict()``.  Raises SetupError when it cannot start."""
+    returns ``GradeResult.to_dict()``.  Raises SetupError when it cannot start.  Every check is
+    graded, those students see only after the due date (or never) included."""
     def check_finished(check: Any) -> None:
         if on_check is not None:
             on_check({"name": check.name, "status": check.status, "score": check.score})
 
     if job.source:   # the file came as text: this grader does not share the controller's disk
         with tempfile.TemporaryDirectory(prefix="grade-job-") as folder:
-            code = Path(folder) / find_lab(job.lab).filename
+            code = Path(folder) / (find_lab(job.lab).module + Path(job.code).suffix)   # .py, or a notebook
             code.write_text(job.source)
             result = grade(job.lab, code, keyword=job.keyword, call_timeout=job.call_timeout,
                            import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher,
-                           reach=reach)
+                           reach=reach, student=False)
     else:
         result = grade(job.lab, Path(job.code), keyword=job.keyword, call_timeout=job.call_timeout,
                        import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher,
-                           reach=reach)
+                       reach=reach, student=False)
     result.submission = job.key
     return result.to_dict()

@@ -6,11 +6,18 @@ Understood layouts (``SUBMISSIONS`` is a folder, or a ``.zip`` of one):
   Classroom's ``lab4-alice/`` clones, whose shared prefix is dropped);
 - a ``.py`` or ``.ipynb`` file per student (``alice.py``);
 - Canvas flat files, ``smithjane_12345_67890_pytorch_basics-1.py``: the id is
-  ``smithjane_12345`` (name and user id), the rest the file's original name.
+  ``smithjane_12345`` (name and user id), the rest the file's original name;
+  ``smithjane_late_12345_...`` marks a late submission.
+
+Besides the code, a layout may say who handed it in and when (a gradebook ``Handin``):
+Canvas's names give the Canvas user id and the late mark, Gradescope's
+``submission_metadata.yml`` (beside ``submission_123/``) the submitters'
+names, SIDs and e-mails and the time each was created; both are read as data.
 
 Every entry is read once (never through a symbolic link), copied into a
-staging folder as the lab's file name, and hashed: what is graded is exactly
-what was hashed. Nothing is dropped silently: what cannot be graded is a
+staging folder as the lab's file name (a notebook as the lab's module with
+``.ipynb``, graded as ``grade`` grades one), and hashed: what is graded is
+exactly what was hashed. Nothing is dropped silently: what cannot be graded is a
 :class:`Problem`, and a graded file whose name was not the lab's carries a note.
 """
 
@@ -23,17 +30,23 @@ import stat
 import tokenize
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
+import yaml
+
 from grader.grading.notebooks import NotebookError, notebook_to_source
 from grader.course.labs import Lab
+from grader.instructor.gradebook.store import Handin
 
 CODE_SUFFIXES = (".py", ".ipynb")
 MAX_FILE_BYTES = 8 << 20          # a lab file is kilobytes; a notebook with outputs, megabytes
 MAX_ZIP_BYTES = 2 << 30           # uncompressed total of a class zip
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git"}
-_CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?:_late)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$", re.IGNORECASE)
+_CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?P<late>_late)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
+                     re.IGNORECASE)
+GRADESCOPE_METADATA = "submission_metadata.yml"
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,8 @@ class Entry:
     code: Path            # its staged copy (a notebook: its code cells), named as the lab's file
     content_hash: str     # sha256 of ``code``
     note: str = ""        # e.g. "graded Pytorch_Basics-1.py as pytorch_basics.py"
+    text: str = ""        # the Python code (a notebook's code cells): what similarity reads
+    handin: Handin = field(default_factory=Handin)
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,7 @@ def discover(lab: Lab, submissions: Path, staging: Path) -> Roster:
 def _discover_folder(lab: Lab, root: Path, staging: Path) -> Roster:
     folders, files, problems = [], [], []
     for path in sorted(root.iterdir()):
-        if path.name.startswith(".") or path.name in _SKIPPED_DIRS:
+        if path.name.startswith(".") or path.name in _SKIPPED_DIRS or path.name == GRADESCOPE_METADATA:
             continue
         if path.is_symlink():
             problems.append(Problem(path.stem, path, "unreadable", "a symbolic link: not followed"))
@@ -99,6 +114,7 @@ def _discover_folder(lab: Lab, root: Path, staging: Path) -> Roster:
         else:
             problems.append(Problem("", path, "ignored", f"not a {'/'.join(CODE_SUFFIXES)} file or a folder"))
     groups: dict[str, list[tuple[Path, str]]] = {}   # student -> (file, the name it was handed in as)
+    handins: dict[str, Handin] = gradescope_handins(root, problems)
     folder_ids = _folder_ids(folders)
     for folder in folders:
         groups.setdefault(folder_ids[folder], []).extend(
@@ -107,6 +123,9 @@ def _discover_folder(lab: Lab, root: Path, staging: Path) -> Roster:
     for path in files:
         match = _CANVAS.match(path.name)
         student, name = (f"{match['name']}_{match['uid']}", match["file"]) if match else (path.stem, None)
+        if match:
+            late = handins.get(student, Handin()).late or bool(match["late"])
+            handins[student] = Handin(name=match["name"], lms_id=match["uid"], late=late)
         if match is None and student in folder_ids.values():
             problems.append(Problem(student, path, "duplicate", f"{student} also has a folder; the folder is graded"))
             continue
@@ -115,7 +134,8 @@ def _discover_folder(lab: Lab, root: Path, staging: Path) -> Roster:
     for index, (student, candidates) in enumerate(sorted(groups.items())):
         chosen = _choose(lab, student, candidates, roster.problems)
         if chosen is not None:
-            entry = _stage(lab, student, chosen, staging / "entries" / f"{index:05d}", roster.problems)
+            entry = _stage(lab, student, chosen, staging / "entries" / f"{index:05d}", roster.problems,
+                           handins.get(student, Handin()))
             if entry is not None:
                 roster.entries.append(entry)
     return roster
@@ -201,11 +221,13 @@ def _depth(path: Path) -> int:
 
 
 # ------------------------------------------------------------------ staging
-def _stage(lab: Lab, student: str, chosen: tuple[Path, str], folder: Path, problems: list[Problem]) -> Entry | None:
+def _stage(lab: Lab, student: str, chosen: tuple[Path, str], folder: Path, problems: list[Problem],
+           handin: Handin = Handin()) -> Entry | None:
     path, handed_in_as = chosen
+    notebook = path.suffix.lower() == ".ipynb"
     try:
         raw = read_no_follow(path)
-        source = notebook_to_source(raw) if path.suffix.lower() == ".ipynb" else _python_text(raw)
+        source = notebook_to_source(raw) if notebook else _python_text(raw)
     except (OSError, NotebookError, UnicodeDecodeError, SyntaxError) as exc:
         problems.append(Problem(student, path, "unreadable", _why(exc)))
         return None
@@ -213,15 +235,69 @@ def _stage(lab: Lab, student: str, chosen: tuple[Path, str], folder: Path, probl
         problems.append(Problem(student, path, "empty", "the file has no code"))
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    code = folder / lab.filename
-    data = source.encode("utf-8")
+    # a notebook is graded as a notebook (its report points into its cells, as ``grade`` does)
+    code = folder / (f"{lab.module}.ipynb" if notebook else lab.filename)
+    data = raw if notebook else source.encode("utf-8")
     code.write_bytes(data)
     note = ""
-    if path.suffix.lower() == ".ipynb":
+    if notebook:
         note = f"graded the code cells of {path.name} as {lab.filename}"
     elif handed_in_as != lab.filename:
         note = f"graded {handed_in_as} as {lab.filename}"
-    return Entry(student, path, code, hashlib.sha256(data).hexdigest(), note)
+    return Entry(student, path, code, hashlib.sha256(data).hexdigest(), note, source, handin)
+
+
+# ------------------------------------------------------------------ what the LMS says
+def gradescope_handins(root: Path, problems: list[Problem]) -> dict[str, Handin]:
+    """``submission_metadata.yml`` of a Gradescope export: folder name -> its submitters and time.
+
+    Read with ``yaml.safe_load`` (data only); a file that is not what Gradescope writes is a problem,
+    listed, and the submissions are graded all the same."""
+    path = root / GRADESCOPE_METADATA
+    if not path.is_file() or path.is_symlink():
+        return {}
+    try:
+        data = yaml.safe_load(read_no_follow(path))
+    except (OSError, yaml.YAMLError) as exc:
+        problems.append(Problem("", path, "unreadable", f"not read: {str(exc).splitlines()[0]}"))
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem("", path, "unreadable", "not read: not a mapping of submissions"))
+        return {}
+    return {str(folder): _gradescope_handin(entry) for folder, entry in data.items() if isinstance(entry, dict)}
+
+
+def _gradescope_handin(entry: dict) -> Handin:
+    def get(mapping: dict, key: str) -> object:
+        return mapping.get(f":{key}", mapping.get(key))
+
+    submitters = [s for s in get(entry, "submitters") or [] if isinstance(s, dict)]
+    def joined(key: str) -> str:   # a group submission has several submitters
+        return ", ".join(str(get(s, key)) for s in submitters if get(s, key))
+
+    return Handin(name=joined("name"), sis_id=joined("sid"), email=joined("email"),
+                  submitted_at=iso_time(get(entry, "created_at")))
+
+
+def iso_time(value: object) -> str:
+    """A time as ISO 8601 with its offset ('' when it is not one): YAML gives datetimes, or text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return parse_time(value).isoformat()
+        except ValueError:
+            return ""
+    return ""
+
+
+def parse_time(text: str) -> datetime:
+    """``2024-03-01 23:59``, ``2024-03-01T23:59:00+01:00``, Gradescope's ``2024-03-01 12:00:00.123456789 -08:00``:
+    a datetime; without an offset, local time. Raises ValueError."""
+    cleaned = re.sub(r"(\.\d{6})\d+", r"\1", text.strip())           # nanoseconds: Python reads microseconds
+    cleaned = re.sub(r"\s+([+-]\d\d:?\d\d|Z)$", r"\1", cleaned)       # "... -08:00" -> "...-08:00"
+    moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 def read_no_follow(path: Path) -> bytes:

@@ -2,4 +2,8 @@
 
 from grader.instructor.gradebook.store import Gradebook, SubmissionRow
 
-__all__ = ["Gradebook", "SubmissionRow"]
+# what ``grade export --format`` writes (grader/instructor/gradebook/exports.py; here so the command line
+# knows them without importing the writers and their plotting libraries)
+FORMATS = ("csv", "json", "reports", "junit", "html", "canvas", "grades")
+
+__all__ = ["FORMATS", "Gradebook", "SubmissionRow"]

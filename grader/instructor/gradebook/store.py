@@ -51,6 +51,18 @@ CREATE TABLE IF NOT EXISTS check_result (
     PRIMARY KEY (student, lab, name),
     FOREIGN KEY (student, lab) REFERENCES submission (student, lab) ON DELETE CASCADE
 );
+CREATE TABLE IF NOT EXISTS handin (   -- what the layout said besides the code: kept apart from grades
+    student      TEXT NOT NULL,
+    lab          TEXT NOT NULL,
+    name         TEXT NOT NULL,        -- as the LMS gives it ('' when it does not)
+    lms_id       TEXT NOT NULL,        -- Canvas's user id
+    sis_id       TEXT NOT NULL,        -- the institution's student id (Gradescope's SID)
+    email        TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,        -- ISO 8601 ('' when not said)
+    late_mark    INTEGER NOT NULL,     -- 1: the LMS marks it late (Canvas's _late)
+    code         TEXT NOT NULL,        -- the Python code graded (a notebook's code cells), for similarity
+    PRIMARY KEY (student, lab)
+);
 CREATE TABLE IF NOT EXISTS problem (
     lab     TEXT NOT NULL,
     student TEXT NOT NULL,
@@ -59,6 +71,19 @@ CREATE TABLE IF NOT EXISTS problem (
     detail  TEXT NOT NULL
 );
 """
+
+
+@dataclass(frozen=True)
+class Handin:
+    """What a submission's layout says besides its code ('' when it says nothing): who handed it in
+    and when (grader/instructor/batch/layouts.py makes them)."""
+
+    name: str = ""            # the student's name, as the LMS gives it ("smithjane", "Jane Smith")
+    lms_id: str = ""          # Canvas's user id
+    sis_id: str = ""          # the institution's student id (Gradescope's SID)
+    email: str = ""
+    submitted_at: str = ""    # ISO 8601, when the LMS says
+    late: bool = False        # the LMS marks it late (Canvas's ``_late``)
 
 
 class GradebookError(Exception):
@@ -157,6 +182,22 @@ class Gradebook:
                         (student, lab, content_hash, version, _now(), status, score, max_score, seconds,
                          source, note, result))
 
+    def set_handins(self, lab: str, handins: Iterable[tuple[str, Handin, str]]) -> None:
+        """(student, what the layout says of the submission, its Python code), in one transaction;
+        written on every run, so a metadata file or a due time added later counts without grading again."""
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO handin VALUES (?,?,?,?,?,?,?,?,?)",
+                                [(student, lab, h.name, h.lms_id, h.sis_id, h.email, h.submitted_at, int(h.late),
+                                  code) for student, h, code in handins])
+
+    def set_due(self, lab: str, due: str) -> None:
+        """The lab's due time (ISO 8601): a submission made after it is late."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"due.{lab}", due))
+
+    def due(self, lab: str) -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (f"due.{lab}",)).fetchone()
+        return row[0] if row else ""
+
     def set_problems(self, lab: str, problems: Iterable[tuple[str, str, str, str]]) -> None:
         """This run's (student, path, kind, detail) for entries that were not graded."""
         with self._transaction():
@@ -176,6 +217,17 @@ class Gradebook:
                                  (student, lab))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+    def handins(self, lab: str) -> dict[str, Handin]:
+        """student -> what the layout said (students of an older gradebook have none)."""
+        rows = self.db.execute("SELECT student, name, lms_id, sis_id, email, submitted_at, late_mark "
+                               "FROM handin WHERE lab=?", (lab,))
+        return {student: Handin(name, lms_id, sis_id, email, submitted_at, bool(late))
+                for student, name, lms_id, sis_id, email, submitted_at, late in rows}
+
+    def codes(self, lab: str) -> dict[str, str]:
+        """student -> the Python code graded (what ``grade similarity`` compares)."""
+        return dict(self.db.execute("SELECT student, code FROM handin WHERE lab=? ORDER BY student", (lab,)))
 
     def problems(self, lab: str | None = None) -> list[dict[str, str]]:
         query = "SELECT * FROM problem" + (" WHERE lab=?" if lab else "") + " ORDER BY lab, student, path"

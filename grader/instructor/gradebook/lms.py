@@ -1,0 +1,93 @@
+"""Grades for the course's gradebook: Canvas's import CSV, and a plain id/score file for any other LMS.
+
+Canvas (Grades → Import) reads a CSV with its roster columns ``Student``,
+``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section`` and one column per
+assignment; a second row starting with ``Points Possible`` gives each
+assignment's maximum (as Canvas's own export writes it).  Canvas matches a row
+to a student by ``ID`` (its user id), else by ``SIS User ID``, else by ``SIS
+Login ID``: each is filled from what the layout gave (Canvas's file names
+carry the user id; Gradescope's metadata the SID and e-mail), and a student
+the layout gave nothing for is named by their id alone (Canvas then shows
+them unmatched, to be matched by hand).  An assignment column named
+``Lab 4 (1234)`` updates Canvas's assignment 1234; another name creates one.
+
+``scores.csv`` is ``id, score, max, percent`` (Moodle, Blackboard, a
+spreadsheet).  Both hold the score after ``--late-policy`` when one is given,
+and students who could not be graded get an empty score, never 0.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+from grader.instructor.gradebook.lateness import NO_POLICY, LatePolicy, lateness
+from grader.instructor.gradebook.store import Gradebook, Handin
+
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+POINTS_POSSIBLE = "Points Possible"
+SCORE_COLUMNS = ("id", "score", "max", "percent")
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """A cell no spreadsheet runs as a formula (OWASP CSV injection: a leading ``'``).
+    (To become grader.instructor.gradebook.escape.csv_cell when it lands: one call per cell.)"""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 4):g}"
+
+
+def final_scores(book: Gradebook, lab: str, policy: LatePolicy) -> list[tuple[str, str, float | None, float | None]]:
+    """(student, status, score after the policy or None when not graded, max)."""
+    handins, due = book.handins(lab), book.due(lab)
+    rows = []
+    for row in book.submissions(lab):
+        graded = row.status == "graded" and row.max_score is not None
+        score = policy.apply(row.score, lateness(handins.get(row.student), due), row.max_score) if graded else None
+        rows.append((row.student, row.status, score, row.max_score))
+    return rows
+
+
+def write_canvas(book: Gradebook, lab: str, path: Path, assignment: str = "", policy: LatePolicy = NO_POLICY) -> Path:
+    """Canvas's gradebook import file for ``lab``: the roster columns and one assignment column."""
+    handins = book.handins(lab)
+    scores = final_scores(book, lab, policy)
+    title = assignment or _assignment_name(book, lab)
+    maxima = Counter(m for *_, m in scores if m)      # the lab's maximum (a student's differs only by skips)
+    maximum = maxima.most_common(1)[0][0] if maxima else None
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*CANVAS_COLUMNS, cell(title)])
+        writer.writerow([POINTS_POSSIBLE, "", "", "", "", _number(maximum) if maximum else ""])
+        for student, _, score, _ in scores:
+            who = handins.get(student, Handin())
+            writer.writerow([cell(who.name or student), cell(who.lms_id), cell(who.sis_id), cell(who.email), "",
+                             "" if score is None else _number(score)])
+    return path
+
+
+def write_grades(book: Gradebook, lab: str, path: Path, policy: LatePolicy = NO_POLICY) -> Path:
+    """``id, score, max, percent``: one row per student (the id the layout gave)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SCORE_COLUMNS)
+        for student, _, score, maximum in final_scores(book, lab, policy):
+            percent = "" if score is None or not maximum else f"{100 * score / maximum:.1f}"
+            writer.writerow([cell(student), "" if score is None else _number(score),
+                             _number(maximum) if maximum else "", percent])
+    return path
+
+
+def _assignment_name(book: Gradebook, lab: str) -> str:
+    """``Lab 4: PyTorch Essentials`` (the lab's title, from a graded result)."""
+    for row in book.submissions(lab):
+        result = row.grade_result()
+        if result is not None and result.title:
+            return f"{lab.replace('lab', 'Lab ')}: {result.title}"
+    return lab.replace("lab", "Lab ")
