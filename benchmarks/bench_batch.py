@@ -7,7 +7,7 @@ timed in the same run, their per-check results compared, and the peak
 resident memory of each whole process tree (controller, graders, workers)
 sampled every 20 ms.
 
-    python benchmarks/bench_batch.py [--n 100] [--jobs 2] [--sequential N]
+    python benchmarks/bench_batch.py [--n 40] [--jobs 2] [--sequential N]
 
 ``--sequential N`` times only the first N sequential calls (the ratio then
 uses their mean per submission, and says so); the default times all of them.
@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from process_tree import wait_measuring  # noqa: E402
+from process_tree import load, wait_measuring  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = (REPO / "reference" / "lab4" / "pytorch_basics.py").read_text()
@@ -65,12 +65,14 @@ def outcome(checks: list[dict]) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=100, help="submissions (default 100)")
+    parser.add_argument("--n", type=int, default=40, help="submissions (default 40: a section)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sequential", type=int, help="time only this many sequential calls")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from grader.instructor.gradebook import Gradebook
+
+    print(f"load before: {load()}")
 
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
         subs, out = Path(folder) / "subs", Path(folder) / "out"
@@ -100,6 +102,7 @@ def main() -> None:
     print(f"{label}: {per_seq * args.n:7.1f} s   {per_seq:5.2f} s/submission   peak {seq_peak / 2**20:6.0f} MiB")
     print(f"ratio batch/sequential: {per_batch / per_seq:.2f}")
     print(f"same per-check results: {same}/{len(alone)}")
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def _pytest(lab: Lab, plugin: GradingPlugin, extra: list[str], listeners: list |
             "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
             # the installed plugins are not the suite's: only hypothesis's; no gc.collect() per run
             "--disable-plugin-autoload", "-p", "_hypothesis_pytestplugin",
-            "-p", "no:unraisableexception", "-p", "no:threadexception",
+            "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging",
             "--import-mode=importlib", "--assert=plain", *extra]
     printed = io.StringIO()
     gc.freeze()   # what is alive now (torch, pytest) is not garbage: collections during the run skip it
