@@ -354,3 +354,14 @@ def test_live_runs_the_reference_and_needs_one(tmp_path):
     run = subprocess.run([*command[:5], "--live", "--course", str(course)], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+
+
+def test_kept_answers_that_cannot_be_read_are_computed_again(tmp_path):
+    """Half replaced by another run at this moment, or damaged: the reference runs live, no error."""
+    lab = make_lab(tmp_path)
+    kept = E.Kept(tmp_path / "kept")
+    folder = kept.folder(lab)
+    folder.mkdir(parents=True)
+    (folder / S.INDEX).write_text(json.dumps({"format": S.FORMAT}))   # its arrays are gone
+    book = kept.book(lab, tmp_path)
+    assert (book.mode, book.kept_calls, book.store.count()) == ("memo", 0, 0)

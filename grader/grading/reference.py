@@ -239,8 +239,7 @@ class Kept(Reach):
     def book(self, lab: Lab, clips: Path | None) -> Book:
         folder = self.folder(lab)
         if folder not in self.stores:
-            found = (folder / INDEX).is_file() and _readable(folder)
-            self.stores[folder] = Store.load(folder) if found else Store.new(lab)
+            self.stores[folder] = _kept_store(folder, lab)
         store = self.stores[folder]
         book = Book("memo", lab, store, clips, module=lambda: self._module(folder, lab))
         book.kept_calls = store.count()
@@ -306,11 +305,15 @@ def _grader_digest() -> str:
     return hashlib.sha256(b"".join(_file_digest(p, package).encode() for p in files)).hexdigest()
 
 
-def _readable(folder: Path) -> bool:
+def _kept_store(folder: Path, lab: Lab) -> Store:
+    """The answers kept in ``folder``, or none (a new store) where it is missing, half replaced by another
+    run at this moment, or unreadable: the reference then runs live, as without a cache."""
     try:
-        return json.loads((folder / INDEX).read_text(encoding="utf-8")).get("format") == FORMAT
-    except (OSError, ValueError):
-        return False
+        if json.loads((folder / INDEX).read_text(encoding="utf-8")).get("format") == FORMAT:
+            return Store.load(folder)
+    except (OSError, ValueError, ReleaseMismatch):
+        pass
+    return Store.new(lab)
 
 
 def _publish(store: Store, folder: Path) -> None:
