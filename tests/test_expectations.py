@@ -365,3 +365,20 @@ def test_kept_answers_that_cannot_be_read_are_computed_again(tmp_path):
     (folder / S.INDEX).write_text(json.dumps({"format": S.FORMAT}))   # its arrays are gone
     book = kept.book(lab, tmp_path)
     assert (book.mode, book.kept_calls, book.store.count()) == ("memo", 0, 0)
+
+
+def test_only_a_labs_latest_kept_answers_stay(tmp_path):
+    lab = make_lab(tmp_path)
+    root = tmp_path / "kept"
+    for age in range(E.KEPT_PER_LAB + 2):   # stores of older references and suites
+        old = root / f"{lab.name}-old{age}"
+        old.mkdir(parents=True)
+        os.utime(old, (1000.0 + age, 1000.0 + age))
+    (root / "another-lab-x").mkdir()
+    kept = E.Kept(root)
+    book = kept.book(lab, tmp_path)
+    book.live_calls = 1   # as if the reference had run: the store is published
+    kept.finish(book)
+    left = sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+    assert left == sorted(["another-lab-x", kept.folder(lab).name,
+                           *[f"{lab.name}-old{age}" for age in range(E.KEPT_PER_LAB + 1, 2, -1)]])

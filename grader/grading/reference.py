@@ -256,6 +256,7 @@ class Kept(Reach):
             return ""
         with contextlib.suppress(OSError):
             _publish(book.store, self.folder(book.lab))
+            _prune(self.root, book.lab.name)
         if book.kept_calls:
             return (f"{book.live_calls} of the reference's answers were not kept yet: it ran live for them "
                     "(kept now for the next run)")
@@ -314,6 +315,17 @@ def _kept_store(folder: Path, lab: Lab) -> Store:
     except (OSError, ValueError, ReleaseMismatch):
         pass
     return Store.new(lab)
+
+
+KEPT_PER_LAB = 4   # a lab's latest stores kept: the answers of older references and suites are let go
+
+
+def _prune(root: Path, lab: str) -> None:
+    """Remove all but the :data:`KEPT_PER_LAB` latest stores of ``lab`` (each reference, suite or library
+    change leaves one behind)."""
+    stores = sorted((p for p in root.glob(f"{lab}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in stores[KEPT_PER_LAB:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _publish(store: Store, folder: Path) -> None:
