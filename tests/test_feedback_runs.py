@@ -135,6 +135,7 @@ def test_after_a_function_times_out_twice_its_other_checks_fail_at_once(tmp_path
 def test_pytest_formats_no_more_than_a_line_per_traceback_entry(tmp_path_factory, monkeypatch):
     """Feedback is data: pytest's own tracebacks are never shown, so they must stay cheap to format."""
     import grader.grading.plugin
+    import grader.grading.run
 
     sizes: list[int] = []
 
@@ -143,7 +144,7 @@ def test_pytest_formats_no_more_than_a_line_per_traceback_entry(tmp_path_factory
             if report.failed:
                 sizes.append(len(report.longreprtext))
 
-    monkeypatch.setattr(grader.grading.plugin, "GradingPlugin", Measuring)
+    monkeypatch.setattr(grader.grading.run, "GradingPlugin", Measuring)   # the class the run makes
     result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_syntax_error(),
                        keyword="numpy_to_tensor")
     assert len(sizes) == len(failed(result)) > 1
