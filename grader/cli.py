@@ -84,7 +84,8 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
                         "Ctrl-C stops")
     p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per call (default: 10)")
     p.add_argument("--import-timeout", type=seconds, default=60.0, metavar="S",
-                   help="seconds to start the worker and import the submission (default: 60)")
+                   help="seconds to import the submission (default: 60); the worker's own start before it "
+                        "may take this or 120 s, whichever is longer")
 
 
 @contextlib.contextmanager

@@ -22,6 +22,12 @@ class SetupError(Exception):
     """The run cannot start: unknown lab, missing submission, broken install (one line)."""
 
 
+class WorkerStartError(SetupError):
+    """The grader could not start a worker on this system: a sandbox tool, a confinement step or a
+    library of the lab failed before the student's file was read.  Never the student's fault, never
+    a grade: one line naming what failed, exit 2 (a batch lists it as a problem of the grader)."""
+
+
 def fail(message: str) -> int:
     """Say ``message`` as the one line of a command that could not start; its exit status."""
     print(f"grade: error: {message}", file=sys.stderr)

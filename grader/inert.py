@@ -5,8 +5,12 @@ message, where it was raised, traceback lines, printed output, the repr of a
 returned value) passes through here on its way into the grader.  Escape
 sequences and control characters are removed, so printed output cannot clear
 the screen, move the cursor, set a window title or fake a score line in
-colour; bidirectional overrides are removed, so text cannot read backwards;
-and every field is cut to a length the report can show, so a 5-million
+colour; every other character that breaks a line somewhere (U+2028, U+2029:
+everything ``str.splitlines`` breaks on besides ``\n``) is removed like them,
+so text cannot start a line of its own in a file or a viewer; Unicode format
+characters (category Cf: zero-width, bidirectional overrides...) are removed,
+so text cannot hide a character or read backwards; a lone surrogate (not
+UTF-8, so not writable) becomes U+FFFD; and every field is cut to a length the report can show, so a 5-million
 character class name costs 200 characters, not megabytes.
 
 Rich markup is not this module's concern: the report renders these strings
@@ -36,11 +40,15 @@ _ESCAPES = re.compile(
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC/DCS/SOS/PM/APC
     r"|\x1b[ -/]*[0-~]?"                                       # other ESC sequences (and a lone ESC)
 )
-_BIDI = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# Removed wherever they are: control characters (Cc: C0, DEL, C1, which hold VT, FF, FS, GS, RS
+# and NEL), format characters (Cf: zero-width, bidi controls, soft hyphen...) and the line and
+# paragraph separators (Zl, Zp); together, every line break str.splitlines() knows but "\n".
+_REMOVED = {"Cc", "Cf", "Zl", "Zp"}
 
 
 def clean(text: object, limit: int = MESSAGE, *, keep_newlines: bool = True) -> str:
-    """``text`` without escape sequences or control characters, at most ``limit`` characters.
+    """``text`` without escape sequences, control, format or line-breaking characters, at most
+    ``limit`` characters.
 
     Newlines and tabs survive when ``keep_newlines`` (printed output, messages);
     otherwise they become spaces (names, one-line fields).  A carriage return
@@ -49,7 +57,7 @@ def clean(text: object, limit: int = MESSAGE, *, keep_newlines: bool = True) -> 
     text = text if type(text) is str else _as_text(text)
     text = text[: 4 * limit + 64]  # cleaning only removes characters: the rest could never be shown
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ESCAPES.sub("", text).translate(_BIDI)
+    text = _ESCAPES.sub("", text)
     text = "".join(_keep(c, keep_newlines) for c in text)
     return clip(text, limit)
 
@@ -76,7 +84,10 @@ def lines(items: object, count: int = LINES, limit: int = LINE) -> list[str]:
 def _keep(char: str, keep_newlines: bool) -> str:
     if char in "\n\t":
         return char if keep_newlines else " "
-    return "" if unicodedata.category(char) == "Cc" else char
+    category = unicodedata.category(char)
+    if category in _REMOVED:
+        return ""
+    return "\ufffd" if category == "Cs" else char
 
 
 def _as_text(value: object) -> str:

@@ -166,12 +166,12 @@ class GradeResult:
             "execution_time": round(self.execution_time, 3),
             "lab": self.lab,
             "title": self.title,
-            "submission": self.submission,
+            "submission": inert.line(self.submission, inert.WHERE),   # a path or an id: text a student chose
             "sandbox": self.sandbox,
-            "import_error": self.import_error,
+            "import_error": inert.clean(self.import_error),
             "withheld_checks": self.withheld_checks,
             "withheld_points": self.withheld_points,
-            "notes": self.notes,
+            "notes": [inert.clean(note) for note in self.notes],
             "functions": self.functions,   # the stub's functions in the lab's order: the report follows them
             # Gradescope's free-form field: what from_dict needs to rebuild this object exactly
             "extra_data": {"format": RESULT_FORMAT, "checks": self.check_dicts()},

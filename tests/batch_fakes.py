@@ -2,7 +2,8 @@
 
 ``SCORE a b`` → two checks scoring a/1 and b/1; ``CRASH`` → the grader process
 dies; ``CRASH_ONCE path`` → dies the first time (marker file), grades later;
-``HANG`` → never returns; ``ERROR`` → grading raises.
+``HANG`` → never returns; ``ERROR`` → grading raises; ``NO_WORKER`` → no worker could start (the grader's
+problem).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+from grader.errors import WorkerStartError
 from grader.results import CheckResult, GradeResult
 
 
@@ -30,6 +32,9 @@ def grade(job, on_check=None, **context) -> dict:
         time.sleep(3600)
     if words[0] == "ERROR":
         raise RuntimeError("the suite broke")
+    if words[0] == "NO_WORKER":
+        raise WorkerStartError("grade could not start its worker on this system (portable): worker exited "
+                               "with status 127 while starting")
     if words[0] == "SLEEP":
         time.sleep(float(words[1]))
         words = words[2:]

@@ -31,8 +31,8 @@ def needs_landlock(abi: int, what: str) -> pytest.MarkDecorator:
 
 
 def needs_confinement(what: str) -> pytest.MarkDecorator:
-    """Skip where grading runs with no confinement at all (GRADE_SANDBOX=none, or nothing available)."""
-    return pytest.mark.skipif(SANDBOX == "none", reason=f"needs a sandbox to {what}; grading here runs unconfined")
+    """Skip where grading runs with no confinement at all (GRADE_SANDBOX=portable, or nothing available)."""
+    return pytest.mark.skipif(SANDBOX == "portable", reason=f"needs a sandbox to {what}; grading here runs unconfined")
 
 
 def needs_namespaces(what: str) -> pytest.MarkDecorator:

@@ -76,6 +76,27 @@ def test_a_dead_grader_is_replaced_and_its_submission_tried_again(tmp_path):
     assert sorted(report.graded) == ["alice", "bob"] and rows["alice"].score == 2
 
 
+def test_a_worker_that_cannot_start_is_listed_as_the_graders_problem_not_a_grade(tmp_path):
+    """WorkerStartError (a sandbox tool, a confinement step, a library of the lab): no score, its own status,
+    tried again next run; the other students are graded."""
+    from csv import DictReader
+
+    from grader.instructor.gradebook.exports import write_csv
+
+    subs = make_class(tmp_path / "subs", {"alice": "NO_WORKER", "bob": "SCORE 1 0"})
+    report, rows = run_batch(tmp_path, subs)
+    assert rows["alice"].status == "grader problem" and "a problem of the grader" in rows["alice"].note
+    assert "could not start its worker" in rows["alice"].note and rows["alice"].percent is None
+    assert rows["bob"].status == "graded" and report.graded == ["bob"]
+    with Gradebook(tmp_path / "grades.db") as book:
+        (csv,) = write_csv(book, "lab4", tmp_path)
+    (alice,) = [row for row in DictReader(csv.read_text().splitlines()) if row["student"] == "alice"]
+    assert (alice["score"], alice["max_score"], alice["percent"], alice["status"]) == ("", "", "", "grader problem")
+    assert alice["note"].startswith("not graded")
+    report, _ = run_batch(tmp_path, subs)
+    assert "alice" in report.crashed and report.skipped == ["bob"]   # tried again, not taken as current
+
+
 def test_a_submission_that_always_kills_its_grader_is_recorded_as_crashed(tmp_path):
     subs = make_class(tmp_path / "subs", {"alice": "CRASH", "bob": "SCORE 1 0", "carol": "ERROR"})
     report, rows = run_batch(tmp_path, subs)
@@ -94,6 +115,14 @@ def test_a_submission_over_its_budget_is_stopped_and_recorded_as_timeout(tmp_pat
     assert rows["bob"].score == 2
     report, _ = run_batch(tmp_path, subs, budget=3.0)
     assert sorted(report.skipped) == ["alice", "bob"]       # a timeout is a result, not retried
+
+
+def test_submissions_over_their_budget_never_stop_the_batch(tmp_path):
+    """A stop for a submission's budget is that submission's doing, however many there are (issue 20, item 5)."""
+    subs = make_class(tmp_path / "subs", {**{f"h{i}": "HANG" for i in range(3)}, "zoe": "SCORE 1 1"})
+    report, rows = run_batch(tmp_path, subs, jobs=1, options=BatchOptions(max_restarts=1), budget=2.0)
+    assert report.aborted == "" and report.restarts == 3
+    assert [rows[f"h{i}"].status for i in range(3)] == ["timeout"] * 3 and rows["zoe"].score == 2
 
 
 def test_too_many_dead_graders_stop_the_batch(tmp_path):

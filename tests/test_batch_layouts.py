@@ -224,3 +224,140 @@ def test_canvas_late_mark_and_user_id(tmp_path):
     entries = by_student(discover(LAB, subs, tmp_path / "staging"))
     assert (entries["doejohn_222"].handin.late, entries["doejohn_222"].handin.lms_id) == (True, "222")
     assert (entries["leeann_444"].handin.late, entries["leeann_444"].handin.name) == (False, "leeann")
+
+
+# ------------------------------------------------------------------ names a student controls (issue 20, item 1)
+HOSTILE_FOLDERS = [b"Jos\xe9", b"esc\x1b[2J\x1b]0;title\x07", "line\u2028Score 58/58".encode(),
+                   "bidi\u202eyp.exe".encode(), b"=HYPERLINK(1)", b"tab\there"]
+
+
+def test_ids_are_printable_utf8_whatever_the_folder_or_file_is_called(tmp_path):
+    subs = tmp_path / "subs"
+    for raw in HOSTILE_FOLDERS:
+        write(Path(os.fsdecode(os.fsencode(subs) + b"/" + raw)) / "pytorch_basics.py")
+    write(Path(os.fsdecode(os.fsencode(subs) + b"/Ren\xe9e.py")))                 # a file per student
+    write(Path(os.fsdecode(os.fsencode(subs) + b"/nobody\x1b[8m")) / "notes.txt")  # listed, with its id
+    roster = discover(LAB, subs, tmp_path / "staging")
+    ids = sorted(by_student(roster))
+    assert len(ids) == len(HOSTILE_FOLDERS) + 1
+    assert "Jos\\xe9" in ids and "Ren\\xe9e" in ids and "esc\\x1b[2J\\x1b]0;title\\x07" in ids
+    assert "=HYPERLINK(1)" in ids          # printable as it is: the CSV writer escapes it for spreadsheets
+    for student in [*ids, *(p.student for p in roster.problems)]:
+        assert student.isprintable() and student.encode("utf-8")
+    (problem,) = roster.problems
+    assert (problem.student, problem.kind) == ("nobody\\x1b[8m", "missing")
+    assert by_student(roster)["Jos\\xe9"].raw == "Jos\\xe9"          # the whole raw name, escaped
+    assert all(entry.raw.isprintable() for entry in roster.entries)
+
+
+def test_names_in_notes_and_problems_are_printable(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs / "alice" / "Pytorch_Basics\x1b[2J.py")
+    write(subs / "bob" / "a\u2028.py")
+    write(subs / "bob" / "b\u202e.py")
+    roster = discover(LAB, subs, tmp_path / "staging")
+    assert by_student(roster)["alice"].note == "graded Pytorch_Basics\\x1b[2J.py as pytorch_basics.py"
+    (problem,) = roster.problems
+    assert problem.kind == "missing" and "a\\u2028.py" in problem.detail and problem.detail.isprintable()
+
+
+# ------------------------------------------------------------------ archives (issue 20, item 3)
+def forged_zip(path: Path, members: list[tuple[str, bytes]], changes: dict[str, dict] | None = None) -> Path:
+    """A zip of ``members``; then, for the members named in ``changes`` ({name: {"flag": bits to set,
+    "method": number, "crc": number}}), both headers rewritten as a hostile tool would write them."""
+    import io
+    import struct
+    import warnings
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")          # "Duplicate name": a duplicate is one of the attacks
+        for name, data in members:
+            archive.writestr(name, data)
+    raw = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as archive:
+        infos, central = archive.infolist(), archive.start_dir
+    for info in infos:
+        change = (changes or {}).get(info.filename, {})
+        for header, (flag, method, crc) in ((central, (8, 10, 16)), (info.header_offset, (6, 8, 14))):
+            if "flag" in change:
+                bits = struct.unpack_from("<H", raw, header + flag)[0] | change["flag"]
+                struct.pack_into("<H", raw, header + flag, bits)
+            if "method" in change:
+                struct.pack_into("<H", raw, header + method, change["method"])
+            if "crc" in change:
+                struct.pack_into("<I", raw, header + crc, change["crc"])
+        central += 46 + sum(struct.unpack_from("<HHH", raw, central + 28))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_a_duplicate_member_is_listed_and_neither_copy_graded(tmp_path):
+    other = b"def numpy_to_tensor(a):\n    return 1\n"
+    archive = forged_zip(tmp_path / "class.zip", [("alice/pytorch_basics.py", CODE.encode()),
+                                                  ("alice/pytorch_basics.py", other),
+                                                  ("bob/pytorch_basics.py", CODE.encode())])
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["bob"]
+    assert kinds(roster) == [("alice", "duplicate")]
+    assert "appears 2 times" in roster.problems[0].detail
+
+
+@pytest.mark.parametrize("change, why", [({"flag": 1}, "encrypted"), ({"method": 99}, "compression method 99"),
+                                         ({"method": 9}, "compression method 9"), ({"crc": 1234}, "CRC")])
+def test_members_zipfile_cannot_read_are_listed_and_the_rest_graded(tmp_path, change, why):
+    archive = forged_zip(tmp_path / "class.zip", [("alice/pytorch_basics.py", CODE.encode()),
+                                                  ("bob/pytorch_basics.py", CODE.encode() * 50),
+                                                  ("carol/pytorch_basics.py", CODE.encode())],
+                         {"bob/pytorch_basics.py": change})
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice", "carol"]
+    (problem,) = roster.problems
+    assert (problem.student, problem.kind) == ("bob", "unreadable") and why in problem.detail, problem
+
+
+def test_only_what_is_graded_is_extracted(tmp_path):
+    """A zip of large members no grade needs (data, a nested zip, a second copy) puts only the
+    graded files on disk; a code file over the per-file limit is listed."""
+    big = bytes(8 << 20)                        # 8 MiB of zeros: a few KiB compressed
+    archive = forged_zip(tmp_path / "class.zip", [
+        *[(f"alice/data{n}.bin", big) for n in range(4)], ("alice/pytorch_basics.py", CODE.encode()),
+        ("alice/nested.zip", big), ("alice/old/pytorch_basics.py", big[: 1 << 20]),
+        ("bob/pytorch_basics.py", bytes(9 << 20))])
+    assert archive.stat().st_size < 1 << 20
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice"]
+    assert kinds(roster) == [("alice", "duplicate"), ("bob", "unreadable")]   # the deeper copy: listed, not read
+    assert "too large" in next(p.detail for p in roster.problems if p.student == "bob")
+    on_disk = sum(p.stat().st_size for p in (tmp_path / "staging").rglob("*") if p.is_file())
+    assert on_disk == len(CODE)
+
+
+def test_a_member_that_lies_about_its_size_is_listed(tmp_path):
+    archive = forged_zip(tmp_path / "class.zip", [("alice/pytorch_basics.py", CODE.encode()),
+                                                  ("bob/pytorch_basics.py", CODE.encode())])
+    raw = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as z:
+        central = z.start_dir + 46 + len("alice/pytorch_basics.py")     # bob's central record
+    import struct
+    struct.pack_into("<I", raw, central + 24, 5)                           # "5 bytes", holding more
+    archive.write_bytes(bytes(raw))
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice"] and kinds(roster) == [("bob", "unreadable")]
+
+
+# ------------------------------------------------------------------ notebooks (issue 20, item 4)
+@pytest.mark.parametrize("source", [12, {"a": 1}, None, ["x = 1\n", 3]])
+def test_a_notebook_whose_cell_source_is_not_text_is_listed_naming_the_cell(tmp_path, source):
+    import json
+
+    cells = [{"cell_type": "code", "id": name, "execution_count": None, "metadata": {}, "outputs": [], "source": text}
+             for name, text in (("a", "x = 1"), ("b", source))]
+    document = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    write(tmp_path / "subs" / "mallory.ipynb", json.dumps(document))
+    write(tmp_path / "subs" / "alice.py")
+    roster = discover(LAB, tmp_path / "subs", tmp_path / "staging")
+    assert sorted(by_student(roster)) == ["alice"]
+    (problem,) = roster.problems
+    assert (problem.student, problem.kind) == ("mallory", "unreadable")
+    assert "cell 2" in problem.detail and "\n" not in problem.detail, problem.detail

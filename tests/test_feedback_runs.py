@@ -144,7 +144,7 @@ def test_pytest_formats_no_more_than_a_line_per_traceback_entry(tmp_path_factory
             if report.failed:
                 sizes.append(len(report.longreprtext))
 
-    monkeypatch.setattr(grader.grading.run, "GradingPlugin", Measuring)   # the class the run makes
+    monkeypatch.setattr(grader.grading.run, "GradingPlugin", Measuring)   # the class a run makes its plugin from
     result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_syntax_error(),
                        keyword="numpy_to_tensor")
     assert len(sizes) == len(failed(result)) > 1

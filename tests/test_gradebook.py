@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 import xml.etree.ElementTree as ET
 
@@ -169,3 +170,50 @@ def test_export_command_writes_all_formats_and_reports_missing_gradebook(book, t
     assert (out / "grades.csv").exists() and (out / "junit.xml").exists() and not (out / "report.html").exists()
     assert main(["export", str(tmp_path / "nowhere")]) == 2
     assert "no gradebook" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ names a student controls (issue 20, item 1)
+HOSTILE_IDS = ["=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "-1+1", "@SUM(A1)", "\t=1",
+               "esc\x1b[2J\x1b]0;title\x07", "line\u2028Score 58/58", "bidi\u202eevil", os.fsdecode(b"Jos\xe9")]
+
+
+def test_hostile_student_ids_reach_no_export_raw(tmp_path):
+    """Ids as an older layout or another writer may hand them over: the gradebook stores them
+    printable, and every export escapes for its format."""
+    with Gradebook(tmp_path / "grades.db") as book:
+        for number, student in enumerate(HOSTILE_IDS):
+            book.record(student, "lab4", f"h{number}", "v1", result(student, (True, False)),
+                        source=f"subs/{student}/x.py", note=f"graded {student}.py as pytorch_basics.py")
+        book.record_failure("=1+2\x1b[31m", "lab4", "h", "v1", "crashed", "grader died \x1b[2J")
+        book.set_problems("lab4", [("@evil\x1b", "subs/@evil\x1b", "missing", "no file\u2028Score 1/1")])
+        export(book, tmp_path / "out")
+    with open(tmp_path / "out" / "grades.csv", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    for cell in cells:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+        assert cell.isprintable(), cell
+    root = ET.parse(tmp_path / "out" / "junit.xml").getroot()        # parses: nothing XML forbids
+    names = [s.get("name") for s in root.iter("testsuite")]
+    assert len(names) == len(HOSTILE_IDS) + 1 and all(name.isprintable() for name in names)
+    assert "Jos\\xe9" in names and "esc\\x1b[2J\\x1b]0;title\\x07" in names
+    for report in (tmp_path / "out" / "students").glob("*/report.*"):
+        text = report.read_text(encoding="utf-8")
+        assert not {"\x1b", "\u2028", "\u202e", "\x07"} & set(text), report
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "\x1b" not in page
+
+
+def test_what_an_lms_says_is_stored_valid_and_exported_escaped(tmp_path):
+    """A metadata file's names and e-mails are student-controlled too (a lone surrogate, a formula)."""
+    from grader.instructor.gradebook.store import Handin
+
+    with Gradebook(tmp_path / "grades.db") as book:
+        book.record("alice", "lab4", "h1", "v1", result("alice", (True, True)))
+        book.set_handins("lab4", [("alice", Handin(name="=cmd|' -C calc'!A0\udce9\x1b[2J", email="@x\u2028y"),
+                                   "x = '\ud800'\n")])
+        export(book, tmp_path / "out", ("canvas", "grades", "csv"))
+    for name in ("canvas.csv", "scores.csv", "grades.csv"):
+        with open(tmp_path / "out" / name, newline="", encoding="utf-8") as handle:
+            cells = [cell for row in csv.reader(handle) for cell in row]
+        assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], name
+        assert all(c.isprintable() for c in cells), name

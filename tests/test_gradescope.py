@@ -15,6 +15,7 @@ import pytest
 from grader.feedback.gradescope import results
 from grader.results import CheckResult, GradeResult
 from tests.test_course import grade_cli
+from tests.helpers import SANDBOX
 from tests.toy_course import LAB, MODULE, WITH_HIDDEN, make_course
 
 # Gradescope's documented results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/)
@@ -115,3 +116,41 @@ def test_run_autograder_without_the_file_gives_zero_and_says_why(autograder):
     data = json.loads((autograder / "results" / "results.json").read_text())
     jsonschema.validate(data, SCHEMA)
     assert data["score"] == 0 and f"has no {MODULE}.py" in data["output"]
+
+
+# ------------------------------------------------------------------ links and the reference (issue 20, item 7)
+READS_THE_REFERENCE = '''
+try:
+    exec(open("{reference}").read())      # the autograder's own copy of the reference, by its path
+except OSError:
+    def add(a, b):
+        return None
+'''
+
+
+def run_autograder(autograder: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "PYTHONPATH")}
+    env.update({"GRADESCOPE_ROOT": str(autograder), "GRADE_PYTHON": sys.executable})
+    subprocess.run([str(autograder / "source" / "run_autograder")], env=env, check=True, timeout=300,
+                   capture_output=True)
+    data = json.loads((autograder / "results" / "results.json").read_text())
+    jsonschema.validate(data, SCHEMA)
+    return data
+
+
+def test_a_link_to_the_autograders_reference_is_refused(autograder):
+    reference = autograder / "source" / "course" / "reference" / LAB / f"{MODULE}.py"
+    (autograder / "submission").mkdir()
+    os.symlink(reference, autograder / "submission" / f"{MODULE}.py")
+    data = run_autograder(autograder)
+    assert data["score"] == 0 and data["tests"] == []
+    assert "symbolic link" in data["output"], data["output"]
+
+
+@pytest.mark.skipif(SANDBOX == "none", reason="grading here runs unconfined: the worker can read anything")
+def test_the_reference_cannot_be_read_where_the_submission_runs(autograder):
+    reference = autograder / "source" / "course" / "reference" / LAB / f"{MODULE}.py"
+    (autograder / "submission").mkdir()
+    (autograder / "submission" / f"{MODULE}.py").write_text(READS_THE_REFERENCE.format(reference=reference))
+    data = run_autograder(autograder)
+    assert data["score"] == 0, data

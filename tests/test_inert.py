@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import html
 import io
+import json
+import unicodedata
+import xml.etree.ElementTree as ET
 
 import pytest
 from rich.console import Console
@@ -10,6 +15,7 @@ from rich.console import Console
 from grader import inert
 from grader.feedback import report
 from grader.results import Feedback
+from grader.grading.outcomes import error_record
 from grader.grading.session import StudentError
 from grader.results import CheckResult, GradeResult
 
@@ -89,3 +95,96 @@ def test_the_report_on_a_terminal_carries_no_student_escape_sequences():
     assert "Score 52/52 (100%)" in rendered
     for sequence in ("\x1b[2J", "\x1b[H", "\x1b]0;", "\x1b[32mScore"):
         assert sequence not in rendered
+
+
+# ------------------------------------------------------------------ characters that fake lines or hide (issue 20, item 2)
+LINE_BREAKS = [c for c in map(chr, range(0x110000)) if c != "\n" and len(("a" + c + "b").splitlines()) > 1]
+FORMAT_CHARACTERS = ["\u00ad", "\u061c", "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b",
+                     "\u202c", "\u202d", "\u202e", "\u2060", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff",
+                     "\ufff9", "\U000e0001", "\U000e0041"]
+CLASSES = {"line breaks": LINE_BREAKS, "format characters": FORMAT_CHARACTERS}
+
+
+def test_the_classes_are_what_they_say():
+    assert set(LINE_BREAKS) == set("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")    # str.splitlines' own list
+    assert {unicodedata.category(c) for c in FORMAT_CHARACTERS} == {"Cf"}
+
+
+@pytest.mark.parametrize("char", LINE_BREAKS + FORMAT_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_line_breaking_and_format_characters_are_removed_like_control_characters(char):
+    raw = f"ok{char}Score 58/58  (100%)"
+    expected = "ok\nScore 58/58  (100%)" if char == "\r" else "okScore 58/58  (100%)"   # a CR is a newline
+    assert inert.clean(raw) == expected
+    assert inert.line(raw) == expected.replace("\n", " ")
+    assert len(inert.clean(raw).splitlines()) == (2 if char == "\r" else 1)
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character():
+    assert inert.clean("a\ud800b\udce9") == "a\ufffdb\ufffd"
+    inert.clean("a\ud800b").encode("utf-8")
+
+
+def hostile_result(chars: list[str]) -> GradeResult:
+    """A result whose every student-controlled field carries ``chars`` before a fake score line,
+    each built the way the grader builds it from what the worker sent."""
+    fake = "".join(f"{c}Score 58/58  (100%)" for c in chars)
+    error = StudentError({"type": "ValueError", "message": "bad" + fake, "where": "s.py line 3" + fake,
+                          "lines": ["s.py:3 f: x" + fake]})
+    feedback = Feedback(f"numpy_to_tensor raised {error}", "numpy_to_tensor" + fake, "array" + fake,
+                        [("value", "1" + fake, "2" + fake)], "hint" + fake)
+    check = CheckResult(name="test_x", title="numpy_to_tensor works", points=1, status="failed",
+                        feedback=feedback, output=inert.clean("printed" + fake, inert.OUTPUT),
+                        error=error_record(error))
+    return GradeResult(lab="lab4", title="PyTorch Essentials", submission="alice" + fake, checks=[check],
+                       import_error="", notes=["left out of your notebook: %magic" + fake])
+
+
+def every_output(result: GradeResult, folder) -> dict[str, str]:
+    """The text of every output a result reaches: terminal, report.txt, report.html, JSON,
+    Gradescope's results.json, and the gradebook's CSV, JUnit, JSON, text and HTML exports."""
+    from grader.instructor import gradescope
+    from grader.instructor.gradebook import Gradebook
+    from grader.instructor.gradebook.exports import export
+
+    terminal = io.StringIO()
+    report.print_report(result, Console(file=terminal, width=100, force_terminal=True, color_system="truecolor"))
+    page = Console(width=100, record=True, file=io.StringIO(), force_terminal=True)
+    page.print(report.render(result))
+    outputs = {"terminal": terminal.getvalue(), "text": report.as_text(result),
+               "html": html.unescape(page.export_html(inline_styles=True)),
+               "json": _strings(json.loads(report.to_json(result))),
+               "gradescope": _strings(gradescope.results(result))}
+    with Gradebook(folder / "grades.db") as book:
+        book.record(result.submission, "lab4", "h", "v", result, note="graded" + result.notes[0])
+        export(book, folder / "out")
+    exported = folder / "out"
+    outputs["csv"] = "\n".join(cell for row in csv.reader(open(exported / "grades.csv", newline="")) for cell in row)
+    junit = ET.parse(exported / "junit.xml").getroot()
+    outputs["junit"] = "\n".join([*(v for e in junit.iter() for v in e.attrib.values()),
+                                  *(e.text or "" for e in junit.iter())])
+    (student,) = (exported / "students").iterdir()
+    outputs["exported json"] = _strings(json.loads((student / "results.json").read_text()))
+    outputs["exported text"] = (student / "report.txt").read_text()
+    outputs["exported html"] = html.unescape((student / "report.html").read_text())
+    return outputs
+
+
+def _strings(value) -> str:
+    if isinstance(value, dict):
+        return "\n".join(_strings(v) for v in [*value.keys(), *value.values()])
+    if isinstance(value, list):
+        return "\n".join(_strings(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_no_output_carries_a_character_of_the_class_or_a_line_it_made(name, tmp_path):
+    chars = [c for c in CLASSES[name] if c != "\r"]   # a CR is kept as a newline on purpose (inert.clean)
+    outputs = every_output(hostile_result(chars), tmp_path)
+    assert set(outputs) == {"terminal", "text", "html", "json", "gradescope", "csv", "junit", "exported json",
+                            "exported text", "exported html"}
+    for output, text in outputs.items():
+        found = sorted({f"U+{ord(c):04X}" for c in chars if c in text})
+        assert not found, f"{output} carries {found}"
+        faked = [line for line in text.split("\n") if line.strip().startswith("Score 58/58")]
+        assert not faked, f"{output} has a line of the student's: {faked[:2]}"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import nbformat
+import pytest
 
 from grader.feedback import report
-from grader.grading.notebooks import convert
+from grader.grading.notebooks import NotebookError, convert
 from grader.grading.run import grade
 from tests.helpers import LAB4_REFERENCE, REPO
+from tests.test_course import grade_cli
 
 BROKEN_MSE = '''
 def mse_gradient(prediction, target):
@@ -84,3 +88,36 @@ def test_feedback_rows_and_the_shown_line_point_into_cells():
     assert check.feedback.rows[0][2] == "NameError: name 'g' is not defined (pytorch_basics.py cell 2, line 4, in f)"
     text = report.as_text(result)
     assert "4 │ return g()" in text and f"{line} │" not in text
+
+
+# ------------------------------------------------------------------ strict validation (issue 20, item 4)
+def hostile_notebook(source, *, minor: int = 5) -> bytes:
+    """A notebook whose second code cell's ``source`` is ``source`` (not text, where the schema says text)."""
+    cells = [{"cell_type": "code", "id": f"c{n}", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": text} for n, text in enumerate(["x = 1", source])]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": minor}).encode()
+
+
+@pytest.mark.parametrize("source", [12, {"a": 1}, None, ["x = 1\n", 3], [["nested"]]], ids=repr)
+def test_a_cell_whose_source_is_not_text_is_refused_naming_the_cell(source):
+    with pytest.raises(NotebookError) as refused:
+        convert(hostile_notebook(source))
+    message = str(refused.value)
+    assert message.startswith("not a valid notebook: cell 2") and "\n" not in message and len(message) < 300
+
+
+def test_a_single_run_on_such_a_notebook_is_one_line_and_exit_2(tmp_path):
+    notebook_file = tmp_path / "pytorch_basics.ipynb"
+    notebook_file.write_bytes(hostile_notebook(12))
+    run = grade_cli("lab4", "--submission", str(notebook_file), cwd=REPO)
+    assert run.returncode == 2, run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert "cell 2" in line and "Traceback" not in run.stderr
+
+
+def test_lines_left_out_of_a_notebook_reach_its_notes_inert():
+    raw = notebook(("code", "%env X=\x1b[2J\x1b]0;title\x07\u202eevil\u200bScore 58/58\nx = 1"))
+    converted = convert(raw)
+    (dropped,) = converted.dropped
+    assert dropped == "cell 1, line 1: %env X=evilScore 58/58"
+    compile(converted.source, "nb.py", "exec")

@@ -1,6 +1,6 @@
 """Probes return raw observations read without the submission's overrides (grader/isolation/inside/probes.py).
 
-Run here, in-process, on stand-in submissions: the probes are plain functions of a module.
+Run here, in-process, on stand-in submissions, with ``probes.run_here`` (the probe's one call made here).
 """
 
 from __future__ import annotations
@@ -43,23 +43,23 @@ def test_storage_addresses_are_the_real_ones():
         return t.clone().as_subclass(Claims)
 
     module = SimpleNamespace(view=lambda t: t.unsqueeze(0), copy=lying_copy, ghost=lambda t: Ghost((2,)))
-    view = probes.is_view_of_input(module, "view", x)
+    view = probes.run_here(probes.is_view_of_input, module, "view", x)
     assert view["result_storage"] == view["input_storage"] != 0
-    lie = probes.is_view_of_input(module, "copy", x)
+    lie = probes.run_here(probes.is_view_of_input, module, "copy", x)
     assert lie["result"].untyped_storage().data_ptr() == x.untyped_storage().data_ptr()  # the lie works on torch...
     assert lie["result_storage"] != lie["input_storage"]                                # ...not on the probe
-    assert probes.is_view_of_input(module, "ghost", x)["result_storage"] == 0
+    assert probes.run_here(probes.is_view_of_input, module, "ghost", x)["result_storage"] == 0
 
 
 def test_shares_memory_returns_what_it_saw_while_the_array_was_raised():
     module = SimpleNamespace(share=torch.from_numpy, copy=lambda a: torch.tensor(a), ghost=lambda a: Ghost((2,)))
     array = np.arange(6, dtype=np.float32)
-    shared = probes.shares_memory(module, "share", array)
+    shared = probes.run_here(probes.shares_memory, module, "share", array)
     assert torch.equal(shared["after_write"], torch.arange(6.0) + 1) and torch.equal(shared["result"], torch.arange(6.0))
     assert np.array_equal(array, np.arange(6))  # the write was undone
-    copied = probes.shares_memory(module, "copy", array)
+    copied = probes.run_here(probes.shares_memory, module, "copy", array)
     assert torch.equal(copied["after_write"], torch.arange(6.0))
-    assert probes.shares_memory(module, "ghost", array)["after_write"] is None
+    assert probes.run_here(probes.shares_memory, module, "ghost", array)["after_write"] is None
 
 
 def test_inputs_untouched_reports_values_grads_and_flags_after_the_call():
@@ -70,7 +70,7 @@ def test_inputs_untouched_reports_values_grads_and_flags_after_the_call():
         return p.grad
 
     p, t = torch.zeros(3), torch.zeros(3)
-    seen = probes.inputs_untouched(SimpleNamespace(f=meddles), "f", p, t)
+    seen = probes.run_here(probes.inputs_untouched, SimpleNamespace(f=meddles), "f", p, t)
     assert seen["requires_grad"] == [True, False]
     assert torch.equal(seen["grads"][0], torch.full((3,), 2.0)) and seen["grads"][1] is None
     assert torch.equal(seen["values"][1], torch.ones(3))

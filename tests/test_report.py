@@ -153,7 +153,8 @@ def test_plurals():
 
 def test_the_footer_speaks_a_students_words_and_warns_once_when_the_sandbox_is_weak():
     assert sandbox_words("namespaces (bubblewrap), Landlock ABI 7")[1] == ""
-    for technical in ("landlock ABI 7: files limited", "Landlock ABI 7: files limited", "none (no Landlock)"):
+    for technical in ("landlock ABI 7: files limited", "Landlock ABI 7: files limited", "none (no Landlock)",
+                      "portable: a plain process; not enforced: network"):
         said, warning = sandbox_words(technical)
         assert said and warning.startswith("⚠")
         text = as_text(result_of([check("test_a", "to_numpy")], sandbox=technical))

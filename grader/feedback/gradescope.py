@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+from grader import inert
+
 from grader.feedback.report import in_lab_order
 from grader.results import CheckResult, GradeResult, _output_text, plural
 
@@ -33,7 +35,7 @@ def results(result: GradeResult, extra: dict | None = None) -> dict:
     if skipped:
         output.append(f"{plural(len(skipped), 'check')} ({plural(sum(c.points for c in skipped), 'point')}) "
                       f"skipped: {'; '.join(sorted({c.skip_reason for c in skipped}))}; not counted")
-    output += result.notes
+    output += [inert.clean(note) for note in result.notes]
     data = {"score": result.score, "execution_time": round(result.execution_time), "output": "\n".join(output),
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "tests": [test_entry(c, n) for n, c in enumerate(ran, start=1)]}

@@ -23,6 +23,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from grader import inert
 from grader.feedback.causes import Cause, not_started, root_causes
 from grader.results import CheckResult, ErrorRecord, Feedback, GradeResult, also_fails, plural
 
@@ -97,14 +98,15 @@ def render(result: GradeResult, verbose: bool = False) -> RenderableType:
         parts += failure_panels(groups)
     parts += [line for line in (not_started_line(groups), skipped_line(result.checks), withheld_line(result))
               if line is not None]
-    parts += [Text.assemble(("note: ", "dim"), Text(note)) for note in result.notes]
+    parts += [Text.assemble(("note: ", "dim"), Text(inert.clean(note))) for note in result.notes]
     parts += footer(result, verbose)
     return Group(*parts)
 
 
 def header(result: GradeResult) -> RenderableType:
     title = Text.assemble((f"{result.lab.replace('lab', 'Lab ')} · ", "bold"), (result.title, "bold cyan"))
-    return Panel(Text.assemble(title, "\n", (result.submission, "dim")), box=box.ROUNDED, expand=True)
+    submission = inert.line(result.submission, inert.WHERE)   # a path or a student's id: text they chose
+    return Panel(Text.assemble(title, "\n", (submission, "dim")), box=box.ROUNDED, expand=True)
 
 
 def total(result: GradeResult) -> RenderableType:
@@ -331,9 +333,11 @@ SANDBOX_WORDS = {
     "landlock": ("your code ran in a partial sandbox: limited files, no network",
                  "⚠ a weaker sandbox than usual on this machine: fine for your own code, "
                  "not for grading other people's"),
-    "none": ("your code ran without a sandbox",
-             "⚠ no sandbox on this machine: fine for your own code, not for grading other people's"),
+    "portable": ("your code ran as a plain process (no sandbox on this system): it could see your files "
+                 "and the network; time limits held",
+                 "⚠ no sandbox on this machine: fine for your own code, not for grading other people's"),
 }
+SANDBOX_WORDS["none"] = SANDBOX_WORDS["portable"]   # the portable launcher's old name, in older results
 
 
 def sandbox_words(sandbox: str) -> tuple[str, str]:

@@ -7,12 +7,22 @@ Each line of the module remembers its cell and line, so feedback can say
 "cell 3, line 2" where the student looks.  Used by single runs
 (``grade lab4 --submission lab4.ipynb``), by batch grading, and by ``grader.check`` and
 ``grader.export`` in a running notebook (the same rules for each cell the kernel ran).
+
+A notebook file is validated strictly against its nbformat schema (nbformat's
+validator, whose errors ``nbformat.reads`` only logs) before any cell is
+read: one that is not valid is refused with one line naming the cell.  What
+the report says about the lines left out is inert text (:mod:`grader.inert`).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import warnings
 from dataclasses import dataclass, field
+from typing import Any
+
+from grader import inert
 
 # cell magics whose body is still Python
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
@@ -47,13 +57,9 @@ class Converted:
 
 
 def convert(raw: bytes) -> Converted:
-    """The code cells of the notebook ``raw``, IPython syntax removed, with their origins."""
-    import nbformat
-
-    try:
-        notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
-    except Exception as exc:  # nbformat raises many kinds: JSON, schema, unicode
-        raise NotebookError(f"not a readable notebook ({type(exc).__name__})") from None
+    """The code cells of the notebook ``raw``, IPython syntax removed, with their origins;
+    NotebookError (one line) when it is not a valid notebook."""
+    notebook = read_valid(raw)
     lines: list[str] = []
     converted = Converted("")
     for number, cell in enumerate(notebook.cells, start=1):
@@ -71,6 +77,49 @@ def convert(raw: bytes) -> Converted:
     return converted
 
 
+def read_valid(raw: bytes) -> Any:
+    """The notebook ``raw`` (as version 4), validated strictly as written and as converted;
+    NotebookError if it is not a notebook or does not follow its schema (naming the cell at fault)."""
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # a missing cell id: nbformat adds one, as Jupyter does
+        try:
+            text = raw.decode("utf-8")
+            document = json.loads(text)
+        except Exception as exc:  # not UTF-8, not JSON, nested deeper than the parser goes
+            raise NotebookError(f"not a readable notebook ({type(exc).__name__})") from None
+        if not isinstance(document, dict):
+            raise NotebookError("not a readable notebook (not a JSON object)")
+        _validate(nbformat, document)
+        try:
+            notebook = nbformat.reads(text, as_version=4)
+        except Exception as exc:
+            raise NotebookError(f"not a readable notebook ({type(exc).__name__})") from None
+        _validate(nbformat, notebook)
+    for number, cell in enumerate(notebook.cells, start=1):   # what the schema promises, checked again
+        if not isinstance(cell.get("source"), str):
+            raise NotebookError(f"not a valid notebook: cell {number}: its source is not text")
+    return notebook
+
+
+def _validate(nbformat: Any, notebook: Any) -> None:
+    try:
+        nbformat.validate(notebook)
+    except Exception as exc:  # ValidationError, or what a hostile document makes the validator raise
+        raise NotebookError(f"not a valid notebook: {_invalid(exc)}") from None
+
+
+def _invalid(exc: Exception) -> str:
+    """'cell 2, source: 12 is not valid under any of the given schemas', in one short line."""
+    message = inert.line(getattr(exc, "message", None) or type(exc).__name__, 160)
+    path = list(getattr(exc, "absolute_path", None) or getattr(exc, "path", None) or [])
+    if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        field_name = f", {inert.line(path[2], 40)}" if len(path) > 2 else ""
+        return f"cell {path[1] + 1}{field_name}: {message}"
+    return message
+
+
 def notebook_to_source(raw: bytes) -> str:
     """The code cells of the notebook ``raw``, IPython syntax removed."""
     return convert(raw).source
@@ -83,7 +132,7 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
         lines = lines[1:]
     if lines and lines[0][1].lstrip().startswith("%%"):
         words = lines[0][1].lstrip()[2:].split()
-        dropped.append(f"cell {number}, line 1: {lines[0][1].strip()[:60]}"
+        dropped.append(f"cell {number}, line 1: {inert.line(lines[0][1].strip(), 60)}"
                        + ("" if words and words[0] in _PYTHON_CELL_MAGICS else " (the whole cell)"))
         if not words or words[0] not in _PYTHON_CELL_MAGICS:
             return []
@@ -92,7 +141,7 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
     for line_number, line in lines:
         python = _python_line(line)
         if python != line:
-            dropped.append(f"cell {number}, line {line_number}: {line.strip()[:60]}")
+            dropped.append(f"cell {number}, line {line_number}: {inert.line(line.strip(), 60)}")
         result.append((python, line_number))
     return result
 
@@ -102,4 +151,4 @@ def _python_line(line: str) -> str:
     if match is None:
         return line
     keep = "pass  " if match["indent"] else ""
-    return f"{match['indent']}{keep}# notebook-only line removed: {line.strip()[:60]}"
+    return f"{match['indent']}{keep}# notebook-only line removed: {inert.line(line.strip(), 60)}"

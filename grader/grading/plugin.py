@@ -34,6 +34,7 @@ from grader.grading.hints import known_hint
 from grader.grading.outcomes import error_record, feedback_for
 from grader.results import Feedback
 from grader.course.labs import Lab
+from grader.errors import WorkerStartError
 from grader.grading.outputs import split_warnings
 from grader.grading.session import RemoteModule, WorkerSession
 from grader.results import VISIBILITIES, CheckResult, explain_builds_on
@@ -232,13 +233,19 @@ class GradingPlugin:
             self.progress.checking(result.function, result.title)
         self.session.begin_check(result.function)
         self._started[item.nodeid] = (time.perf_counter(), self.session.output_offset())
-        self.session.ensure_ready()  # a file that cannot be imported fails here, before the check's own work
+        try:
+            self.session.ensure_ready()  # a file that cannot be imported fails here, before the check's own work
+        except WorkerStartError as exc:   # no grade at all: the run stops, run.py says why
+            item.session.shouldstop = str(exc)
+            raise
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         report = yield
         if self.expectations.mismatch is not None:   # no grade at all: the run stops, run.py says why
             item.session.shouldstop = str(self.expectations.mismatch)
+        if self.session is not None and self.session.start_failure is not None:
+            item.session.shouldstop = str(self.session.start_failure)
         result = self._pending.setdefault(item.nodeid, self._new_result(item))
         if report.skipped and result.status != "failed":
             result.status, result.skip_reason = "skipped", _skip_reason(report)

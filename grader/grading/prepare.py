@@ -25,11 +25,13 @@ from typing import Callable
 from grader.course import edition
 from grader.course.folder import Course, find
 from grader.course.labs import Lab
-from grader.errors import SetupError
+from grader.errors import SetupError, WorkerStartError
+from grader.grading.files import LINK, is_link, read_no_follow
 from grader.grading.notebooks import Converted, NotebookError, convert
 from grader.isolation import IsolationError, Launcher, WorkerHandle, WorkerSpec, choose_launcher
 from grader.isolation.cache import TrustedCache, WarmUp
 
+SINGLE_RUN_BYTES = 64 << 20   # a student's own notebook, outputs and all (a batch allows 8 MiB per file)
 STUDENT_ENVIRONMENT = "GRADE_STUDENT"   # set (to 1) where students grade: the release, their machines
 
 
@@ -53,28 +55,39 @@ def resolve_submission(lab: Lab, path: Path | None, course: Course, reference: b
     if path is None:
         folder = course.here or Path.cwd()
         path = lab.assignment_file(folder)
-        if not path.is_file():
+        if not path.is_file() and not is_link(path):
             raise SetupError(f"no {path.relative_to(folder)} here: run grade from the course folder, "
                              f"or pass --submission PATH")
-        return path
-    if not path.exists():
+        return _not_a_link(path)
+    if not path.exists() and not is_link(path):
         raise SetupError(f"submission not found: {path}")
-    if path.is_dir():
+    if path.is_dir() and not is_link(path / lab.filename):
         notebook = path / f"{lab.module}.ipynb"
         path = path / lab.filename if (path / lab.filename).is_file() or not notebook.is_file() else notebook
-        if not path.is_file():
+        if not path.is_file() and not is_link(path):
             raise SetupError(f"{path.parent} has no {lab.filename}")
+    elif path.is_dir():
+        path = path / lab.filename
     if path.suffix not in (".py", ".ipynb"):
         raise SetupError(f"{path} is not a Python file or a notebook (expected {lab.filename})")
+    return _not_a_link(path)
+
+
+def _not_a_link(path: Path) -> Path:
+    """``path``, unless it is a symbolic link: the grader reads what its worker cannot (the reference,
+    the suites), so a link is never followed to a submission (grader.grading.files)."""
+    if is_link(path):
+        raise SetupError(f"{path} is {LINK}")
     return path
 
 
 def choose() -> Launcher:
-    """The strongest isolation here ($GRADE_SANDBOX may ask for one), or a one-line SetupError."""
+    """The strongest isolation here ($GRADE_SANDBOX may ask for one), or a one-line WorkerStartError
+    (the sandbox asked for is not here: the grader's problem, never a submission's)."""
     try:
         return choose_launcher()
     except IsolationError as exc:
-        raise SetupError(str(exc)) from None
+        raise WorkerStartError(str(exc)) from None
 
 
 @dataclass
@@ -96,21 +109,21 @@ class Launched:
         shutil.rmtree(self.log_dir, ignore_errors=True)
 
 
-def launch(launcher: Launcher, spec: WorkerSpec) -> Launched:
-    """Start a worker for ``spec`` now; it imports its libraries while the caller does other work."""
+def launch(launcher: Launcher, spec: WorkerSpec) -> Launched | None:
+    """Start a worker for ``spec`` now; it imports its libraries while the caller does other work.
+    None when it cannot start here: the session then starts one itself, and says why it cannot."""
     log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
     (log_dir / "worker.log").touch()
-    ours, theirs = socket.socketpair()
     try:
         with open(log_dir / "worker.log", "ab") as log:
-            handle = launcher.launch(spec, theirs.fileno(), log.fileno())
+            handle, channel = launcher.start(spec, log.fileno())
+    except (OSError, IsolationError):
+        shutil.rmtree(log_dir, ignore_errors=True)
+        return None
     except BaseException:
-        ours.close()
         shutil.rmtree(log_dir, ignore_errors=True)
         raise
-    finally:
-        theirs.close()
-    return Launched(handle, ours, log_dir)
+    return Launched(handle, channel, log_dir)
 
 
 @dataclass
@@ -176,7 +189,7 @@ def prepare(lab_name: str, submission: Path | None = None, *, reference: bool = 
         scratch = run.folder / "submission"
         scratch.mkdir()
         run.clips.mkdir()
-        run.notebook = write_submission(source, scratch / lab.filename)
+        run.notebook = write_submission(source, scratch / lab.filename, trusted=reference)
         run.spec = WorkerSpec(submission_dir=scratch, module=lab.module, preload=list(lab.preload),
                               readable=[run.clips], probes=list(lab.probes), warm_up=list(lab.warm_up),
                               environment=dict(lab.environment), cache_dirs=dict(lab.cache),
@@ -191,13 +204,15 @@ def prepare(lab_name: str, submission: Path | None = None, *, reference: bool = 
     return run
 
 
-def write_submission(source: Path, target: Path) -> Converted | None:
-    """The student's file as the module the worker imports; a notebook's code cells become one."""
-    if source.suffix != ".ipynb":
-        shutil.copyfile(source, target)
-        return None
+def write_submission(source: Path, target: Path, trusted: bool = False) -> Converted | None:
+    """The student's file as the module the worker imports; a notebook's code cells become one.
+    A student's file is read as itself, never through a link (``trusted``: the reference)."""
     try:
-        converted = convert(source.read_bytes())
+        raw = source.read_bytes() if trusted else read_no_follow(source, SINGLE_RUN_BYTES)
+        if source.suffix != ".ipynb":
+            target.write_bytes(raw)
+            return None
+        converted = convert(raw)
     except (NotebookError, OSError) as exc:
         raise SetupError(f"{source}: {exc}") from None
     target.write_text(converted.source, encoding="utf-8")

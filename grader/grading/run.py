@@ -161,6 +161,8 @@ def _pytest(lab: Lab, plugin: GradingPlugin, extra: list[str], listeners: list |
         gc.unfreeze()
     if plugin.expectations.mismatch is not None:   # the run was stopped on purpose: no grade, one line
         raise plugin.expectations.mismatch
+    if plugin.session is not None and plugin.session.start_failure is not None:   # no worker here: the grader's
+        raise plugin.session.start_failure                                          # problem, no grade
     if code == pytest.ExitCode.INTERRUPTED:  # pytest swallowed a KeyboardInterrupt: stop the run, clean up
         raise KeyboardInterrupt
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):

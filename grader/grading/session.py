@@ -7,6 +7,12 @@ worker and everything it started (its launcher knows exactly what that is).
 A worker that dies costs the current check only: the next check gets a
 fresh worker.  A submission that cannot even be imported fails every check
 with the same one-line reason, without retrying.
+
+A worker that cannot start (it exits, or says what failed, before its hello:
+a sandbox tool, a confinement step, a library of the lab; or it cannot import
+a library this Python has) is the grader's problem, never the student's: a
+:class:`~grader.errors.WorkerStartError`, remembered in ``start_failure``, and
+no grade (:mod:`grader.grading.startup` finds the words).
 """
 
 from __future__ import annotations
@@ -24,13 +30,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from grader import inert
+from grader.errors import WorkerStartError
 from grader.isolation.inside import wire
 from grader.grading.budget import CrashBudget
-from grader.isolation import Launcher, WorkerHandle, WorkerSpec, choose_launcher
+from grader.grading import startup
+from grader.isolation import IsolationError, Launcher, WorkerHandle, WorkerSpec, choose_launcher
 
 if TYPE_CHECKING:
     from grader.grading.prepare import Launched
 
+START_TIMEOUT = 120.0   # seconds a new worker may take to say hello (its imports, the lab's warm-ups): the grader's
 OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
 LOG_KEPT = 1 << 20   # a log larger than this at the start of a check is emptied first
 
@@ -113,24 +122,47 @@ class SubmissionImportError(StudentError):
 
 
 class WorkerCrash(Exception):
-    """The worker timed out, died or sent something malformed."""
+    """The worker timed out, died or sent something malformed (``timed_out``: it ran out of time)."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
-_SIGNALS = {
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGABRT: "aborted",
-    signal.SIGBUS: "bus error",
-    signal.SIGFPE: "floating-point exception",
-    signal.SIGKILL: "killed (out of memory, or killed by a signal)",
-    signal.SIGXFSZ: "wrote more than the output/file size limit",
-    signal.SIGXCPU: "used too much CPU time",
+SIGNAL_WORDS = {   # by name: a system without one of them (Windows has no SIGBUS) just never reports it
+    "SIGSEGV": "segmentation fault",
+    "SIGABRT": "aborted",
+    "SIGBUS": "bus error",
+    "SIGFPE": "floating-point exception",
+    "SIGKILL": "killed (out of memory, or killed by a signal)",
+    "SIGXFSZ": "wrote more than the output/file size limit",
+    "SIGXCPU": "used too much CPU time",
+}
+WINDOWS_STATUS = {   # NTSTATUS exit codes of a Windows process that crashed
+    0xC0000005: "access violation (segmentation fault)",
+    0xC00000FD: "stack overflow",
+    0xC0000409: "aborted (stack buffer overrun or abort())",
+    0xC0000017: "out of memory",
+    0xC000013A: "interrupted (Ctrl-C)",
 }
 
 
-def describe_exit(returncode: int) -> str:
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def describe_exit(returncode: int, starting: bool = False) -> str:
+    """Why a worker ended, from its exit status (a negative one is a POSIX signal)."""
     if returncode < 0:
-        sig = signal.Signals(-returncode)
-        return f"worker died: {_SIGNALS.get(sig, sig.name)} ({sig.name})"
+        name = signal_name(-returncode)
+        return f"worker died: {SIGNAL_WORDS.get(name, name)} ({name})"
+    if returncode in WINDOWS_STATUS:
+        return f"worker died: {WINDOWS_STATUS[returncode]} (status {returncode:#x})"
+    if starting:
+        return f"worker exited with status {returncode}"
     return f"worker exited with status {returncode} in the middle of a call (os._exit?)"
 
 
@@ -150,6 +182,7 @@ class WorkerSession:
         self.launcher = launcher or choose_launcher()
         self.owns_launcher = launcher is None
         self.call_timeout, self.import_timeout = call_timeout, import_timeout
+        self.start_timeout = max(import_timeout, START_TIMEOUT)   # the grader's part: not the student's to pay
         self.limits = wire.reply_limits(reply_bytes)
         self.log_dir = launched.log_dir if launched is not None else Path(tempfile.mkdtemp(prefix="grade-log-"))
         self.log_path = self.log_dir / "worker.log"
@@ -160,6 +193,9 @@ class WorkerSession:
         self.channel: socket.socket | None = None
         self.generation = 0
         self.ready = False
+        self.greeted = False   # the current worker said hello: what it does from now on is the student's
+        self.started_at = 0    # where the current worker's output starts in the log
+        self.start_failure: WorkerStartError | None = None
         self.import_failure: Exception | None = None
         self.check_failure: Exception | None = None
         self.sandbox = self.launcher.describe()  # the worker adds what it enforces itself, when it says hello
@@ -169,21 +205,28 @@ class WorkerSession:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Launch the worker without waiting for it (it imports torch meanwhile)."""
+        """Launch the worker without waiting for it (it imports torch meanwhile).
+        WorkerStartError when the launcher cannot start one here."""
+        if self.start_failure is not None:
+            raise WorkerStartError(str(self.start_failure))
         if self.process is not None:
             return
+        self.started_at = self.output_offset()
         if self._launched is not None:   # started early, before this process imported torch
-            self.process, ours, self._launched = self._launched.handle, self._launched.channel, None
+            self.process, self.channel, self._launched = self._launched.handle, self._launched.channel, None
         else:
-            ours, theirs = socket.socketpair()
             with open(self.log_path, "ab") as log:
-                self.process = self.launcher.launch(self.spec, theirs.fileno(), log.fileno())
-            theirs.close()
-        self.channel, self.ready = ours, False
+                try:
+                    self.process, self.channel = self.launcher.start(self.spec, log.fileno())
+                except (OSError, IsolationError) as exc:
+                    raise self._start_failed(str(exc)) from None
+        self.ready = self.greeted = False
         self.generation += 1
         self.starts += 1
 
     def ensure_ready(self) -> None:
+        if self.start_failure is not None:
+            raise WorkerStartError(str(self.start_failure))
         if self.import_failure is not None:
             raise _fresh(self.import_failure)  # one object raised again and again grows its traceback
         refusal = self.budget.refusal(self.function)
@@ -192,20 +235,20 @@ class WorkerSession:
         if self.ready:
             return
         self.start()
+        with self._spending(self.starts > 1):   # a restart after a crash: the student's code costs it too
+            self._hello()
         what = f"importing {self.spec.module}.py"
-        restart = self.starts > 1   # after a crash: the student's code costs this start too
         try:
-            limit, doing = self._limited(self.import_timeout, what) if restart else (self.import_timeout, what)
-            with self._spending(restart):
-                hello = self._receive(time.monotonic() + limit, doing, limit)
-            reported = inert.line(hello.get("sandbox", "unknown"), 300) if isinstance(hello, dict) else "unknown"
-            self.sandbox = f"{self.launcher.describe()}; {reported}"  # said before any student code ran
             limit, doing = self._limited(self.import_timeout, what)
             deadline = time.monotonic() + limit
             with self._spending():
                 self._send({"op": "import"}, deadline)
                 self._receive(deadline, doing, limit)
         except StudentError as exc:
+            hidden = startup.hidden_library(exc.message, self.launcher, self.spec, self.start_timeout) \
+                if exc.is_a("ImportError") else ""
+            if hidden:
+                raise self._start_failed(hidden) from None
             self.import_failure = SubmissionImportError(
                 {"type": exc.type_name, "mro": exc.mro, "message": exc.message,
                  "where": exc.where, "lines": exc.lines})
@@ -214,6 +257,33 @@ class WorkerSession:
             self.import_failure = exc
             raise
         self.ready = True
+
+    def _hello(self) -> None:
+        """Wait for the worker's hello: everything before it is the grader's (no student code ran)."""
+        try:
+            hello = self._receive(time.monotonic() + self.start_timeout, "starting", self.start_timeout)
+        except WorkerCrash as exc:
+            if exc.timed_out:
+                preload = ", ".join(self.spec.preload) or "nothing"
+                raise self._start_failed(f"the worker did not start within {self.start_timeout:g} s (it imports "
+                                         f"{preload} first: a busy or slow machine?)") from None
+            raise self._start_failed(str(exc)) from None
+        except StudentError as exc:
+            raise self._start_failed(f"the worker refused to start: {exc}") from None
+        self.greeted = True
+        reported = inert.line(hello.get("sandbox", "unknown"), 300) if isinstance(hello, dict) else "unknown"
+        self.sandbox = f"{self.launcher.describe()}; {reported}"  # said before any student code ran
+
+    def _start_failed(self, reason: str) -> WorkerStartError:
+        """The one-line grader problem for a worker that could not start, remembered (no retry)."""
+        said = startup.last_words(self.log_path, self.started_at - self.log_emptied)
+        if said:
+            reason += f"; it said: {said.removeprefix('grade worker: ')}"
+        self.stop()
+        self.start_failure = WorkerStartError(inert.line(
+            f"grade could not start its worker on this system ({self.launcher.kind}): {reason} "
+            "(a problem of the grader or its installation, not of the submission)", 1000))
+        return self.start_failure
 
     def stop(self) -> None:
         """Stop the current worker and everything it started.
@@ -336,23 +406,23 @@ class WorkerSession:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._crash(f"timed out after {limit} while {doing}")
+                self._crash(f"timed out after {limit} while {doing}", timed_out=True)
             readable, _, _ = select.select([self.channel], [], [], min(remaining, 0.25))
             if readable:
                 break
             if self.process.poll() is not None:
-                self._crash(f"{describe_exit(self.process.returncode)} while {doing}")
+                self._crash(f"{describe_exit(self.process.returncode, not self.greeted)} while {doing}")
         try:
             frame = wire.recv_frame(self.channel, self.limits.frame_bytes, deadline)
             reply = wire.decode(wire.loads(frame, self.limits), self._handle, limits=self.limits)
         except TimeoutError:
-            self._crash(f"timed out after {limit} while {doing} (the reply arrived too slowly)")
+            self._crash(f"timed out after {limit} while {doing} (the reply arrived too slowly)", timed_out=True)
         except (EOFError, OSError):
             self._crash(f"{self._why_dead()} while {doing}")
         except wire.WireError as exc:
             self._crash(f"the worker sent a reply the grader cannot accept ({exc}) while {doing}")
         if time.monotonic() > deadline:
-            self._crash(f"timed out after {limit} while {doing} (reading the reply took too long)")
+            self._crash(f"timed out after {limit} while {doing} (reading the reply took too long)", timed_out=True)
         if not isinstance(reply, dict) or reply.get("ok") not in (True, False):
             self._crash(f"the worker sent a malformed reply while {doing}")
         if reply["ok"] is False:
@@ -365,13 +435,13 @@ class WorkerSession:
             returncode = self.process.wait(timeout=2)
         except Exception:
             return "the worker closed its channel"
-        return describe_exit(returncode)
+        return describe_exit(returncode, not self.greeted)
 
-    def _crash(self, reason: str) -> None:
+    def _crash(self, reason: str, timed_out: bool = False) -> None:
         self.crashed = True
         self.ready = False  # a hung or broken worker gets no polite "exit" and second of grace: just the kill
         self.stop()
-        raise WorkerCrash(inert.clean(reason, inert.MESSAGE))  # it may quote what the worker sent
+        raise WorkerCrash(inert.clean(reason, inert.MESSAGE), timed_out)  # it may quote what the worker sent
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)
@@ -391,7 +461,7 @@ def _fresh(error: Exception) -> Exception:
     if isinstance(error, StudentError):
         return type(error)({"type": error.type_name, "mro": error.mro, "message": error.message,
                             "where": error.where, "lines": error.lines})
-    return WorkerCrash(str(error))
+    return WorkerCrash(str(error), getattr(error, "timed_out", False))
 
 
 def describe_target(target: tuple) -> str:

@@ -28,6 +28,7 @@ from typing import Callable
 from importlib import metadata
 from pathlib import Path
 
+from grader.isolation.launchers import IsolationError
 from grader.isolation.spec import INSIDE, WorkerSpec
 
 STAMP = "stamp.json"
@@ -182,10 +183,11 @@ def hello_without_submission(launcher, spec: WorkerSpec, timeout: float) -> byte
     """Start a worker that imports and warms up only, wait for its hello, and return that frame
     undecoded (:func:`grader.isolation.doctor.run_without_submission` reads it; warming needs no
     torch in the grader).  RuntimeError when it does not say hello in time."""
-    ours, theirs = socket.socketpair()
     with tempfile.TemporaryFile() as output:
-        handle = launcher.launch(spec, theirs.fileno(), output.fileno())
-        theirs.close()
+        try:
+            handle, ours = launcher.start(spec, output.fileno())
+        except (OSError, IsolationError) as exc:
+            raise RuntimeError(f"the worker could not start ({exc})") from None
         try:
             hello = _receive_frame(ours, time.monotonic() + timeout)
             handle.wait(timeout=timeout)

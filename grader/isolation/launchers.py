@@ -11,8 +11,13 @@ someone else's program, beside its own children.
 Kinds, strongest first (:func:`grader.isolation.choice.choose_launcher` picks the strongest that works):
 ``namespaces`` (:mod:`grader.isolation.namespaces`), ``landlock`` (Landlock,
 capabilities dropped, rlimits; weaker: same PID space, network but TCP open,
-``/proc`` of the host) and ``none`` (no confinement at all, for platforms
-with nothing; it is also the fake that tests of the session logic use).
+``/proc`` of the host) and ``portable`` (:mod:`grader.isolation.portable`: a
+plain process with what the system offers, on Linux, macOS and Windows;
+``none`` is its old name, and it is also what tests of the session logic use).
+
+What a system offers comes from a :class:`~grader.isolation.system.System`
+value given to the launcher (found once; tests give their own), so the
+Linux-only steps below are taken only where they exist.
 """
 
 from __future__ import annotations
@@ -21,17 +26,18 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from grader.isolation.inside import landlock
 from grader.isolation.processes import PidsCgroup, kill_descendants
 from grader.isolation.spec import (View, WorkerSpec, gpu_devices, nproc_allowance,
                                    python_roots, staged_files, worker_command, worker_environment)
+from grader.isolation.system import System
 
-KINDS = ("namespaces", "landlock", "none")
+KINDS = ("namespaces", "landlock", "portable")
+ALIASES = {"none": "portable"}   # GRADE_SANDBOX=none, the portable launcher's old name
 
 
 class IsolationError(Exception):
@@ -78,16 +84,24 @@ class WorkerHandle:
 
 
 class Launcher:
-    """Starts workers with one kind of isolation; owns them, and a private folder for them."""
+    """Starts workers with one kind of isolation; owns them, and a private folder for them.
+
+    The base class is the Linux way (pass the channel's descriptor, SIGKILL the
+    process group and what ``/proc`` shows below the worker); a kind that works
+    elsewhere overrides the hooks (:class:`grader.isolation.portable.PortableLauncher`).
+    """
 
     kind = "none"
 
-    def __init__(self, *, cgroups: bool = True) -> None:
+    def __init__(self, *, cgroups: bool = True, system: System | None = None) -> None:
+        self.system = system or System.detect()
         self._folder: Path | None = None
         self._stages: dict[tuple[str, ...], Path] = {}
         self._handles: list[WorkerHandle] = []
         self._probed: tuple[bool, str] | None = None
-        self._pids_base = PidsCgroup.base() if cgroups and sys.platform.startswith("linux") else None
+        self._shell = self.system.tool("sh")
+        usable = cgroups and self.system.linux and self.system.proc and self._shell is not None
+        self._pids_base = PidsCgroup.base() if usable else None
         PidsCgroup.sweep(self._pids_base)
 
     # ------------------------------------------------------------ what it offers
@@ -116,22 +130,42 @@ class Launcher:
         return "tasks unbounded (root without a writable pids cgroup)"
 
     # ------------------------------------------------------------ workers
+    def start(self, spec: WorkerSpec, output: int) -> tuple[WorkerHandle, socket.socket]:
+        """Start a worker for ``spec`` printing to ``output``: its handle, and the grader's end of
+        its channel (a socket pair; a kind without descriptor passing connects another way)."""
+        ours, theirs = socket.socketpair()
+        try:
+            handle = self.launch(spec, theirs.fileno(), output)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return handle, ours
+
     def launch(self, spec: WorkerSpec, channel_fd: int, output: int) -> WorkerHandle:
         """Start a worker for ``spec``: it talks on ``channel_fd``, prints to ``output``."""
+        return self._launch(spec, output, channel_fd)
+
+    def _launch(self, spec: WorkerSpec, output: int, channel_fd: int, connect_port: int | None = None,
+                token: bytes = b"") -> WorkerHandle:
+        """Start a worker: on ``channel_fd``, or (``connect_port``) connecting to the grader's
+        localhost port and proving itself with ``token``, which it reads on its standard input."""
         if not self.available():
             raise IsolationError(f"{self.kind} isolation is not available here: {self.unavailable_reason()}")
         box = Path(tempfile.mkdtemp(prefix="box-", dir=self.folder()))
         view = self._view(spec, box)
+        view.connect_port = connect_port
         command = worker_command(spec, view, channel_fd)
         cgroup = self._cgroup(spec, box)
         argv, fds, kept = self._wrap(command, spec, box)
         if cgroup is not None:
-            argv = cgroup.enter(argv)
+            argv = cgroup.enter(argv, self._shell)
         try:
             process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                env=worker_environment(view, spec), cwd=self._cwd(spec), pass_fds=(channel_fd, *fds),
-                start_new_session=True, close_fds=True)
+                argv, stdin=subprocess.PIPE if token else subprocess.DEVNULL, stdout=output,
+                stderr=subprocess.STDOUT, env=self._environment(view, spec), cwd=self._cwd(spec), close_fds=True,
+                **self._process_options(() if channel_fd < 0 else (channel_fd, *fds)))
         except BaseException:
             for fd in ([kept] if kept is not None else []):
                 os.close(fd)
@@ -142,8 +176,15 @@ class Launcher:
         finally:
             for fd in fds:  # the child has its copies
                 os.close(fd)
-        handle = self._handle(process, box, cgroup, kept)
+        handle = self._handle(process, box, cgroup, kept, spec)
         self._handles.append(handle)
+        if token:
+            try:
+                process.stdin.write(token + b"\n")
+                process.stdin.close()
+            except BaseException:
+                handle.kill()
+                raise
         return handle
 
     def close(self) -> None:
@@ -206,8 +247,15 @@ class Launcher:
     def _cwd(self, spec: WorkerSpec) -> str:
         return str(spec.submission_dir)
 
+    def _environment(self, view: View, spec: WorkerSpec) -> dict[str, str]:
+        return worker_environment(view, spec)
+
+    def _process_options(self, fds: tuple[int, ...]) -> dict:
+        """Popen's options for passing ``fds`` and detaching from the terminal (POSIX here)."""
+        return {"pass_fds": fds, "start_new_session": True}
+
     def _handle(self, process: subprocess.Popen, box: Path, cgroup: PidsCgroup | None,
-                kept: int | None) -> WorkerHandle:
+                kept: int | None, spec: WorkerSpec) -> WorkerHandle:
         return WorkerHandle(process, box, cgroup, self)
 
     def _cgroup(self, spec: WorkerSpec, box: Path) -> PidsCgroup | None:
@@ -218,12 +266,6 @@ class Launcher:
     def _forget(self, handle: WorkerHandle) -> None:
         if handle in self._handles:
             self._handles.remove(handle)
-
-
-class NoIsolation(Launcher):
-    """No confinement: the worker is a plain process (platforms with nothing; tests' fake)."""
-
-    kind = "none"
 
 
 class LandlockLauncher(Launcher):
@@ -238,11 +280,15 @@ class LandlockLauncher(Launcher):
     kind = "landlock"
 
     def _probe(self) -> tuple[bool, str]:
-        abi = landlock.abi_version()
-        return (abi >= 1, "" if abi >= 1 else "the kernel has no Landlock")
+        if self.system.landlock_abi < 1:
+            return False, "the kernel has no Landlock" if self.system.linux else f"{self.system.name} has no Landlock"
+        missing = [call for call in ("prctl", "capset") if call not in self.system.linux_calls]
+        if missing:
+            return False, f"the C library has no {' or '.join(missing)}"
+        return True, ""
 
     def describe(self) -> str:
-        return (f"landlock: Landlock ABI {landlock.abi_version()} (files, TCP, signals), no capabilities, "
+        return (f"landlock: Landlock ABI {self.system.landlock_abi} (files, TCP, signals), no capabilities, "
                 f"rlimits; host PID space and network; {self._task_bound()}")
 
     def _view(self, spec: WorkerSpec, box: Path) -> View:

@@ -97,7 +97,12 @@ class NamespaceHandle(WorkerHandle):
 
 
 class NamespaceLauncher(Launcher):
-    """Workers in namespaces: bubblewrap (``bwrap`` on PATH), else ``unshare``."""
+    """Workers in namespaces: bubblewrap where installed, else ``unshare``.
+
+    Both are started by the absolute path the system found on the grader's PATH
+    (:attr:`System.tools`), the one that was checked to work: a worker's own
+    PATH is shorter, and a tool looked up there by name may not be found.
+    """
 
     kind = "namespaces"
 
@@ -106,7 +111,13 @@ class NamespaceLauncher(Launcher):
         self.tool = tool  # "bwrap" or "unshare"; None: the first that works
         self.version = ""
 
+    @property
+    def bwrap(self) -> str:
+        return self.system.tool("bwrap") or "bwrap"
+
     def _probe(self) -> tuple[bool, str]:
+        if not self.system.linux:
+            return False, f"{self.system.name} has no Linux namespaces"
         reasons = []
         for tool in ([self.tool] if self.tool else ["bwrap", "unshare"]):
             ok, why = self._try(tool)
@@ -118,15 +129,16 @@ class NamespaceLauncher(Launcher):
 
     def _try(self, tool: str) -> tuple[bool, str]:
         true = shutil.which("true") or "/bin/true"
+        tools = self.system.tools
         if tool == "bwrap":
-            if not shutil.which("bwrap"):
+            if "bwrap" not in tools:
                 return False, "bubblewrap (bwrap) is not installed"
-            argv = ["bwrap", *NAMESPACES, "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc",
+            argv = [tools["bwrap"], *NAMESPACES, "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc",
                     "--dev", "/dev", "--", true]
         else:
-            if not (shutil.which("unshare") and shutil.which("setpriv")):
+            if not ("unshare" in tools and "setpriv" in tools):
                 return False, "util-linux unshare/setpriv are not installed"
-            argv = ["setpriv", "--pdeathsig", "KILL", "--", "unshare", *UNSHARE, "--", true]
+            argv = self._unshare([true])
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -134,9 +146,13 @@ class NamespaceLauncher(Launcher):
         if done.returncode != 0:
             return False, f"{tool} cannot create namespaces here ({(done.stderr.strip() or '?').splitlines()[-1]})"
         if tool == "bwrap":
-            version = subprocess.run(["bwrap", "--version"], capture_output=True, text=True)
+            version = subprocess.run([tools["bwrap"], "--version"], capture_output=True, text=True)
             self.version = version.stdout.strip()
         return True, ""
+
+    def _unshare(self, command: list[str]) -> list[str]:
+        tools = self.system.tools
+        return [tools["setpriv"], "--pdeathsig", "KILL", "--", tools["unshare"], *UNSHARE, "--", *command]
 
     def describe(self) -> str:
         self.available()
@@ -166,9 +182,9 @@ class NamespaceLauncher(Launcher):
     def _wrap(self, command: list[str], spec: WorkerSpec, box: Path) -> tuple[list[str], tuple[int, ...], int | None]:
         """bubblewrap writes its init's host PID to ``--info-fd``: the handle keeps the read end."""
         if self.tool != "bwrap":
-            return ["setpriv", "--pdeathsig", "KILL", "--", "unshare", *UNSHARE, "--", *command], (), None
+            return self._unshare(command), (), None
         info_read, info_write = os.pipe()
-        argv = ["bwrap", *NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        argv = [self.bwrap, *NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                 "--hostname", "grade", "--info-fd", str(info_write),
                 *bwrap_filesystem(spec, self.stage(spec)), "--chdir", SCRATCH, "--", *command]
         return argv, (info_write,), info_read
@@ -176,18 +192,31 @@ class NamespaceLauncher(Launcher):
     def _cwd(self, spec: WorkerSpec) -> str:
         return "/"
 
-    def _handle(self, process: subprocess.Popen, box: Path, cgroup, kept: int | None) -> WorkerHandle:
+    def _handle(self, process: subprocess.Popen, box: Path, cgroup, kept: int | None,
+                spec: WorkerSpec) -> WorkerHandle:
         return NamespaceHandle(process, box, cgroup, self, info_fd=kept, signal_exit=self.tool == "bwrap")
+
+
+PRIVATE = ("/tmp", "/dev/shm")   # each worker gets a fresh tmpfs there, hiding what the host has
 
 
 def bwrap_filesystem(spec: WorkerSpec, stage: Path) -> list[str]:
     """bubblewrap's mount arguments: the worker's whole view of the filesystem, in order
-    (a later mount goes inside an earlier one: /tmp's tmpfs first, then clips below it)."""
-    return [*_system_mounts(), *_device_mounts(), *_private_mounts(spec, stage), "--remount-ro", "/"]
+    (a later mount goes inside an earlier one: /tmp's tmpfs first, then clips below it, and a
+    Python environment that lives under /tmp, as a venv a CI script makes there)."""
+    roots = python_roots()
+    hidden = [root for root in roots if below(root, PRIVATE)]
+    return [*_system_mounts([r for r in roots if r not in hidden]), *_device_mounts(),
+            *_private_mounts(spec, stage), *_python_mounts(hidden), "--remount-ro", "/"]
 
 
-def _system_mounts() -> list[str]:
-    """The system, a few files of /etc and Python, read-only; an installed grader hidden."""
+def below(path: str, folders) -> bool:
+    """``path`` is one of ``folders`` or inside one."""
+    return any(path == folder or path.startswith(folder.rstrip("/") + "/") for folder in folders)
+
+
+def _system_mounts(roots: list[str]) -> list[str]:
+    """The system, a few files of /etc and Python (``roots``), read-only; an installed grader hidden."""
     args = ["--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib64", "/lib32"):
         if os.path.islink(top):
@@ -196,10 +225,15 @@ def _system_mounts() -> list[str]:
             args += ["--ro-bind", top, top]
     for name in ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    for root in python_roots():
-        if not root.startswith("/usr/"):
-            args += ["--ro-bind", root, root]
-    if any(str(GRADER).startswith(root.rstrip("/") + "/") for root in ["/usr", *python_roots()]):
+    return args + _python_mounts([root for root in roots if not root.startswith("/usr/")], ["/usr"])
+
+
+def _python_mounts(roots: list[str], also: list[str] = ()) -> list[str]:
+    """Python's folders read-only, with the grader hidden where one of them (or ``also``) holds it."""
+    args = []
+    for root in roots:
+        args += ["--ro-bind", root, root]
+    if any(below(str(GRADER), [root]) and str(GRADER) != root for root in [*also, *roots]):
         args += ["--tmpfs", str(GRADER), "--remount-ro", str(GRADER)]  # suites and all labs' probes
     return args
 

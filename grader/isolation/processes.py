@@ -1,11 +1,12 @@
 """Finding and killing exactly one worker's processes.
 
-Two ways, strongest first: a pids cgroup (its member list is kept by the
-kernel, and its ``pids.max`` bounds a fork bomb; needs a writable cgroup
+Two ways on Linux, strongest first: a pids cgroup (its member list is kept by
+the kernel, and its ``pids.max`` bounds a fork bomb; needs a writable cgroup
 hierarchy, as root usually has), else the worker's descendants in ``/proc``
 (the worker makes itself a child subreaper, so a ``setsid`` daemon is
 re-parented to it and stays a descendant).  A namespace launcher needs
 neither to kill: ending its PID namespace's init ends every process in it.
+On every system, :func:`end_tree` does it with psutil (the portable launcher).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 import signal
 import time
 from pathlib import Path
+
+import psutil
 
 
 def parent_of(pid: int) -> int | None:
@@ -46,6 +49,42 @@ def kill_descendants(root: int, rounds: int = 5) -> None:
         alive = [pid for pid in descendants(root) if _kill(pid)]
         if not alive:
             return
+
+
+def end_tree(pid: int, rounds: int = 20) -> None:
+    """End process ``pid`` and every process below it, on any system (psutil).
+
+    Each one is suspended as it is found, so nothing found can start more
+    while the rest are looked for; then all are killed, and waited for.  The
+    root is only killed, not waited for: it is the caller's child to reap.
+    """
+    try:
+        root = psutil.Process(pid)
+    except psutil.Error:
+        return
+    found: dict[int, psutil.Process] = {}
+    _quietly(root.suspend)
+    for _ in range(rounds):
+        try:
+            below = root.children(recursive=True)
+        except psutil.Error:
+            below = []
+        new = [p for p in below if p.pid not in found]
+        if not new:
+            break
+        for process in new:
+            _quietly(process.suspend)
+            found[process.pid] = process
+    for process in [*found.values(), root]:
+        _quietly(process.kill)
+    psutil.wait_procs(list(found.values()), timeout=2)
+
+
+def _quietly(action) -> None:
+    try:
+        action()
+    except psutil.Error:
+        pass
 
 
 def alive(pid: int) -> bool:
@@ -151,10 +190,11 @@ class PidsCgroup:
             if old and not cls(path).members():
                 cls(path).remove()
 
-    def enter(self, argv: list[str]) -> list[str]:
-        """``argv`` run from inside the cgroup: a shell moves itself in, then becomes the command,
-        so nothing the worker starts exists outside it, even for a moment."""
-        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *argv]
+    def enter(self, argv: list[str], shell: str = "/bin/sh") -> list[str]:
+        """``argv`` run from inside the cgroup: a shell (by its absolute path, resolved once by the
+        launcher) moves itself in, then becomes the command, so nothing the worker starts exists
+        outside it, even for a moment."""
+        return [shell, "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *argv]
 
     def members(self) -> list[int]:
         try:

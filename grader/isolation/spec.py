@@ -69,6 +69,10 @@ class View:
     parent_pid: int | None = None     # die (PDEATHSIG) and check we still have this parent
     subreaper: bool = False           # adopt the student's orphans, so they can be found and killed
     max_tasks: int | None = None      # RLIMIT_NPROC, computed on the host (it counts the whole user)
+    ties: str = "prctl"               # how it dies with the grader: "prctl" (PDEATHSIG), "watch" (a thread
+                                      # that watches its parent), "" (the launcher does it from outside)
+    drop_privileges: bool = True      # drop capabilities, set no_new_privs (Linux's prctl and capset)
+    connect_port: int | None = None   # no inherited channel: connect to this localhost port instead
 
 
 def library_paths() -> list[str]:
@@ -140,6 +144,9 @@ def worker_config(spec: WorkerSpec, view: View, channel_fd: int) -> dict:
         "warm_up_only": spec.warm_up_only,
         "parent_pid": view.parent_pid,
         "subreaper": view.subreaper,
+        "ties": view.ties,
+        "drop_privileges": view.drop_privileges,
+        "connect_port": view.connect_port,
         "memory_bytes": spec.memory_bytes,
         "file_bytes": spec.file_bytes,
         "max_tasks": view.max_tasks,
@@ -188,7 +195,11 @@ def worker_environment(view: View, spec: WorkerSpec) -> dict[str, str]:
 def tasks_of_user(uid: int) -> int:
     """Tasks (threads included) of ``uid`` on this host: RLIMIT_NPROC counts them all."""
     count = 0
-    for entry in os.scandir("/proc"):
+    try:
+        entries = list(os.scandir("/proc"))
+    except OSError:
+        return 0
+    for entry in entries:
         if entry.name.isdigit():
             try:
                 if entry.stat().st_uid == uid:

@@ -51,9 +51,10 @@ from pathlib import Path
 from typing import Callable
 
 from grader.isolation.launchers import IsolationError, WorkerHandle
-from grader.isolation.namespaces import CACHE, NAMESPACES, SCRATCH, WORKER, NamespaceLauncher, bwrap_filesystem
+from grader.isolation.namespaces import (CACHE, NAMESPACES, SCRATCH, WORKER, NamespaceLauncher, below,
+                                         bwrap_filesystem)
 from grader.isolation.processes import PidsCgroup
-from grader.isolation.spec import INSIDE, WorkerSpec, staged_files, worker_config, worker_environment
+from grader.isolation.spec import INSIDE, WorkerSpec, python_roots, staged_files, worker_config, worker_environment
 
 TEMPLATE_UID = 1000   # the template's uid inside its sandbox (mapped to ours): the kernel lets a child
                       # map its new namespace's root to it, which it refuses for a uid-0 template
@@ -72,13 +73,14 @@ class Template:
     """One template process in its sandbox, and the control socket to it."""
 
     def __init__(self, command: Callable[[int], list[str]], env: dict[str, str], log: Path,
-                 cgroup: PidsCgroup | None) -> None:
-        """Start ``command(control_fd)`` (the sandboxed template) with ``env``, printing to ``log``."""
+                 cgroup: PidsCgroup | None, shell: str | None = None) -> None:
+        """Start ``command(control_fd)`` (the sandboxed template) with ``env``, printing to ``log``
+        (moved into ``cgroup`` first by ``shell``, the launcher's checked one)."""
         self.cgroup, self.log = cgroup, log
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = command(theirs.fileno())
         if cgroup is not None:
-            argv = cgroup.enter(argv)
+            argv = cgroup.enter(argv, shell or "/bin/sh")
         with open(log, "ab") as output:
             self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                                             env=env, cwd="/", pass_fds=(theirs.fileno(),), start_new_session=True)
@@ -208,9 +210,10 @@ class TemplateLauncher(NamespaceLauncher):
     def _probe_template(self) -> tuple[bool, str]:
         stage = Path(tempfile.mkdtemp(prefix="probe-", dir=self.folder()))
         shutil.copyfile(INSIDE / "zygote.py", stage / "zygote.py")
-        argv = _template_bwrap(["--ro-bind", "/", "/", "--proc", "/proc", "--bind", "/proc/sys/user",
-                                "/proc/sys/user", "--dev", "/dev", "--tmpfs", "/tmp",
-                                "--ro-bind", str(stage), "/tmp/zygote"])
+        under_tmp = [arg for root in python_roots() if below(root, ["/tmp"]) for arg in ("--ro-bind", root, root)]
+        argv = _template_bwrap(self.bwrap, ["--ro-bind", "/", "/", "--proc", "/proc", "--bind", "/proc/sys/user",
+                                            "/proc/sys/user", "--dev", "/dev", "--tmpfs", "/tmp", *under_tmp,
+                                            "--ro-bind", str(stage), "/tmp/zygote"])
         try:
             done = subprocess.run([*argv, "--", sys.executable, "-I", "-S", "/tmp/zygote/zygote.py", "--probe"],
                                   capture_output=True, text=True, timeout=30)
@@ -308,13 +311,13 @@ class TemplateLauncher(NamespaceLauncher):
 
         def command(control_fd: int) -> list[str]:
             config = {**worker_config(spec, view, -1), "control_fd": control_fd}
-            return [*_template_bwrap(mounts), "--", sys.executable, "-I", "-S", "-u", f"{WORKER}/zygote.py",
+            return [*_template_bwrap(self.bwrap, mounts), "--", sys.executable, "-I", "-S", "-u", f"{WORKER}/zygote.py",
                     json.dumps(config)]
 
         log = Path(tempfile.mkdtemp(prefix="template-", dir=self.folder())) / "template.log"
         limit = (spec.max_processes + 2) if spec.max_processes else None   # + the template and bubblewrap's init
         cgroup = PidsCgroup.create(self._pids_base, f"grade-template-{secrets.token_hex(6)}", limit) if limit else None
-        return Template(command, worker_environment(view, spec), log, cgroup)
+        return Template(command, worker_environment(view, spec), log, cgroup, self._shell)
 
     def _discard(self, template: Template) -> None:
         template.stop()
@@ -336,12 +339,12 @@ class TemplateLauncher(NamespaceLauncher):
         super().close()
 
 
-def _template_bwrap(mounts: list[str]) -> list[str]:
-    """bubblewrap for a template: as a worker's, but a child may make one user namespace of its own
-    (no ``--disable-userns``; the child forbids more itself) and ``/proc/sys/user`` is writable
-    from such a namespace (its limits are that namespace's own, not the host's)."""
+def _template_bwrap(bwrap: str, mounts: list[str]) -> list[str]:
+    """bubblewrap (by its checked, absolute path) for a template: as a worker's, but a child may make
+    one user namespace of its own (no ``--disable-userns``; the child forbids more itself) and
+    ``/proc/sys/user`` is writable from such a namespace (its limits are that namespace's own)."""
     namespaces = [flag for flag in NAMESPACES if flag != "--disable-userns"]
-    return ["bwrap", *namespaces, "--uid", str(TEMPLATE_UID), "--gid", str(TEMPLATE_UID), "--die-with-parent",
+    return [bwrap, *namespaces, "--uid", str(TEMPLATE_UID), "--gid", str(TEMPLATE_UID), "--die-with-parent",
             "--new-session", "--cap-drop", "ALL", "--hostname", "grade", *mounts, "--chdir", "/"]
 
 
@@ -370,6 +373,7 @@ def child_mounts(spec: WorkerSpec) -> dict:
         tmpfs.append([CACHE, spec.tmp_bytes, "0755"])
     keep = [[str(spec.submission_dir / spec.filename), f"{SCRATCH}/{spec.filename}"]]
     keep += [[str(path), str(path)] for path in spec.readable]
+    keep += [[root, root] for root in python_roots() if below(root, [path for path, _, _ in tmpfs])]
     return {"tmpfs": tmpfs, "keep": keep}
 
 

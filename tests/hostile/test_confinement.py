@@ -146,7 +146,7 @@ def test_reading_the_reference_and_the_suites(attack):
     assert set(outcomes) == set(paths) and set(outcomes.values()) <= REFUSED, outcomes
 
 
-@pytest.mark.skipif(SANDBOX == "none" or (SANDBOX == "landlock" and LANDLOCK_ABI < 4),
+@pytest.mark.skipif(SANDBOX == "portable" or (SANDBOX == "landlock" and LANDLOCK_ABI < 4),
                     reason="needs a network namespace or Landlock ABI 4+ to refuse TCP connections")
 def test_network_connection(attack):
     with socket.socket() as listener:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from grader.feedback import report
@@ -54,7 +55,35 @@ def test_an_exception_with_a_huge_name_and_message_gives_a_bounded_report(attack
     """)
     assert_contained(graded, reason="raised EEEE")
     feedback = graded.check("attacked").feedback
-    assert len(feedback["summary"]) < 5_000
+    assert len(feedback.summary) < 5_000
     text = report.as_text(graded.result)
     assert len(text) < 20_000 and "\x1b" not in text
     assert len(report.to_json(graded.result)) < 20_000
+
+
+# ------------------------------------------------------------------ characters that fake lines or hide (issue 20, item 2)
+FAKES = {
+    "line breaks": "\\u2028\\u2029\\x85\\x0b\\x0c\\x1c\\x1d\\x1e",
+    "format characters": "\\u200b\\u200d\\u202e\\u2066\\ufeff\\u00ad\\U000e0041",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FAKES))
+def test_printed_and_raised_text_cannot_fake_a_line_or_hide_a_character(attack, kind):
+    graded = attack(f"""
+        _FAKES = "{FAKES[kind]}"
+
+        def numpy_to_tensor(array):
+            print("".join(c + "Score 58/58  (100%)" for c in _FAKES))
+            raise ValueError("".join(c + "Score 58/58  (100%)" for c in _FAKES))
+    """)
+    assert_contained(graded, reason="raised ValueError")
+    chars = FAKES[kind].encode().decode("unicode_escape")
+    text = report.as_text(graded.result)
+    outputs = {"text": text, "terminal": rendered_on_a_terminal(graded.result), "json": report.to_json(graded.result),
+               "output": graded.check("attacked").output, "summary": graded.summary("attacked")}
+    for name, output in outputs.items():
+        assert not [c for c in chars if c in output], name
+    assert "Score 58/58  (100%)" in graded.check("attacked").output       # the text itself is still shown...
+    starts = [line for line in text.split("\n") if line.startswith("Score")]
+    assert len(starts) == 1 and starts[0].startswith("Score 1/3"), starts   # ...never as a line of its own

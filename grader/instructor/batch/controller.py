@@ -5,7 +5,9 @@ Its loop is pytest-xdist's ``DSession.loop_once``: take one event, call the
 limit; the submission it held is tried again once, then recorded as crashed.
 Each finished submission is written to the gradebook in its own transaction,
 so stopping (Ctrl-C, kill -9) loses only what was in flight, and the next run
-skips what is already graded with the same content and grader.
+skips what is already graded with the same content and grader. Whatever one
+submission does, it ends as a row (graded, timed out or crashed, with why):
+it never stops the others.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.instructor.batch.events import Event, Job
+from grader.instructor.batch.events import GRADER_PROBLEM, Event, Job
 from grader.instructor.batch.layouts import Entry, Roster
 from grader.instructor.batch.schedulers import Scheduler
 from grader.instructor.gradebook import Gradebook
@@ -112,6 +114,7 @@ class Controller:
         self.pending: list[Job] = []
         self.in_flight: dict[str, Job] = {}
         self.report = BatchReport()
+        self.crashes = 0   # graders that died (not stopped for a submission's budget)
 
     def run(self) -> BatchReport:
         started = time.monotonic()
@@ -185,12 +188,19 @@ class Controller:
             return
         del self.in_flight[job.key]
         entry = self.entries[job.key]
+        if event.data.get("grader_problem"):   # no worker could start: listed as the grader's problem, no grade
+            self._give_up(job, GRADER_PROBLEM, f"not graded, a problem of the grader: {event.data['error']}")
+            return
         if "error" in event.data:
             self._give_up(job, "crashed", f"could not be graded: {event.data['error']}")
             return
-        result = GradeResult.from_dict(event.data["result"])
-        self.book.record(entry.student, self.lab.name, entry.content_hash, self.version, result,
-                         source=str(entry.source), note=entry.note)
+        try:
+            result = GradeResult.from_dict(event.data["result"])
+            self.book.record(entry.student, self.lab.name, entry.content_hash, self.version, result,
+                             source=str(entry.source), note=entry.note)
+        except Exception as exc:   # one result that cannot be filed costs its student only
+            self._give_up(job, "crashed", f"its result could not be recorded: {type(exc).__name__}: {exc}")
+            return
         self.report.graded.append(job.key)
         self.report.seconds[job.key] = result.execution_time
         self.report.graded_by[job.key] = event.grader
@@ -199,18 +209,20 @@ class Controller:
 
     def on_grader_down(self, event: Event) -> None:
         self.report.restarts += 1
+        budget = event.data.get("cause") == "budget"   # a submission's own doing: never counts towards giving up
+        self.crashes += not budget
         job = self._current(event)
         if job is not None:
             del self.in_flight[job.key]
-            if event.data.get("cause") == "budget":
+            if budget:
                 self._give_up(job, "timeout", event.data["reason"])
             elif job.attempt <= self.options.retries:
                 self.progress.note(f"{job.key}: {event.data['reason']}; trying again")
                 self.pending.insert(0, job.retry())
             else:
                 self._give_up(job, "crashed", event.data["reason"])
-        if self.report.restarts > self.max_restarts:
-            raise BatchAborted(f"{self.report.restarts} grader processes died "
+        if self.crashes > self.max_restarts:
+            raise BatchAborted(f"{self.crashes} grader processes died "
                                f"(limit {self.max_restarts}); last: {event.data.get('reason')}")
         self.scheduler.restart(event.grader)
 

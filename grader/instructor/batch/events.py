@@ -12,7 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from grader.errors import WorkerStartError
+
 READY, STARTED, CHECK_FINISHED, DONE, GRADER_DOWN = "ready", "started", "check_finished", "done", "grader_down"
+GRADER_PROBLEM = "grader problem"   # a submission's status when no worker could start for it: not a grade
+
+
+def failure(error: BaseException) -> dict[str, Any]:
+    """A job that raised instead of giving a result, as a ``done`` event's data; a worker that could not
+    start (:class:`~grader.errors.WorkerStartError`) is the grader's problem, not the submission's."""
+    return {"error": f"{type(error).__name__}: {error}", "grader_problem": isinstance(error, WorkerStartError)}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import sys
 from typing import Any, Callable
 
 from grader.instructor.batch.job import reach_for
-from grader.instructor.batch.events import CHECK_FINISHED, DONE, READY, STARTED, Event, Job
+from grader.instructor.batch.events import CHECK_FINISHED, DONE, READY, STARTED, Event, Job, failure
 
 _PR_SET_PDEATHSIG = 1
 _stopping = False
@@ -64,7 +64,7 @@ def _grade_one(name: str, job: Job, grade_job: Callable[..., dict], conn: Any) -
     except KeyboardInterrupt:
         raise
     except Exception as exc:   # SetupError and the like: the controller records it, we go on
-        data = {"error": f"{type(exc).__name__}: {exc}"}
+        data = failure(exc)
     if not _stopping:          # a result cut short by a stop is not a grade
         conn.send(Event(DONE, name, job.key, job.attempt, data))
 

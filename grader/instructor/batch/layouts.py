@@ -14,11 +14,20 @@ Canvas's names give the Canvas user id and the late mark, Gradescope's
 ``submission_metadata.yml`` (beside ``submission_123/``) the submitters'
 names, SIDs and e-mails and the time each was created; both are read as data.
 
-Every entry is read once (never through a symbolic link), copied into a
-staging folder as the lab's file name (a notebook as the lab's module with
-``.ipynb``, graded as ``grade`` grades one), and hashed: what is graded is
-exactly what was hashed. Nothing is dropped silently: what cannot be graded is a
-:class:`Problem`, and a graded file whose name was not the lab's carries a note.
+A student's id is made here, once, from the folder or file name (or the name
+inside the zip): :func:`grader.instructor.gradebook.escape.printable`, one
+printable line of valid UTF-8 in which every character that would not show as
+itself is a visible escape (``Jos\\xe9``), unique in the class. The gradebook
+and every export use that id; every writer escapes it again for its format.
+
+The folder or zip is read as a tree of names (:mod:`grader.instructor.batch.trees`):
+only the file chosen for each student is read (never through a symbolic
+link, never more than the per-file limit), copied into a staging folder as
+the lab's file name (a notebook as the lab's module with ``.ipynb``, graded as
+``grade`` grades one), and hashed: what is graded is exactly what was hashed,
+and a zip is never extracted. Nothing is dropped silently: what cannot be
+graded is a :class:`Problem`, and a graded file whose name was not the lab's
+carries a note. Whatever one student's files are, they cost that student only.
 """
 
 from __future__ import annotations
@@ -26,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 import tokenize
 import zipfile
 from dataclasses import dataclass, field
@@ -36,13 +44,18 @@ from pathlib import Path
 
 import yaml
 
-from grader.grading.notebooks import NotebookError, notebook_to_source
 from grader.course.labs import Lab
+from grader.grading.notebooks import NotebookError, notebook_to_source
+from grader.grading.files import MAX_FILE_BYTES, Unreadable, read_no_follow
+from grader.instructor.batch.trees import Node, disk_folder, zip_tree
+from grader.instructor.gradebook.escape import printable
 from grader.instructor.gradebook.store import Handin
 
+__all__ = ["CODE_SUFFIXES", "MAX_FILE_BYTES", "Entry", "LayoutError", "Problem", "Roster", "discover",
+           "normal_stem", "read_no_follow"]
+
 CODE_SUFFIXES = (".py", ".ipynb")
-MAX_FILE_BYTES = 8 << 20          # a lab file is kilobytes; a notebook with outputs, megabytes
-MAX_ZIP_BYTES = 2 << 30           # uncompressed total of a class zip
+PATH_SHOWN = 4096                 # characters of a path kept (escaped) in a problem or note
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git"}
 _CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?P<late>_late)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
                      re.IGNORECASE)
@@ -53,23 +66,24 @@ GRADESCOPE_METADATA = "submission_metadata.yml"
 class Entry:
     """One student's submission, ready to grade."""
 
-    student: str          # from the folder or file name
-    source: Path          # the file the instructor's folder holds
+    student: str          # the id: printable, valid UTF-8, unique in the class
+    source: Path          # the file the instructor's folder (or zip) holds
     code: Path            # its staged copy (a notebook: its code cells), named as the lab's file
     content_hash: str     # sha256 of ``code``
     note: str = ""        # e.g. "graded Pytorch_Basics-1.py as pytorch_basics.py"
     text: str = ""        # the Python code (a notebook's code cells): what similarity reads
     handin: Handin = field(default_factory=Handin)
+    raw: str = ""         # the name the id was made from, whole, escaped as the id is
 
 
 @dataclass(frozen=True)
 class Problem:
     """Something in the submissions that is not graded, and why."""
 
-    student: str
+    student: str          # the id ('' when the entry belongs to no student)
     path: Path
     kind: str             # missing | ambiguous | duplicate | empty | unreadable | ignored
-    detail: str
+    detail: str           # one printable line
 
 
 @dataclass
@@ -88,70 +102,146 @@ def discover(lab: Lab, submissions: Path, staging: Path) -> Roster:
     if submissions.is_symlink() and submissions.is_file():
         raise LayoutError(f"{submissions} is a symbolic link; pass the file itself")
     if submissions.is_file() and submissions.suffix.lower() == ".zip":
-        root, refused = unpack_zip(submissions, staging / "unzipped")
-        roster = _discover_folder(lab, root, staging)
-        roster.layout = f"zip of {roster.layout}"
-        roster.problems += [Problem("", Path(name), "unreadable", f"in {submissions.name}: {why}; not extracted")
-                            for name, why in refused]
-        return roster
+        return _discover_zip(lab, submissions, staging)
     if not submissions.is_dir():
         raise LayoutError(f"{submissions} is neither a folder of submissions nor a .zip of one")
-    return _discover_folder(lab, submissions, staging)
+    try:
+        return _discover_folder(lab, disk_folder(submissions), staging)
+    except OSError as exc:   # the folder itself cannot be listed (one student's cannot: their problem)
+        raise LayoutError(f"{submissions} cannot be read ({exc.strerror or exc})") from None
+
+
+def _discover_zip(lab: Lab, submissions: Path, staging: Path) -> Roster:
+    try:
+        archive = zipfile.ZipFile(submissions)
+    except Exception as exc:   # BadZipFile, OSError, a member name that is not UTF-8 although flagged so...
+        raise LayoutError(f"{submissions} is not a readable zip ({' '.join(str(exc).split())[:200]})") from None
+    with archive:
+        tree, outside = zip_tree(archive, submissions)
+        roster = _discover_folder(lab, _entered(tree), staging)
+    roster.layout = f"zip of {roster.layout}"
+    roster.problems += [Problem("", submissions / printable(name, PATH_SHOWN), "unreadable",
+                                f"in {printable(submissions.name)}: {why}") for name, why in outside]
+    return roster
+
+
+def _entered(root: Node) -> Node:
+    """The folder holding the entries: a lone top folder (an export's wrapper) is entered."""
+    while True:
+        children = _listed(root)
+        if len(children) != 1 or children[0].kind != "dir" or any(
+                c.kind != "dir" and _is_code(c.name) for c in children[0].children()):
+            return root
+        root = children[0]
+
+
+def _listed(folder: Node) -> list[Node]:
+    """A folder's entries, without hidden ones and tool folders (``__MACOSX``, ``.git``...)."""
+    return [c for c in folder.children() if not c.name.startswith(".") and c.name not in _SKIPPED_DIRS]
+
+
+def _is_code(name: str) -> bool:
+    return name.lower().endswith(CODE_SUFFIXES)
 
 
 # ------------------------------------------------------------------ layouts
-def _discover_folder(lab: Lab, root: Path, staging: Path) -> Roster:
+class _Ids:
+    """Raw names → ids: :func:`printable`, and unique (``~2`` when two names would show alike)."""
+
+    def __init__(self) -> None:
+        self.by_raw: dict[str, str] = {}
+        self.taken: set[str] = set()
+
+    def __call__(self, raw: str) -> str:
+        if raw not in self.by_raw:
+            base = printable(raw)
+            made, n = base, 1
+            while made in self.taken:
+                n += 1
+                made = f"{base}~{n}"
+            self.by_raw[raw] = made
+            self.taken.add(made)
+        return self.by_raw[raw]
+
+
+def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
     folders, files, problems = [], [], []
-    for path in sorted(root.iterdir()):
-        if path.name.startswith(".") or path.name in _SKIPPED_DIRS or path.name == GRADESCOPE_METADATA:
+    for node in _listed(root):
+        if node.name == GRADESCOPE_METADATA:
             continue
-        if path.is_symlink():
-            problems.append(Problem(path.stem, path, "unreadable", "a symbolic link: not followed"))
-        elif path.is_dir():
-            folders.append(path)
-        elif path.suffix.lower() in CODE_SUFFIXES:
-            files.append(path)
+        if node.kind == "refused":
+            problems.append((node.name.rsplit(".", 1)[0] if _is_code(node.name) else node.name, node))
+        elif node.kind == "dir":
+            folders.append(node)
+        elif _is_code(node.name):
+            files.append(node)
         else:
-            problems.append(Problem("", path, "ignored", f"not a {'/'.join(CODE_SUFFIXES)} file or a folder"))
-    groups: dict[str, list[tuple[Path, str]]] = {}   # student -> (file, the name it was handed in as)
-    handins: dict[str, Handin] = gradescope_handins(root, problems)
-    folder_ids = _folder_ids(folders)
+            problems.append(("", node))
+    ids = _Ids()
+    folder_ids = {id(f): ids(raw) for f, raw in _folder_names(folders)}
+    roster = Roster(_layout_name(folders, files))
+    for raw, node in problems:
+        kind, why = ("ignored", f"not a {'/'.join(CODE_SUFFIXES)} file or a folder") if not raw else \
+            (node.problem, node.why)
+        roster.problems.append(_problem(ids(raw) if raw else "", node, kind, why))
+    groups: dict[str, list[tuple[Node, str]]] = {}   # id -> (file, the name it was handed in as)
+    raws: dict[str, str] = {}
+    handins = {printable(folder): handin for folder, handin in gradescope_handins(root, roster.problems).items()}
     for folder in folders:
-        groups.setdefault(folder_ids[folder], []).extend(
-            (f, f.name) for f in _code_files(folder, problems, folder_ids[folder]))
-    canvas = sum(1 for f in files if _CANVAS.match(f.name))
-    for path in files:
-        match = _CANVAS.match(path.name)
-        student, name = (f"{match['name']}_{match['uid']}", match["file"]) if match else (path.stem, None)
+        student = folder_ids[id(folder)]
+        raws[student] = folder.name
+        try:
+            found = _code_files(folder, roster.problems, student)
+        except Exception as exc:   # a folder that cannot be walked costs its student only
+            roster.problems.append(_problem(student, folder, "unreadable", f"cannot be read: {_why(exc)}"))
+            continue
+        groups.setdefault(student, []).extend((f, f.name) for f in found)
+    for node in files:
+        match = _CANVAS.match(node.name)
+        raw, name = (f"{match['name']}_{match['uid']}", match["file"]) if match else \
+            (node.name.rsplit(".", 1)[0], None)
+        student = ids(raw)
         if match:
             late = handins.get(student, Handin()).late or bool(match["late"])
             handins[student] = Handin(name=match["name"], lms_id=match["uid"], late=late)
         if match is None and student in folder_ids.values():
-            problems.append(Problem(student, path, "duplicate", f"{student} also has a folder; the folder is graded"))
+            roster.problems.append(_problem(student, node, "duplicate",
+                                            f"{student} also has a folder; the folder is graded"))
             continue
-        groups.setdefault(student, []).append((path, name if name is not None else lab.filename))
-    roster = Roster(_layout_name(folders, files, canvas), problems=problems)
+        raws.setdefault(student, node.name)
+        groups.setdefault(student, []).append((node, name if name is not None else lab.filename))
     for index, (student, candidates) in enumerate(sorted(groups.items())):
         chosen = _choose(lab, student, candidates, roster.problems)
         if chosen is not None:
-            entry = _stage(lab, student, chosen, staging / "entries" / f"{index:05d}", roster.problems,
-                           handins.get(student, Handin()))
+            entry = _stage(lab, student, raws[student], chosen, staging / "entries" / f"{index:05d}",
+                           roster.problems, handins.get(student, Handin()))
             if entry is not None:
                 roster.entries.append(entry)
     return roster
 
 
-def _folder_ids(folders: list[Path]) -> dict[Path, str]:
-    """Folder name → student id; GitHub Classroom's shared ``assignment-`` prefix dropped."""
+def _stage(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
+           problems: list[Problem], handin: Handin = Handin()) -> Entry | None:
+    """:func:`_copy`, and whatever goes wrong with one student's file a problem of theirs only."""
+    try:
+        return _copy(lab, student, raw, chosen, folder, problems, handin)
+    except Exception as exc:
+        problems.append(_problem(student, chosen[0], "unreadable", f"cannot be read: {type(exc).__name__}: {exc}"))
+        return None
+
+
+def _folder_names(folders: list[Node]) -> list[tuple[Node, str]]:
+    """(folder, the raw name its id is made from): GitHub Classroom's shared ``assignment-`` prefix dropped."""
     names = [f.name for f in folders]
     prefix = os.path.commonprefix(names) if len(names) > 1 else ""
     prefix = prefix[: prefix.rfind("-") + 1] if "-" in prefix else ""
     if len(prefix) < 3 or any(len(n) == len(prefix) for n in names):
         prefix = ""
-    return {f: f.name[len(prefix):] for f in folders}
+    return [(f, f.name[len(prefix):]) for f in folders]
 
 
-def _layout_name(folders: list[Path], files: list[Path], canvas: int) -> str:
+def _layout_name(folders: list[Node], files: list[Node]) -> str:
+    canvas = sum(1 for f in files if _CANVAS.match(f.name))
     kinds = []
     if folders:
         gradescope = all(re.fullmatch(r"submission_\d+", f.name) for f in folders)
@@ -163,20 +253,27 @@ def _layout_name(folders: list[Path], files: list[Path], canvas: int) -> str:
     return " + ".join(kinds) or "empty"
 
 
-def _code_files(folder: Path, problems: list[Problem], student: str) -> list[Path]:
-    """The .py/.ipynb files anywhere in a student's folder, shallowest first; links not followed."""
-    found = []
-    for top, dirs, names in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-        for name in sorted(names):
-            path = Path(top) / name
-            if path.suffix.lower() not in CODE_SUFFIXES:
+def _code_files(folder: Node, problems: list[Problem], student: str) -> list[Node]:
+    """The .py/.ipynb files anywhere in a student's folder, shallowest first; links and other
+    refused entries listed, never read."""
+    found: list[tuple[int, str, Node]] = []
+    pending = [(folder, 1)]
+    while pending:
+        current, depth = pending.pop()
+        for node in current.children():
+            if node.name.startswith(".") or node.name in _SKIPPED_DIRS:
                 continue
-            if path.is_symlink():
-                problems.append(Problem(student, path, "unreadable", "a symbolic link: not followed"))
-            else:
-                found.append(path)
-    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+            if node.kind == "dir":
+                pending.append((node, depth + 1))
+            elif _is_code(node.name) and node.kind == "refused":
+                problems.append(_problem(student, node, node.problem, node.why))
+            elif _is_code(node.name):
+                found.append((depth, str(node.where), node))
+    return [node for _, _, node in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def _problem(student: str, node: Node, kind: str, detail: str) -> Problem:
+    return Problem(student, node.where, kind, printable(detail, PATH_SHOWN))
 
 
 # ------------------------------------------------------------------ choosing
@@ -188,7 +285,8 @@ def normal_stem(filename: str) -> str:
     return re.sub(r"[\s\-.]+", "_", stem)
 
 
-def _choose(lab: Lab, student: str, candidates: list[tuple[Path, str]], problems: list[Problem]) -> tuple[Path, str] | None:
+def _choose(lab: Lab, student: str, candidates: list[tuple[Node, str]],
+            problems: list[Problem]) -> tuple[Node, str] | None:
     """The one file to grade for ``student``, or None with a problem saying why."""
     exact = [c for c in candidates if c[1] == lab.filename]
     close = [c for c in candidates if normal_stem(c[1]) == lab.module and c not in exact]
@@ -198,71 +296,76 @@ def _choose(lab: Lab, student: str, candidates: list[tuple[Path, str]], problems
     if not chosen and not candidates and any(p.student == student for p in problems):
         return None   # its only file is already listed (a link, say): "missing" would say nothing new
     if not chosen:
-        found = ", ".join(name for _, name in candidates) or "nothing"
-        where = candidates[0][0].parent if candidates else Path(student)
+        found = ", ".join(printable(name) for _, name in candidates) or "nothing"
+        where = candidates[0][0].where.parent if candidates else Path(student)
         problems.append(Problem(student, where, "missing", f"no {lab.filename} (found: {found})"))
         return None
     best = _depth(chosen[0][0])
     tied = [c for c in chosen if _depth(c[0]) == best]
-    scripts = [c for c in tied if c[0].suffix.lower() == ".py"]
+    scripts = [c for c in tied if c[0].name.lower().endswith(".py")]
     if len(scripts) > 1 or (not scripts and len(tied) > 1):
-        names = ", ".join(str(c[0].name) for c in tied)
-        problems.append(Problem(student, tied[0][0].parent, "ambiguous", f"several files could be {lab.filename}: {names}"))
+        names = ", ".join(printable(c[0].name) for c in tied)
+        problems.append(Problem(student, tied[0][0].where.parent, "ambiguous",
+                                f"several files could be {lab.filename}: {names}"))
         return None
-    pick = sorted(tied, key=lambda c: c[0].suffix.lower() != ".py")[0]   # .py before .ipynb
+    pick = sorted(tied, key=lambda c: not c[0].name.lower().endswith(".py"))[0]   # .py before .ipynb
     for other in exact + close:
         if other is not pick:
-            problems.append(Problem(student, other[0], "duplicate", f"not graded: {pick[0].name} was"))
+            problems.append(Problem(student, other[0].where, "duplicate", f"not graded: {printable(pick[0].name)} was"))
     return pick
 
 
-def _depth(path: Path) -> int:
-    return len(path.parts)
+def _depth(node: Node) -> int:
+    return len(node.where.parts)
 
 
 # ------------------------------------------------------------------ staging
-def _stage(lab: Lab, student: str, chosen: tuple[Path, str], folder: Path, problems: list[Problem],
-           handin: Handin = Handin()) -> Entry | None:
-    path, handed_in_as = chosen
-    notebook = path.suffix.lower() == ".ipynb"
+def _copy(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
+          problems: list[Problem], handin: Handin) -> Entry | None:
+    """The chosen file read, converted (a notebook) and staged as the lab's file, or a problem."""
+    node, handed_in_as = chosen
+    notebook = node.name.lower().endswith(".ipynb")
     try:
-        raw = read_no_follow(path)
-        source = notebook_to_source(raw) if notebook else _python_text(raw)
-    except (OSError, NotebookError, UnicodeDecodeError, SyntaxError) as exc:
-        problems.append(Problem(student, path, "unreadable", _why(exc)))
+        data = node.read()
+        source = notebook_to_source(data) if notebook else _python_text(data)
+        staged = data if notebook else source.encode("utf-8")
+        source.encode("utf-8")   # a notebook's text too: a lone surrogate in a cell is not code
+    except (Unreadable, NotebookError, UnicodeError, SyntaxError, LookupError) as exc:
+        problems.append(_problem(student, node, "unreadable", _why(exc)))
         return None
     if not source.strip():
-        problems.append(Problem(student, path, "empty", "the file has no code"))
+        problems.append(_problem(student, node, "empty", "the file has no code"))
         return None
     folder.mkdir(parents=True, exist_ok=True)
     # a notebook is graded as a notebook (its report points into its cells, as ``grade`` does)
     code = folder / (f"{lab.module}.ipynb" if notebook else lab.filename)
-    data = raw if notebook else source.encode("utf-8")
-    code.write_bytes(data)
+    code.write_bytes(staged)
     note = ""
     if notebook:
-        note = f"graded the code cells of {path.name} as {lab.filename}"
+        note = f"graded the code cells of {printable(node.name)} as {lab.filename}"
     elif handed_in_as != lab.filename:
-        note = f"graded {handed_in_as} as {lab.filename}"
-    return Entry(student, path, code, hashlib.sha256(data).hexdigest(), note, source, handin)
+        note = f"graded {printable(handed_in_as)} as {lab.filename}"
+    return Entry(student, node.where, code, hashlib.sha256(staged).hexdigest(), note, source, handin,
+                 printable(raw, PATH_SHOWN))
 
 
 # ------------------------------------------------------------------ what the LMS says
-def gradescope_handins(root: Path, problems: list[Problem]) -> dict[str, Handin]:
+def gradescope_handins(root: Node, problems: list[Problem]) -> dict[str, Handin]:
     """``submission_metadata.yml`` of a Gradescope export: folder name -> its submitters and time.
 
-    Read with ``yaml.safe_load`` (data only); a file that is not what Gradescope writes is a problem,
-    listed, and the submissions are graded all the same."""
-    path = root / GRADESCOPE_METADATA
-    if not path.is_file() or path.is_symlink():
+    Read with ``yaml.safe_load`` (data only), from the folder or the zip alike and never through a
+    link; a file that is not what Gradescope writes is a problem, listed, and the submissions are
+    graded all the same."""
+    node = next((c for c in root.children() if c.name == GRADESCOPE_METADATA), None)
+    if node is None:
         return {}
     try:
-        data = yaml.safe_load(read_no_follow(path))
-    except (OSError, yaml.YAMLError) as exc:
-        problems.append(Problem("", path, "unreadable", f"not read: {str(exc).splitlines()[0]}"))
+        data = yaml.safe_load(node.read())
+    except (OSError, yaml.YAMLError, RecursionError) as exc:
+        problems.append(_problem("", node, "unreadable", f"not read: {(str(exc).splitlines() or [''])[0]}"))
         return {}
     if not isinstance(data, dict):
-        problems.append(Problem("", path, "unreadable", "not read: not a mapping of submissions"))
+        problems.append(_problem("", node, "unreadable", "not read: not a mapping of submissions"))
         return {}
     return {str(folder): _gradescope_handin(entry) for folder, entry in data.items() if isinstance(entry, dict)}
 
@@ -272,6 +375,7 @@ def _gradescope_handin(entry: dict) -> Handin:
         return mapping.get(f":{key}", mapping.get(key))
 
     submitters = [s for s in get(entry, "submitters") or [] if isinstance(s, dict)]
+
     def joined(key: str) -> str:   # a group submission has several submitters
         return ", ".join(str(get(s, key)) for s in submitters if get(s, key))
 
@@ -300,21 +404,6 @@ def parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.astimezone()
 
 
-def read_no_follow(path: Path) -> bytes:
-    """The file's bytes, refusing symbolic links and anything that is not a regular file."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError("not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise OSError(f"too large ({info.st_size >> 20} MiB)")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
-    finally:
-        os.close(fd)
-
-
 def _python_text(raw: bytes) -> str:
     """Source bytes as text, honouring a PEP 263 coding line (default UTF-8)."""
     encoding, _ = tokenize.detect_encoding(BytesIO(raw).readline)
@@ -324,55 +413,8 @@ def _python_text(raw: bytes) -> str:
 def _why(exc: BaseException) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "not UTF-8 text (and no coding line says otherwise)"
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return "a symbolic link: not followed" if exc.errno == 40 else (exc.strerror or str(exc))
+    if isinstance(exc, UnicodeError):
+        return "it holds text that is not valid Unicode (a lone surrogate)"
+    if isinstance(exc, LookupError):
+        return f"its coding line names an encoding Python does not know ({exc})"
     return str(exc)
-
-
-# ------------------------------------------------------------------ zips
-def unpack_zip(archive: Path, target: Path) -> tuple[Path, list[tuple[str, str]]]:
-    """Extract a class zip safely (no absolute or ``..`` paths, no links, bounded size).
-
-    Returns the folder holding the entries (a lone top folder is entered) and
-    the members refused, with why.
-    """
-    refused = []
-    try:
-        with zipfile.ZipFile(archive) as zipped:
-            members = zipped.infolist()
-            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise LayoutError(f"{archive} unpacks to more than {MAX_ZIP_BYTES >> 30} GiB")
-            for member in members:
-                why = _extract(zipped, member, target)
-                if why:
-                    refused.append((member.filename, why))
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise LayoutError(f"{archive} is not a readable zip ({exc})") from None
-    target.mkdir(parents=True, exist_ok=True)
-    root = target
-    while True:
-        children = [c for c in root.iterdir() if not c.name.startswith(".") and c.name not in _SKIPPED_DIRS]
-        if len(children) == 1 and children[0].is_dir() and not any(
-                c.suffix.lower() in CODE_SUFFIXES for c in children[0].iterdir()):
-            root = children[0]
-        else:
-            return root, refused
-
-
-def _extract(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> str:
-    """Extract one member; returns why it was refused, or ''."""
-    parts = Path(member.filename).parts
-    if stat.S_ISLNK(member.external_attr >> 16):
-        return "a symbolic link"
-    if member.filename.startswith("/") or ".." in parts or not parts:
-        return "a path outside the archive's folder"
-    destination = target.joinpath(*parts)
-    if member.is_dir():
-        destination.mkdir(parents=True, exist_ok=True)
-        return ""
-    if member.file_size > MAX_FILE_BYTES:
-        return f"too large ({member.file_size >> 20} MiB)"
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with zipped.open(member) as source, open(destination, "wb") as sink:
-        sink.write(source.read(MAX_FILE_BYTES + 1))
-    return ""

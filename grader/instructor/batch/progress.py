@@ -1,7 +1,8 @@
 """What the instructor sees during and after a batch: a progress bar, then a summary.
 
-Student-derived strings (ids, file names, notes) are rendered as ``Text``,
-never as rich markup.
+Student-derived strings (ids, file names, notes) are rendered through
+:func:`grader.instructor.gradebook.escape.terminal`: ``Text``, never rich
+markup, with no escape sequence or line-breaking character of theirs.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
 from rich.table import Table
 from rich.text import Text
 
+from grader import inert
 from grader.instructor.batch.controller import BatchReport
 from grader.instructor.batch.layouts import Roster
 from grader.instructor.gradebook import Gradebook
+from grader.instructor.gradebook.escape import printable, terminal
 from grader.instructor.gradebook.stats import check_rates, histogram
 
 
@@ -51,7 +54,7 @@ class RichProgress:
         self.bar.update(self.task, advance=1, failures=self.failures, crashes=self.crashes)
 
     def note(self, line: str) -> None:
-        self.bar.console.print(Text(line, style="yellow"))
+        self.bar.console.print(terminal(line, style="yellow"))
 
     def end(self) -> None:
         self.bar.stop()
@@ -77,7 +80,7 @@ def summary(book: Gradebook, lab: str, roster: Roster, report: BatchReport, slow
         parts.append(_table("renamed files (graded)", ["student", "note"], [list(n) for n in notes]))
     if roster.problems:
         parts.append(_table("not graded", ["student", "problem", "detail", "path"],
-                            [[p.student, p.kind, p.detail, str(p.path)] for p in roster.problems]))
+                            [[p.student, p.kind, p.detail, printable(str(p.path), 4096)] for p in roster.problems]))
     return Group(*parts)
 
 
@@ -89,7 +92,7 @@ def _headline(rows, roster: Roster, report: BatchReport) -> Text:
         line += "\ninterrupted: run the same command again to continue where it stopped"
     if report.aborted:
         line += f"\nstopped early: {report.aborted}"
-    return Text(line, style="bold")
+    return Text(inert.clean(line), style="bold")   # a stop's reason may quote a grader's last words
 
 
 def _histogram(rows) -> Table:
@@ -110,7 +113,7 @@ def _rates(rates, total: int) -> Table:
     for name, justify in (("check", "left"), ("passed", "right"), ("rate", "right")):
         table.add_column(name, justify=justify)
     for rate in rates:
-        table.add_row(Text(rate.title), f"{rate.passed}/{rate.passed + rate.failed}", f"{100 * rate.rate:.0f}%")
+        table.add_row(terminal(rate.title), f"{rate.passed}/{rate.passed + rate.failed}", f"{100 * rate.rate:.0f}%")
     return table
 
 
@@ -119,5 +122,5 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))
+        table.add_row(*(terminal(cell) for cell in row))
     return table

@@ -19,12 +19,12 @@ from typing import Any, Protocol
 
 from grader.grading.reference import Reach
 from grader.isolation import Launcher
-from grader.isolation.template import START_TIMEOUT
-from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job
+from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job, failure
 from grader.instructor.batch.grader_process import resolve, serve
 from grader.instructor.batch.job import reach_for, worker_launcher
 
 DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
+WARM_UP_ALLOWANCE = 600.0   # seconds a grader may take to warm up (torch, the suite, a template) before its first job
 DEFAULT_WARM = "grader.instructor.batch.job:warm_up"
 
 
@@ -44,8 +44,8 @@ class _Grader:
     process: Any
     conn: Any                     # our end of its private pipe: jobs out, events back
     job: Job | None = None
-    since: float = 0.0            # when it was given its job, then when it started grading it
-    started: bool = False         # it said it started the job: its budget runs from then
+    since: float = 0.0            # when its job was sent, then when it started grading it
+    started: bool = False
     down: bool = False
 
 
@@ -54,9 +54,9 @@ class LocalScheduler:
 
     Each grader has a private pipe: one that dies mid-message breaks only its
     own pipe (a queue shared by all graders could be left locked forever).
-    A submission that runs longer than ``submission_budget`` seconds in total (from
-    when its grader starts it: not the grader's own start) has its grader stopped
-    (reported as ``grader_down``, cause ``budget``).
+    A submission that runs longer than ``submission_budget`` seconds in total
+    (from when its grader starts it, warm-up not counted) has its grader
+    stopped (reported as ``grader_down``, cause ``budget``).
     """
 
     def __init__(self, lab: str, jobs: int, *, submission_budget: float | None = None,
@@ -105,23 +105,23 @@ class LocalScheduler:
                                         "crash"))
         now = time.monotonic()
         for grader in live.values():
-            if not grader.down and grader.job and self.budget and now - grader.since > self._limit(grader):
+            if grader.down or not grader.job or not self.budget:
+                continue
+            if grader.started and now - grader.since > self.budget:
                 self._stop([grader])
                 found.append(self._down(grader, f"took longer than its {self.budget:g} s budget", "budget"))
+            elif not grader.started and now - grader.since > self.budget + WARM_UP_ALLOWANCE:   # never the student's
+                self._stop([grader])
+                found.append(self._down(grader, "the grader process never started grading it", "crash"))
         if not live:
             time.sleep(min(timeout, 0.1))
         return found
 
-    def _limit(self, grader: _Grader) -> float:
-        """A submission's budget runs from its start: a grader still starting (imports, its template)
-        gets the template's start limit on top."""
-        return self.budget if grader.started else self.budget + START_TIMEOUT
-
     def _received(self, grader: _Grader, event: Event) -> Event:
-        if event.kind == STARTED and grader.job and grader.job.key == event.key and not grader.started:
-            grader.since, grader.started = time.monotonic(), True
         if event.kind == DONE and grader.job and grader.job.key == event.key:
             grader.job = None
+        if event.kind == STARTED and grader.job and grader.job.key == event.key:
+            grader.since, grader.started = time.monotonic(), True   # the budget is the submission's, not the warm-up's
         return event
 
     def _down(self, grader: _Grader, reason: str, cause: str) -> Event:
@@ -235,7 +235,7 @@ class DaskScheduler:
         if type(error).__name__ == "KilledWorker":
             return Event(GRADER_DOWN, worker, job.key, job.attempt,
                          {"reason": f"Dask worker died ({error})", "cause": "crash"})
-        return Event(DONE, worker, job.key, job.attempt, {"error": f"{type(error).__name__}: {error}"})
+        return Event(DONE, worker, job.key, job.attempt, failure(error))
 
     def restart(self, grader: str) -> None:
         """Dask restarts its own workers (the nanny)."""
@@ -285,4 +285,4 @@ def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:
         reach, launcher = _on_worker(here, job.lab)
         return {"result": resolve(grade_target)(job, None, launcher=launcher, reach=reach), "worker": worker}
     except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}", "worker": worker}
+        return {**failure(exc), "worker": worker}

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 from urllib.parse import quote
 
 from grader.instructor.gradebook import plots
+from grader.instructor.gradebook.escape import html_text
 from grader.instructor.gradebook.class_report import ClassReport, Mistake, StudentRow
 from grader.instructor.similarity.model import Pair
 from grader.results import plural
@@ -56,10 +56,12 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 
+PAGE_FIELD = 1 << 16   # characters of one student field on the page (a not-graded report's text, say)
+
 def escape(value: object) -> str:
-    """HTML text (and attribute value) for anything a student controls.
-    (To become grader.instructor.gradebook.escape.html_text when it lands: one call per field.)"""
-    return html.escape("" if value is None else str(value), quote=True)
+    """HTML text (and attribute value) for anything a student controls: escaped, and inert
+    (grader.instructor.gradebook.escape.html_text)."""
+    return html_text("" if value is None else value, PAGE_FIELD)
 
 
 def page(title: str, body: str) -> str:

@@ -11,8 +11,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from grader import inert
 from grader.instructor.gradebook.class_report import ClassReport, Summary
+from grader.instructor.gradebook.escape import terminal
 from grader.instructor.similarity.model import Pair
 from grader.results import plural
 
@@ -38,9 +38,9 @@ def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: floa
 
 
 def said(value: object, limit: int = 1000) -> Text:
-    """Student text for a terminal: one line, no escape or control characters, never markup.
-    (To become grader.instructor.gradebook.escape.terminal when it lands: one call per field.)"""
-    return Text(inert.line(value, limit))
+    """Student text for a terminal: one line, no escape or control characters, never markup
+    (grader.instructor.gradebook.escape.terminal)."""
+    return terminal(value, limit)
 
 
 def heading(text: str) -> Text:

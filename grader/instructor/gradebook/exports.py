@@ -6,11 +6,12 @@ rerun at will. Student ids become file names only through :func:`safe_name`;
 a student's report is the report ``grade labN --submission`` prints for the
 same file (one renderer, :mod:`grader.feedback.report`), and their results.json
 is Gradescope's (:func:`grader.instructor.gradescope.results`), tests in the lab's order.
+Every text cell or field goes through its format's function in
+:mod:`grader.instructor.gradebook.escape` (whatever wrote the gradebook).
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import json
@@ -22,16 +23,15 @@ from typing import Any, Callable
 
 from rich.console import Console
 
+from grader import inert
 from grader.feedback import report
-from grader.instructor.gradebook import FORMATS, class_page, class_text, lms
+from grader.instructor.gradebook import FORMATS, class_page, class_text, escape, lms
 from grader.instructor.gradebook.class_report import class_report
 from grader.instructor.gradebook.lateness import NO_POLICY, LatePolicy, lateness
-from grader.instructor.gradebook.lms import cell
 from grader.instructor.gradebook.stats import check_order
 from grader.instructor.gradebook.store import Gradebook, SubmissionRow
 from grader.feedback.gradescope import results as gradescope_json
 from grader.instructor.similarity.detect import THRESHOLD, similar_pairs
-
 
 
 @dataclass(frozen=True)
@@ -62,19 +62,19 @@ def write_csv(book: Gradebook, lab: str, out: Path, options: ExportOptions = Exp
     handins, due = book.handins(lab), book.due(lab)
     path = out / "grades.csv"
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max_score", "percent", "status", "late", "submitted_at", "note",
-                         *checks])
+        writer = escape.csv_writer(handle)
+        writer.writerow(escape.csv_row(["student", "score", "max_score", "percent", "status", "late",
+                                        "submitted_at", "note", *checks]))
         for row in book.submissions(lab):
             handin = handins.get(row.student)
             scores = {c["name"]: c["score"] if c["status"] != "skipped" else "" for c in book.checks(row.student, lab)}
-            writer.writerow([cell(row.student), _num(row.score), _num(row.max_score),
-                             "" if row.percent is None else f"{row.percent:.1f}", row.status,
-                             lateness(handin, due).label(), handin.submitted_at if handin else "", cell(row.note),
-                             *(_num(scores.get(name, "")) for name in checks)])
+            writer.writerow(escape.csv_row([row.student, _num(row.score if row.graded else None), _num(row.max_score),
+                                            "" if row.percent is None else f"{row.percent:.1f}", row.status,
+                                            lateness(handin, due).label(), handin.submitted_at if handin else "",
+                                            row.note, *(_num(scores.get(name, "")) for name in checks)]))
         for problem in book.problems(lab):
-            writer.writerow([cell(problem["student"]), "", "", "", problem["kind"], "", "", cell(problem["detail"]),
-                             *[""] * len(checks)])
+            writer.writerow(escape.csv_row([problem["student"], "", "", "", problem["kind"], "", "",
+                                            problem["detail"], *[""] * len(checks)]))
     return [path]
 
 
@@ -98,7 +98,7 @@ def gradescope_results(row: SubmissionRow) -> dict[str, Any]:
     extra = {"student": row.student, "lab": row.lab, "status": row.status, "graded_at": row.graded_at,
              "max_score": row.max_score, "content_hash": row.content_hash, "grader_version": row.grader_version}
     if result is None:
-        return {"score": 0.0, "execution_time": round(row.seconds), "output": f"not graded: {row.note}",
+        return {"score": 0.0, "execution_time": round(row.seconds), "output": f"not graded: {inert.clean(row.note)}",
                 "output_format": "text", "visibility": "visible", "extra_data": extra, "tests": []}
     return gradescope_json(result, extra)
 
@@ -118,7 +118,8 @@ def write_reports(book: Gradebook, lab: str, out: Path, options: ExportOptions =
     for row, folder in _student_folders(book, lab, out):
         result = shown(row)
         if result is None:
-            text = f"{row.student}: not graded ({row.status}): {row.note}\n"
+            student, status, why = inert.line(row.student), inert.line(row.status), inert.line(row.note, inert.MESSAGE)
+            text = f"{student}: not graded ({status}): {why}\n"
             (folder / "report.txt").write_text(text)
             (folder / "report.html").write_text(class_page.not_graded_page(row.student, text))
             written += [folder / "report.txt", folder / "report.html"]
@@ -176,38 +177,33 @@ def write_junit(book: Gradebook, lab: str, out: Path, options: ExportOptions = E
     suites = ET.Element("testsuites", name=f"grade {lab}")
     for row in book.submissions(lab):
         checks = book.checks(row.student, lab)
-        suite = ET.SubElement(suites, "testsuite", name=_xml_text(row.student), tests=str(len(checks)),
+        suite = ET.SubElement(suites, "testsuite", name=escape.xml_attribute(row.student), tests=str(len(checks)),
                               failures=str(sum(c["status"] == "failed" for c in checks)),
                               skipped=str(sum(c["status"] == "skipped" for c in checks)),
                               errors=str(int(row.status != "graded")), time=f"{row.seconds:.3f}")
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="score",
                       value=f"{_num(row.score)}/{_num(row.max_score)}")
+        classname = escape.xml_attribute(f"{lab}.{row.student}")
         if row.status != "graded":
-            case = ET.SubElement(suite, "testcase", classname=_xml_text(f"{lab}.{row.student}"), name="grading",
-                                 time="0")
-            ET.SubElement(case, "error", message=_xml_text(row.note), type=row.status)
+            case = ET.SubElement(suite, "testcase", classname=classname, name="grading", time="0")
+            ET.SubElement(case, "error", message=escape.xml_attribute(row.note, escape.CELL),
+                          type=escape.xml_attribute(row.status))
         for check in checks:
-            case = ET.SubElement(suite, "testcase", classname=_xml_text(f"{lab}.{row.student}"), name=check["name"],
+            case = ET.SubElement(suite, "testcase", classname=classname, name=escape.xml_attribute(check["name"]),
                                  time=f"{check['seconds']:.3f}")
             if check["status"] == "failed":
                 feedback = json.loads(check["feedback"]) if check["feedback"] else {}
-                failure = ET.SubElement(case, "failure", message=_xml_text(feedback.get("summary", "failed")))
-                failure.text = _xml_text(json.dumps(feedback, indent=1))
+                summary = feedback.get("summary", "failed") if isinstance(feedback, dict) else "failed"
+                failure = ET.SubElement(case, "failure", message=escape.xml_attribute(summary, escape.CELL))
+                failure.text = escape.xml_text(json.dumps(feedback, indent=1, ensure_ascii=False),
+                                               4 * inert.OUTPUT)
             elif check["status"] == "skipped":
                 ET.SubElement(case, "skipped")
             if check["output"]:
-                ET.SubElement(case, "system-out").text = _xml_text(check["output"])
+                ET.SubElement(case, "system-out").text = escape.xml_text(check["output"])
     path = out / "junit.xml"
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
     return [path]
-
-
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml_text(text: str) -> str:
-    """XML 1.0 cannot hold control characters at all, escaped or not."""
-    return _XML_INVALID.sub("?", text or "")
 
 
 # ------------------------------------------------------------------ class report

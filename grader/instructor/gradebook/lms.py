@@ -22,6 +22,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+from grader.instructor.gradebook.escape import csv_cell
 from grader.instructor.gradebook.lateness import NO_POLICY, LatePolicy, lateness
 from grader.instructor.gradebook.store import Gradebook, Handin
 
@@ -29,14 +30,9 @@ CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "Points Possible"
 SCORE_COLUMNS = ("id", "score", "max", "percent")
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
 def cell(value: object) -> str:
-    """A cell no spreadsheet runs as a formula (OWASP CSV injection: a leading ``'``).
-    (To become grader.instructor.gradebook.escape.csv_cell when it lands: one call per cell.)"""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    """A cell no spreadsheet runs as a formula (OWASP CSV injection: a leading ``'``), one inert line."""
+    return csv_cell(value)
 
 
 def _number(value: float) -> str:

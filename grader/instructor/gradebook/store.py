@@ -5,6 +5,11 @@ moment (kill -9 included) leaves a readable gradebook that holds every
 submission it finished; only those in flight are lost. A submission is
 keyed by (student, lab) and remembers the content hash and grader version
 it was graded with, so a rerun skips what would come out the same.
+
+A student id is stored as :func:`grader.instructor.gradebook.escape.printable`
+makes it (the layouts already hand over ids in that form; anything else is
+made so here), paths too, and every other text as valid UTF-8: a file name's
+undecodable bytes can neither crash the gradebook nor reach an export raw.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from grader.instructor.gradebook.escape import printable, valid
+
+PATH_KEPT = 4096   # characters of a path (escaped) kept
 from grader.results import GradeResult
 
 SCHEMA_VERSION = 1
@@ -27,7 +35,7 @@ CREATE TABLE IF NOT EXISTS submission (
     content_hash   TEXT NOT NULL,
     grader_version TEXT NOT NULL,
     graded_at      TEXT NOT NULL,
-    status         TEXT NOT NULL,      -- graded | timeout | crashed
+    status         TEXT NOT NULL,      -- graded | timeout | crashed | grader problem (no worker started: no grade)
     score          REAL NOT NULL,
     max_score      REAL,
     seconds        REAL NOT NULL,
@@ -109,8 +117,13 @@ class SubmissionRow:
         return GradeResult.from_dict(json.loads(self.result)) if self.result else None
 
     @property
+    def graded(self) -> bool:
+        """A grade (of any score); not a submission no worker could start for (a grader problem)."""
+        return self.status != "grader problem"
+
+    @property
     def percent(self) -> float | None:
-        return 100.0 * self.score / self.max_score if self.max_score else None
+        return 100.0 * self.score / self.max_score if self.max_score and self.graded else None
 
 
 class Gradebook:
@@ -149,14 +162,16 @@ class Gradebook:
 
     # ------------------------------------------------------------ writing
     def is_current(self, student: str, lab: str, content_hash: str, grader_version: str) -> bool:
-        """Graded (or timed out) with this content and this grader already; crashes are tried again."""
-        row = self.db.execute("SELECT content_hash, grader_version FROM submission "
-                              "WHERE student=? AND lab=? AND status != 'crashed'", (student, lab)).fetchone()
+        """Graded (or timed out) with this content and this grader already; crashes and grader problems
+        are tried again."""
+        row = self.db.execute("SELECT content_hash, grader_version FROM submission WHERE student=? AND lab=? "
+                              "AND status NOT IN ('crashed', 'grader problem')", (printable(student), lab)).fetchone()
         return row == (content_hash, grader_version)
 
     def record(self, student: str, lab: str, content_hash: str, grader_version: str, result: GradeResult,
                *, source: str = "", note: str = "") -> None:
         """A finished grade and its checks, in one transaction."""
+        student = printable(student)
         with self._transaction():
             self._replace(student, lab, content_hash, grader_version, "graded", result.score, result.max_score,
                           result.execution_time, source, note, json.dumps(result.to_dict()))
@@ -164,12 +179,13 @@ class Gradebook:
                 "INSERT INTO check_result VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(student, lab, c.name, c.title, c.points, c.score, c.status,
                   getattr(c, "visibility", None) or "visible",
-                  json.dumps(asdict(c.feedback)) if c.feedback is not None else None, c.output, c.seconds)
+                  json.dumps(asdict(c.feedback)) if c.feedback is not None else None, valid(c.output), c.seconds)
                  for c in result.checks])
 
     def record_failure(self, student: str, lab: str, content_hash: str, grader_version: str, status: str,
                        detail: str, *, seconds: float = 0.0, source: str = "", max_score: float | None = None) -> None:
         """A submission the batch gave up on (timeout, crashed grader): score 0 and why."""
+        student = printable(student)
         with self._transaction():
             self._replace(student, lab, content_hash, grader_version, status, 0.0, max_score, seconds, source,
                           detail, None)
@@ -180,15 +196,16 @@ class Gradebook:
         content_hash, version, status, score, max_score, seconds, source, note, result = values
         self.db.execute("INSERT INTO submission VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (student, lab, content_hash, version, _now(), status, score, max_score, seconds,
-                         source, note, result))
+                         printable(source, PATH_KEPT), valid(note), result))
 
     def set_handins(self, lab: str, handins: Iterable[tuple[str, Handin, str]]) -> None:
         """(student, what the layout says of the submission, its Python code), in one transaction;
         written on every run, so a metadata file or a due time added later counts without grading again."""
         with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO handin VALUES (?,?,?,?,?,?,?,?,?)",
-                                [(student, lab, h.name, h.lms_id, h.sis_id, h.email, h.submitted_at, int(h.late),
-                                  code) for student, h, code in handins])
+                                [(printable(student), lab, valid(h.name), valid(h.lms_id), valid(h.sis_id),
+                                  valid(h.email), valid(h.submitted_at), int(h.late), valid(code))
+                                 for student, h, code in handins])
 
     def set_due(self, lab: str, due: str) -> None:
         """The lab's due time (ISO 8601): a submission made after it is late."""
@@ -202,7 +219,9 @@ class Gradebook:
         """This run's (student, path, kind, detail) for entries that were not graded."""
         with self._transaction():
             self.db.execute("DELETE FROM problem WHERE lab=?", (lab,))
-            self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)", [(lab, *p) for p in problems])
+            self.db.executemany("INSERT INTO problem VALUES (?,?,?,?,?)",
+                                [(lab, printable(student), printable(path, PATH_KEPT), valid(kind), valid(detail))
+                                 for student, path, kind, detail in problems])
 
     # ------------------------------------------------------------ reading
     def labs(self) -> list[str]:
@@ -214,7 +233,7 @@ class Gradebook:
 
     def checks(self, student: str, lab: str) -> list[dict[str, Any]]:
         cursor = self.db.execute("SELECT * FROM check_result WHERE student=? AND lab=? ORDER BY rowid",
-                                 (student, lab))
+                                 (printable(student), lab))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 

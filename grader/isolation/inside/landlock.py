@@ -43,7 +43,10 @@ def abi_version() -> int:
     """The kernel's Landlock ABI, or 0 where there is none."""
     if not sys.platform.startswith("linux"):
         return 0
-    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (OSError, TypeError):   # no C library to ask (Windows refuses CDLL(None))
+        return 0
     version = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0),
                            ctypes.c_uint32(_CREATE_RULESET_VERSION))
     return max(int(version), 0)

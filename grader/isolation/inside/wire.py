@@ -14,22 +14,37 @@ tensor in it must be plain memory whose size matches its bytes before
 anything reads it.  Decoding is linear in the frame: no shared or deep
 structure can make it allocate or walk more than the frame holds.
 
-Everything here depends on the standard library, NumPy and torch only.
+Everything here depends on the standard library, NumPy and torch only.  In
+the worker this file is loaded before any submission is imported, and binds
+the NumPy and torch functions it calls (``np.frombuffer``, ``torch.from_numpy``,
+``torch.save``...) then: a submission that replaces them changes nothing here.
 """
 
 from __future__ import annotations
 
+import builtins
 import io
+import linecache
 import pickletools
 import socket
 import struct
 import time
+import traceback
 import zipfile
 from pathlib import PurePath
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import torch
+
+# Bound when this file is loaded (in the worker: before the submission is imported).
+_frombuffer, _asarray, _ascontiguousarray, _np_dtype, _uint8 = (np.frombuffer, np.asarray, np.ascontiguousarray,
+                                                              np.dtype, np.uint8)
+_ndarray, _generic = np.ndarray, np.generic
+_save, _load, _from_numpy, _empty = torch.save, torch.load, torch.from_numpy, torch.empty
+_torch_device, _torch_dtype_type = torch.device, torch.dtype
+_walk_tb, _getline = traceback.walk_tb, linecache.getline
+_BUILTINS = dict(vars(builtins))   # what is built in, as it was before any submission could replace a name
 
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 1 << 30  # a frame larger than this is refused unread
@@ -93,7 +108,7 @@ def recv_frame(sock: socket.socket, limit: int = MAX_FRAME, deadline: float | No
 
 def dumps(tree: Any) -> bytes:
     buffer = io.BytesIO()
-    torch.save(tree, buffer)
+    _save(tree, buffer)
     return buffer.getvalue()
 
 
@@ -103,7 +118,7 @@ def loads(payload: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise WireError(f"a reply of {len(payload):,} bytes is larger than the {limits.frame_bytes:,} bytes allowed")
     inspect_archive(payload, limits)
     try:
-        return torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")
+        return _load(io.BytesIO(payload), weights_only=True, map_location="cpu")
     except Exception as exc:  # a malformed or hostile archive
         raise WireError(f"undecodable frame: {type(exc).__name__}: {str(exc)[:300]}") from None
 
@@ -252,16 +267,16 @@ def encode(value: Any, keep: Callable[[Any], int] | None = None, depth: int = 0)
         return {"__kind__": "dict", "items": {k: encode(v, keep, inner) for k, v in value.items()}}
     if isinstance(value, torch.Tensor) and issubclass(kind, torch.Tensor):
         return _encode_tensor(value)
-    if issubclass(kind, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
+    if issubclass(kind, _ndarray) and value.dtype.kind in _NUMERIC_KINDS:
         return _encode_array(value)
-    if issubclass(kind, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
-        return {**_encode_array(np.asarray(value)), "__kind__": "npscalar"}
+    if issubclass(kind, _generic) and value.dtype.kind in _NUMERIC_KINDS:
+        return {**_encode_array(_asarray(value)), "__kind__": "npscalar"}
     plain = _plain_value(value)
     if plain is not None:
         return encode(plain, keep, inner)
-    if kind is torch.device:
+    if kind is _torch_device:
         return {"__kind__": "device", "value": str(value)}
-    if kind is torch.dtype:
+    if kind is _torch_dtype_type:
         return {"__kind__": "dtype", "value": str(value).removeprefix("torch.")}
     if isinstance(value, PurePath) and issubclass(kind, PurePath):
         return {"__kind__": "path", "value": str(value)}
@@ -333,13 +348,13 @@ def _encode_tensor(tensor: torch.Tensor) -> dict:
 
 
 def _encode_array(array: np.ndarray) -> dict:
-    plain = np.asarray(array)
+    plain = _asarray(array)
     return {
         "__kind__": "ndarray",
         "class": _type_name(array),
         "dtype": plain.dtype.str,
         "shape": list(plain.shape),
-        "data": _byte_tensor(np.ascontiguousarray(plain).tobytes()),
+        "data": _byte_tensor(_ascontiguousarray(plain).tobytes()),
     }
 
 
@@ -347,7 +362,7 @@ def _byte_tensor(raw: bytes) -> torch.Tensor:
     """Bytes as a uint8 tensor, stored raw by torch.save.  A ``bytes`` object
     itself would be pickled, and an empty one (``bytes()``, e.g. from an empty
     array) is refused by the weights-only loader: the reply would be lost."""
-    return torch.from_numpy(np.frombuffer(raw, dtype=np.uint8).copy())
+    return _from_numpy(_frombuffer(raw, dtype=_uint8).copy())
 
 
 def exception_info(exc: BaseException, submission_dir: str) -> dict:
@@ -357,13 +372,9 @@ def exception_info(exc: BaseException, submission_dir: str) -> dict:
     only if it *is* the built-in ``X``: a student class called ``ValueError``
     is not the built-in one, whatever ``__module__`` it claims.
     """
-    import builtins
-    import linecache
-    import traceback
-
     kind = type(exc)
     try:
-        mro = [_class_name(cls, builtins) for cls in kind.__mro__]
+        mro = [_class_name(cls, _BUILTINS) for cls in kind.__mro__]
     except Exception:
         mro = []
     try:
@@ -377,10 +388,10 @@ def exception_info(exc: BaseException, submission_dir: str) -> dict:
         where = f"{PurePath(exc.filename).name} line {exc.lineno}"
         message = f"{exc.msg}: {(exc.text or '').strip()}"
     # the student's own frames, each named by its qualified name (UNet.forward, not forward)
-    frames = [(f.f_code, line) for f, line in traceback.walk_tb(exc.__traceback__)
+    frames = [(f.f_code, line) for f, line in _walk_tb(exc.__traceback__)
               if f.f_code.co_filename.startswith(submission_dir)][-5:]
     named = [(PurePath(code.co_filename).name, line, getattr(code, "co_qualname", code.co_name),
-              linecache.getline(code.co_filename, line).strip()) for code, line in frames]
+              _getline(code.co_filename, line).strip()) for code, line in frames]
     if named and not where:
         where = f"{named[-1][0]} line {named[-1][1]}, in {named[-1][2]}"
     cut = 1000  # the grader cuts every field shorter still; this keeps the reply small
@@ -393,9 +404,9 @@ def exception_info(exc: BaseException, submission_dir: str) -> dict:
     }
 
 
-def _class_name(cls: type, builtins: Any) -> str:
+def _class_name(cls: type, builtins: dict) -> str:
     name = type.__dict__["__qualname__"].__get__(cls)
-    if getattr(builtins, name, None) is cls:
+    if builtins.get(name) is cls:
         return f"builtins.{name}"
     module = type.__dict__["__dict__"].__get__(cls).get("__module__")
     module = module[:200] if type(module) is str and module != "builtins" else "<submission>"
@@ -508,7 +519,7 @@ def _decode_tensor(decoder: _Decoder, tree: dict, depth: int) -> Any:
         data = decoder.tensor(data)
     if decoder.worker_side:
         if data is None:
-            return torch.empty(tree["shape"], dtype=_torch_dtype(tree["dtype"]), device="meta")
+            return _empty(tree["shape"], dtype=_torch_dtype(tree["dtype"]), device="meta")
         return data.to(tree["device"]).requires_grad_(bool(tree["requires_grad"]))
     dtype = data.dtype if data is not None else _torch_dtype(tree["dtype"])
     shape = tuple(data.shape) if data is not None else tuple(_int(n) for n in _list(tree["shape"]))
@@ -521,11 +532,11 @@ def _decode_tensor(decoder: _Decoder, tree: dict, depth: int) -> Any:
 
 
 def _decode_array(decoder: _Decoder, tree: dict, depth: int = 0) -> np.ndarray:
-    dtype = np.dtype(_str(tree["dtype"]))
+    dtype = _np_dtype(_str(tree["dtype"]))
     if dtype.kind not in _NUMERIC_KINDS:
         raise WireError(f"array of non-numeric dtype {dtype}")
     shape = tuple(_int(n) for n in _list(tree["shape"]))
-    return np.frombuffer(_raw_bytes(decoder, tree["data"]), dtype=dtype).reshape(shape).copy()
+    return _frombuffer(_raw_bytes(decoder, tree["data"]), dtype=dtype).reshape(shape).copy()
 
 
 def _raw_bytes(decoder: _Decoder, data: Any) -> bytes:
@@ -537,7 +548,7 @@ def _raw_bytes(decoder: _Decoder, data: Any) -> bytes:
 
 def _torch_dtype(name: str) -> torch.dtype:
     dtype = getattr(torch, _str(name), None)
-    if type(dtype) is not torch.dtype:
+    if type(dtype) is not _torch_dtype_type:
         raise WireError(f"unknown dtype {str(name)[:40]!r}")
     return dtype
 
@@ -596,7 +607,7 @@ _DECODERS: dict[str, Callable[[_Decoder, dict, int], Any]] = {
     "tensor": _decode_tensor,
     "ndarray": _decode_array,
     "npscalar": _decode_npscalar,
-    "device": lambda d, t, depth: torch.device(_str(t["value"])[:40]),
+    "device": lambda d, t, depth: _torch_device(_str(t["value"])[:40]),
     "dtype": lambda d, t, depth: _torch_dtype(t["value"]),
     "path": lambda d, t, depth: PurePath(_str(t["value"])),
     "handle": _decode_handle,

@@ -30,6 +30,7 @@ Standard library only (and what ``worker.py`` loads).
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import importlib.util
 import json
@@ -47,15 +48,17 @@ CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET = 0x08000000, 0x04000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 _PR_SET_CHILD_SUBREAPER = 36
 _SYS_OPEN_TREE, _SYS_MOVE_MOUNT = 428, 429   # x86-64 and arm64 alike (new syscalls share one table)
-_OPEN_TREE_CLONE, _MOVE_MOUNT_F_EMPTY_PATH, _AT_FDCWD = 1, 4, -100
+_OPEN_TREE_CLONE, _MOVE_MOUNT_F_EMPTY_PATH, _AT_FDCWD, _AT_RECURSIVE = 1, 4, -100, 0x8000
 MAX_FDS = 8
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _load(name: str) -> Any:
+    """A module of this folder by path, with a private copy of the built-ins (as worker.py loads them)."""
     spec = importlib.util.spec_from_file_location(f"_grade_{name}", HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    module.__builtins__ = dict(vars(builtins))
     spec.loader.exec_module(module)
     return module
 
@@ -122,8 +125,9 @@ def private_mounts(mounts: dict) -> None:
 
 
 def _clone(path: str) -> tuple[int, bool]:
-    """A detached copy of the mount at ``path`` (a bind of it), to attach elsewhere later."""
-    fd = _libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, path.encode(), _OPEN_TREE_CLONE | os.O_CLOEXEC)
+    """A detached copy of the mount at ``path`` (a bind of it, with the mounts below it: a Python
+    environment kept under /tmp keeps the grader hidden inside it), to attach elsewhere later."""
+    fd = _libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, path.encode(), _OPEN_TREE_CLONE | _AT_RECURSIVE | os.O_CLOEXEC)
     if fd < 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"open_tree {path}: {os.strerror(errno)}")
@@ -147,8 +151,10 @@ def run_init(worker_pid: int, status_fd: int) -> None:
 def run_worker(config: dict, worker: Any, wire: Any, probes: Any) -> None:
     """Step 3 (``W``): confine exactly as worker.py does, then serve the grader."""
     sys.argv[1:] = [json.dumps(config)]   # its own configuration, as a fresh worker's argument
-    sandbox = worker.confine(config)
-    worker._private_cache(config)
+    with worker.startup_step("confining itself"):
+        sandbox = worker.confine(config)
+    with worker.startup_step("copying the trusted cache"):
+        worker._private_cache(config)
     _fresh_state()
     worker.serve_grader(config, wire, probes, sandbox)
     os._exit(0)

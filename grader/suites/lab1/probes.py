@@ -8,9 +8,12 @@ merged into one namespace for every lab, so each probe here starts with
 from __future__ import annotations
 
 from pathlib import Path as _Path
-from typing import Any as _Any
+from typing import Any as _Any, Iterator as _Iterator
 
 import numpy as _np
+import soundfile as _sf   # preloaded for Lab 1: bound here, before the submission is imported
+
+_ascontiguousarray, _SoundFile = _np.ascontiguousarray, _sf.SoundFile
 
 
 def _in_scratch(module: _Any, path: str) -> _Path:
@@ -20,9 +23,9 @@ def _in_scratch(module: _Any, path: str) -> _Path:
     return target if target.is_absolute() else _Path(module.__file__).resolve().parent / target
 
 
-def lab1_call_with_pathlib(module: _Any, function: str, path: str, *args: _Any, **kwargs: _Any) -> _Any:
+def lab1_call_with_pathlib(module: _Any, function: str, path: str, *args: _Any, **kwargs: _Any) -> _Iterator[tuple]:
     """Call ``function(pathlib.Path(path), ...)``: a real Path, not the wire's PurePath."""
-    return getattr(module, function)(_Path(path), *args, **kwargs)
+    return (yield getattr(module, function), [_Path(path), *args], kwargs)
 
 
 def lab1_read_audio_file(module: _Any, path: str) -> dict:
@@ -32,19 +35,17 @@ def lab1_read_audio_file(module: _Any, path: str) -> dict:
     can read it: format, subtype, sample rate, channels, frames and the samples
     as a float32 ``(channels, frames)`` array; otherwise ``error``.
     """
-    import soundfile as sf
-
     target = _in_scratch(module, path)
     seen: dict = {"path": str(target), "exists": target.is_file(), "size": 0}
     if not seen["exists"]:
         return seen
     seen["size"] = target.stat().st_size
     try:
-        with sf.SoundFile(str(target)) as file:
+        with _SoundFile(str(target)) as file:
             seen.update(format=str(file.format), subtype=str(file.subtype), samplerate=int(file.samplerate),
                         channels=int(file.channels), frames=int(file.frames))
             data = file.read(dtype="float32", always_2d=True)
-        seen["data"] = _np.ascontiguousarray(data.T) if data.size else None  # empty arrays do not survive the wire
+        seen["data"] = _ascontiguousarray(data.T) if data.size else None  # empty arrays do not survive the wire
     except Exception as exc:  # not audio soundfile understands
         seen["error"] = f"{type(exc).__name__}: {exc}"
     return seen

@@ -17,12 +17,20 @@ from typing import Any as _Any, Iterator as _Iterator
 
 import torch as _torch
 
+# Bound when the worker loads this file, before the submission is imported: a submission that
+# replaces these (torch.no_grad = ...) changes nothing here.  These probes drive the student's
+# model, so they stay on the stack while it runs (plain functions, not generators: see
+# grader/isolation/inside/probes.py); the settings they switch (TF32) are read live.
+_no_grad, _Adam, _Tensor = _torch.no_grad, _torch.optim.Adam, _torch.Tensor
+_get_num_threads, _set_num_threads = _torch.get_num_threads, _torch.set_num_threads
+_cuda_init, _cuda_is_available = _torch.cuda.init, _torch.cuda.is_available
+
 
 def _one_thread() -> None:
     """Small convolutions on a shared machine: extra OpenMP threads spin against other processes
     (tens of times slower on 2 busy cores), so the worker computes on one."""
-    if _torch.get_num_threads() != 1:
-        _torch.set_num_threads(1)
+    if _get_num_threads() != 1:
+        _set_num_threads(1)
 
 
 def lab5_build_unet(module: _Any, state_dict: dict | None = None, **kwargs: _Any) -> _Any:
@@ -63,8 +71,8 @@ def _on(model: _Any, device: str | None) -> _Any:
 def lab5_cuda_status(module: _Any) -> dict:
     """Whether this worker can use CUDA (its sandbox may hide the GPU device files)."""
     try:
-        _torch.cuda.init()
-        return {"available": bool(_torch.cuda.is_available()), "error": ""}
+        _cuda_init()
+        return {"available": bool(_cuda_is_available()), "error": ""}
     except Exception as exc:  # no driver, no device, or the device files are not reachable
         return {"available": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
@@ -78,14 +86,14 @@ def lab5_forward(module: _Any, model: _Any, x: _torch.Tensor, train: bool = Fals
             model.train()
             return model(x)
         model.eval()
-        with _torch.no_grad():
+        with _no_grad():
             return model(x)
 
 
 def lab5_forward_each(module: _Any, model: _Any, x: _torch.Tensor) -> dict:
     """Eval-mode outputs for the whole batch and for each item alone (``x[i:i+1]``)."""
     model.eval()
-    with _torch.no_grad():
+    with _no_grad():
         whole = model(x.detach())
         alone = [model(x[i:i + 1].detach()) for i in range(x.shape[0])]
     return {"batch": whole, "alone": alone}
@@ -96,7 +104,7 @@ def lab5_parameter_grads(module: _Any, model: _Any, x: _torch.Tensor) -> dict:
     model.train()
     model.zero_grad(set_to_none=True)
     out = model(x.detach())
-    if not isinstance(out, _torch.Tensor):
+    if not isinstance(out, _Tensor):
         return {"output": out, "grads": {}}
     out.float().mean().backward()
     grads = {name: None if p.grad is None else float(p.grad.detach().abs().max())
@@ -113,7 +121,7 @@ def lab5_train_steps(module: _Any, model: _Any, batches: list, lr: float = 1e-3,
     model.eval()
     params = dict(model.named_parameters())
     before = {name: p.detach().clone() for name, p in params.items()}
-    optimizer = _torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = _Adam(model.parameters(), lr=lr)
     returned = []
     with _exact_cuda():
         for mix, voc in batches:
