@@ -467,5 +467,6 @@ def test_the_release_command_takes_after_due_date(tmp_path, monkeypatch, capsys)
 
     monkeypatch.setattr(release, "record", FakeRecorder())
     course = toy_course(tmp_path / "course")
+    monkeypatch.setenv("GRADE_COURSE", str(course))   # --course sets it in this process: undone after the test
     assert main(["release", LAB, "--out", str(tmp_path / "out"), "--after-due-date", "--course", str(course)]) == 0
     assert "test_add_floats" in "".join(p.read_text() for p in (tmp_path / "out/src/grader/suites" / LAB).glob("*.py"))
