@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import labs
-from grader.course.folder import find
+from grader.course.labs import tomllib
 from grader.instructor import public_suite
 from grader.instructor import release
 from grader.course import find
@@ -229,6 +229,7 @@ def test_the_toy_release_holds_the_public_course_and_nothing_hidden(tmp_path, mo
     # the examples replayed are hypothesis's of the recording version: the release pins it
     from importlib import metadata
     assert f'"hypothesis=={metadata.version("hypothesis")}"' in (out / "pyproject.toml").read_text()
+    assert tomllib.loads((out / "pyproject.toml").read_text())["project"]["dependencies"]   # pip can read it
     # recorded from the public copy of the suite, with the course's reference reachable
     ((suite_dir, store, files, reference_found),) = fake.calls
     assert suite_dir.parts[-4:] == ("src", "grader", "suites", LAB) and reference_found   # the public copy

@@ -261,7 +261,7 @@ def _pinned(requires: list[str]) -> list[str]:
 def _pyproject(labs: list[Lab]) -> str:
     version, requires = _dependencies()
     requires = _pinned(requires)
-    listed = "".join(f'    "{r}",\n' for r in requires)
+    listed = "".join(f"    {json.dumps(r)},\n" for r in requires)   # a marker's quotes escaped: valid TOML
     return f'''[build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
