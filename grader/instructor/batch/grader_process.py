@@ -17,10 +17,12 @@ import signal
 import sys
 from typing import Any, Callable
 
-from grader.instructor.batch.job import reach_for
 from grader.instructor.batch.events import CHECK_FINISHED, DONE, READY, STARTED, Event, Job, failure
 
 _PR_SET_PDEATHSIG = 1
+# how a grader reaches the reference, by name like the grade and warm-up targets: importing the grading
+# code (torch) is the grader process's work, not its controller's
+REACH_TARGET = "grader.instructor.batch.job:reach_for"
 _stopping = False
 
 
@@ -37,7 +39,7 @@ def serve(name: str, lab: str, conn: Any, grade_target: str, warm_target: str, p
     try:
         launcher = resolve(warm_target)(lab)   # a warm template for the workers, or None
         # the reference's answers: kept across runs in the cache (computed at most once), or the release's
-        grade_job = functools.partial(resolve(grade_target), reach=reach_for(lab))
+        grade_job = functools.partial(resolve(grade_target), reach=resolve(REACH_TARGET)(lab))
         if launcher is not None:
             grade_job = functools.partial(grade_job, launcher=launcher)
         conn.send(Event(READY, name))

@@ -15,17 +15,19 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from grader.grading.reference import Reach
 from grader.isolation import Launcher
 from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job, failure
-from grader.instructor.batch.grader_process import resolve, serve
-from grader.instructor.batch.job import reach_for, worker_launcher
+from grader.instructor.batch.grader_process import REACH_TARGET, resolve, serve
+
+if TYPE_CHECKING:
+    from grader.grading.reference import Reach
 
 DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
 WARM_UP_ALLOWANCE = 600.0   # seconds a grader may take to warm up (torch, the suite, a template) before its first job
 DEFAULT_WARM = "grader.instructor.batch.job:warm_up"
+DEFAULT_LAUNCHER = "grader.instructor.batch.job:worker_launcher"
 
 
 class Scheduler(Protocol):
@@ -248,21 +250,21 @@ class DaskScheduler:
         self.client.close()
 
 
-def _on_worker(worker: Any, lab: str) -> tuple[Reach, Launcher | None]:
+def _on_worker(worker: Any, lab: str) -> "tuple[Reach, Launcher | None]":
     """What a Dask worker keeps between its tasks, on the worker object: how the reference is reached
     (its answers read or computed once per lab there) and a warm template its sandboxes are forked from
     (None where templates do not work: each task's sandbox then starts fresh).  The template dies with the
     worker process (bubblewrap's --die-with-parent); its folder is removed at the worker's exit."""
     if worker is None:
-        return reach_for(lab), None
+        return resolve(REACH_TARGET)(lab), None
     kept = getattr(worker, "_grade_kept", None)
     if not isinstance(kept, dict):
         kept = worker._grade_kept = {}
     if lab not in kept:
-        launcher = worker_launcher()
+        launcher = resolve(DEFAULT_LAUNCHER)()
         if launcher is not None:
             atexit.register(launcher.close)
-        kept[lab] = (reach_for(lab), launcher)
+        kept[lab] = (resolve(REACH_TARGET)(lab), launcher)
     return kept[lab]
 
 
