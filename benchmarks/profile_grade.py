@@ -117,7 +117,7 @@ def instrument_grading(clock: Clock) -> None:
         try:
             return original_receive(self, deadline, doing, seconds)
         finally:
-            if doing.startswith("importing"):
+            if doing == "starting" or doing.startswith("importing"):   # the hello ("starting" since #16), the import
                 clock.total["waiting for worker"] += time.perf_counter() - started
                 clock.mark("worker hello" if "worker hello" not in clock.marks else "submission imported")
     session.WorkerSession._receive = receive
