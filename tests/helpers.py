@@ -1,7 +1,9 @@
-"""Helpers for the grader's own tests: paths, Landlock detection, leftover checks."""
+"""Helpers for the grader's own tests: paths, Landlock detection, leftover checks, the CLI in this process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import site
@@ -10,6 +12,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -100,3 +103,26 @@ def venv_seeing_this_environment(venv: Path) -> Path:
                              check=True, capture_output=True, text=True, timeout=60).stdout.strip()
     Path(purelib, "_grade_test_environment.pth").write_text("\n".join(packages_of_this_environment()) + "\n")
     return venv
+
+
+def grade_in_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`grade ARGS` run by ``grader.cli.main`` in this process, in ``cwd``, with ``GRADE_COURSE`` unset and
+    ``env`` added: its exit status, stdout and stderr.  The working folder and the environment (which
+    ``--course`` sets) are restored after.  The same code as the command, without a fresh
+    interpreter's imports (seconds) per call; tests/test_cli.py runs the real command too."""
+    from grader.cli import main
+    from grader.course.folder import ENVIRONMENT
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    with mock.patch.dict(os.environ), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        os.environ.pop(ENVIRONMENT, None)
+        os.environ.update(env or {})
+        try:
+            os.chdir(cwd or here)
+            code = main(list(args))
+        except SystemExit as exc:   # argparse's errors leave as the command does
+            code = exc.code
+        finally:
+            os.chdir(here)
+    return subprocess.CompletedProcess(["grade", *args], code, out.getvalue(), err.getvalue())

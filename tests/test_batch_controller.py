@@ -1,4 +1,7 @@
-"""The batch controller and local scheduler, with a fake grading function (no real grading)."""
+"""The batch controller and local scheduler, with a fake grading function (no real grading).
+
+Each batch still starts grader processes (a Python each): one batch is in the fast tier, the rest are slow.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +57,7 @@ def test_every_submission_lands_in_the_gradebook(tmp_path):
     assert result.score == 1 and result.checks[0].output == "out 0"
 
 
+@pytest.mark.slow   # five batches, two grader processes each
 def test_rerun_skips_unchanged_and_regrades_changed_or_forced(tmp_path):
     subs = make_class(tmp_path / "subs", {"alice": "SCORE 1 1", "bob": "SCORE 0 1"})
     run_batch(tmp_path, subs)
@@ -68,6 +72,7 @@ def test_rerun_skips_unchanged_and_regrades_changed_or_forced(tmp_path):
     assert sorted(report.graded) == ["alice", "bob"]      # another grader version: regraded
 
 
+@pytest.mark.slow   # grader processes die and are replaced
 def test_a_dead_grader_is_replaced_and_its_submission_tried_again(tmp_path):
     marker = tmp_path / "crashed-once"
     subs = make_class(tmp_path / "subs", {"alice": f"CRASH_ONCE {marker}", "bob": "SCORE 1 0"})
@@ -76,6 +81,7 @@ def test_a_dead_grader_is_replaced_and_its_submission_tried_again(tmp_path):
     assert sorted(report.graded) == ["alice", "bob"] and rows["alice"].score == 2
 
 
+@pytest.mark.slow   # two batches, two grader processes each
 def test_a_worker_that_cannot_start_is_listed_as_the_graders_problem_not_a_grade(tmp_path):
     """WorkerStartError (a sandbox tool, a confinement step, a library of the lab): no score, its own status,
     tried again next run; the other students are graded."""
@@ -97,6 +103,7 @@ def test_a_worker_that_cannot_start_is_listed_as_the_graders_problem_not_a_grade
     assert "alice" in report.crashed and report.skipped == ["bob"]   # tried again, not taken as current
 
 
+@pytest.mark.slow   # two batches whose grader processes die and are replaced
 def test_a_submission_that_always_kills_its_grader_is_recorded_as_crashed(tmp_path):
     subs = make_class(tmp_path / "subs", {"alice": "CRASH", "bob": "SCORE 1 0", "carol": "ERROR"})
     report, rows = run_batch(tmp_path, subs)
@@ -108,6 +115,7 @@ def test_a_submission_that_always_kills_its_grader_is_recorded_as_crashed(tmp_pa
     assert set(report.crashed) == {"alice", "carol"} and report.skipped == ["bob"]   # crashes are retried
 
 
+@pytest.mark.slow   # two batches, one waiting out its budget
 def test_a_submission_over_its_budget_is_stopped_and_recorded_as_timeout(tmp_path):
     subs = make_class(tmp_path / "subs", {"alice": "HANG", "bob": "SCORE 1 1"})
     report, rows = run_batch(tmp_path, subs, budget=3.0)
@@ -117,6 +125,7 @@ def test_a_submission_over_its_budget_is_stopped_and_recorded_as_timeout(tmp_pat
     assert sorted(report.skipped) == ["alice", "bob"]       # a timeout is a result, not retried
 
 
+@pytest.mark.slow   # three submissions wait out their budget, one at a time
 def test_submissions_over_their_budget_never_stop_the_batch(tmp_path):
     """A stop for a submission's budget is that submission's doing, however many there are (issue 20, item 5)."""
     subs = make_class(tmp_path / "subs", {**{f"h{i}": "HANG" for i in range(3)}, "zoe": "SCORE 1 1"})
@@ -125,6 +134,7 @@ def test_submissions_over_their_budget_never_stop_the_batch(tmp_path):
     assert [rows[f"h{i}"].status for i in range(3)] == ["timeout"] * 3 and rows["zoe"].score == 2
 
 
+@pytest.mark.slow   # grader processes die and are replaced
 def test_too_many_dead_graders_stop_the_batch(tmp_path):
     subs = make_class(tmp_path / "subs", {f"s{i}": "CRASH" for i in range(4)})
     report, _ = run_batch(tmp_path, subs, jobs=1, options=BatchOptions(max_restarts=2))
@@ -159,6 +169,7 @@ def graded_count(db: Path) -> int:
             return 0
 
 
+@pytest.mark.slow   # a batch of 16 in a controller process, stopped, then run again
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_an_interrupted_batch_resumes_where_it_stopped(tmp_path, how):
     students = {f"s{i:02d}": "SLEEP 0.4 SCORE 1 0" for i in range(16)}

@@ -34,6 +34,7 @@ def outcomes(result):
     return [(c.name, c.status, c.score, c.feedback) for c in result.checks]
 
 
+@pytest.mark.slow   # a local Dask cluster of worker processes, and two batches
 def test_a_dask_cluster_gives_the_same_grades_as_local_graders(tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:

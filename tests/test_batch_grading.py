@@ -27,6 +27,8 @@ from tests.helpers import LAB4_REFERENCE, REPO
 KEYWORD = "numpy_to_tensor or to_unet_input"
 HONEST = ("ref", "stub", "partial")
 
+pytestmark = pytest.mark.slow   # real batches: grader processes, warm templates, a worker per submission
+
 PARTIAL = '''
 
 def to_unet_input(x):

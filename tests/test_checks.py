@@ -113,6 +113,20 @@ def test_a_meta_tensor_is_fine_where_a_meta_tensor_is_expected_only():
         expect_plain_tensor(meta, function="f")
 
 
+@pytest.mark.parametrize("kind", ["tensor", "array"])
+def test_values_are_equal_within_the_tolerance_given_and_no_further(kind):
+    """rtol is relative to the expected value, atol absolute; a value off by more is wrong, at its index."""
+    expected = torch.tensor([1.0, 100.0, 1e4], dtype=torch.float64)
+    close, off = expected * (1 + 1e-7), expected.clone()
+    off[1] = 101.0                                                  # 1 % off
+    got = tensor_value if kind == "tensor" else (lambda t: t.numpy())
+    want = expected if kind == "tensor" else expected.numpy()
+    assert mismatches(got(close), want, rtol=1e-5, atol=1e-6) == []
+    rows = mismatches(got(off), want, rtol=1e-5, atol=1e-6)
+    assert [row[0] for row in rows] == ["values"] and "at index (1,)" in rows[0][2], rows
+    assert mismatches(got(off), want, rtol=2e-2, atol=0) == []      # the tolerance given is the one used
+
+
 def test_values_inside_containers_are_compared_too():
     got = [tensor_value(torch.ones(2)), tensor_value(torch.ones(2), layout="sparse_coo", data=None)]
     rows = mismatches(got, [torch.ones(2), torch.ones(2)], rtol=0, atol=0)

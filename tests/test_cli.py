@@ -1,4 +1,9 @@
-"""The `grade` command's contract: exit codes, JSON, one-line errors, safe output."""
+"""The `grade` command's contract: exit codes, JSON, one-line errors, safe output.
+
+A few runs go through a real `python -m grader` process (exit status, piped output, --help);
+the others go through ``main()`` in this process: the same code, without paying a fresh
+interpreter's imports (seconds) for each.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.cli import main
+from grader.course.folder import ENVIRONMENT
 from grader.feedback.report import as_text
 from grader.results import CheckResult, GradeResult
 
@@ -23,6 +30,16 @@ def grade(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
+
+
+def grade_here(capsys: pytest.CaptureFixture, *args: str) -> subprocess.CompletedProcess:
+    """`grade ARGS` through ``main()`` in this process: its exit status, stdout and stderr."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:   # argparse's errors leave as the real command does
+        code = exc.code
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(["grade", *args], code, out.out, out.err)
 
 
 def test_reference_exits_0_with_full_marks_in_json():
@@ -42,10 +59,10 @@ def test_stub_exits_1_and_reports_not_started():
     assert run.stderr == "" and "\r" not in run.stdout + run.stderr  # piped: no live progress at all
 
 
-def test_syntax_error_is_one_clear_failure_per_check(tmp_path):
+def test_syntax_error_is_one_clear_failure_per_check(tmp_path, capsys):
     broken = tmp_path / "pytorch_basics.py"
     broken.write_text(REFERENCE.read_text().replace("def select_device(", "def select_device((", 1))
-    run = grade("lab4", "--submission", str(tmp_path), "-k", ONE_CHECK, "--format", "json")
+    run = grade_here(capsys, "lab4", "--submission", str(tmp_path), "-k", ONE_CHECK, "--format", "json")
     assert run.returncode == 1
     result = json.loads(run.stdout)
     assert result["score"] == 0
@@ -59,8 +76,8 @@ def test_syntax_error_is_one_clear_failure_per_check(tmp_path):
     (["lab4", "--submission", "/no/such/folder"], "submission not found"),
     (["lab4", "--submission", str(REPO / "README.md")], "not a Python file"),
 ])
-def test_setup_errors_are_one_line_and_exit_2(args, message):
-    run = grade(*args)
+def test_setup_errors_are_one_line_and_exit_2(capsys, args, message):
+    run = grade_here(capsys, *args)
     assert run.returncode == 2
     assert message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
@@ -69,33 +86,35 @@ def test_setup_errors_are_one_line_and_exit_2(args, message):
 
 @pytest.mark.parametrize("option", ["--timeout", "--import-timeout"])
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
-def test_time_limits_must_be_finite_and_positive(option, value):
-    run = grade("lab4", "--reference", option, value)
+def test_time_limits_must_be_finite_and_positive(capsys, option, value):
+    run = grade_here(capsys, "lab4", "--reference", option, value)
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and option in run.stderr and value in run.stderr
     assert run.stdout == ""
 
 
-def test_grade_lab4_is_short_for_grade_run_lab4():
+def test_grade_lab4_is_short_for_grade_run_lab4(capsys):
     for args in (["lab9"], ["run", "lab9"]):
-        run = grade(*args)
+        run = grade_here(capsys, *args)
         assert run.returncode == 2 and "unknown lab 'lab9'" in run.stderr
 
 
-def test_grade_outside_a_course_folder_explains_itself(tmp_path):
-    run = grade("lab4", cwd=tmp_path)
+def test_grade_outside_a_course_folder_explains_itself(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(ENVIRONMENT, raising=False)
+    run = grade_here(capsys, "lab4")
     assert run.returncode == 2
     assert "assignments/lab4/pytorch_basics.py" in run.stderr
 
 
-def test_output_never_replaces_an_existing_file(tmp_path):
+def test_output_never_replaces_an_existing_file(tmp_path, capsys):
     existing = tmp_path / "grades.json"
     existing.write_text("keep me")
-    run = grade("lab4", "--reference", "-k", ONE_CHECK, "--format", "json", "--output", str(existing))
+    run = grade_here(capsys, "lab4", "--reference", "-k", ONE_CHECK, "--format", "json", "--output", str(existing))
     assert run.returncode == 2 and "already exists" in run.stderr
     assert existing.read_text() == "keep me"
     fresh = tmp_path / "new.json"
-    run = grade("lab4", "--reference", "-k", ONE_CHECK, "--format", "json", "--output", str(fresh))
+    run = grade_here(capsys, "lab4", "--reference", "-k", ONE_CHECK, "--format", "json", "--output", str(fresh))
     assert run.returncode == 0 and json.loads(fresh.read_text())["score"] > 0
 
 

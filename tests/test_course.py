@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,16 +13,13 @@ from grader.course import folder as courses
 from grader.course.labs import LabError, load_lab
 from grader.grading.run import grade, list_checks
 from grader.errors import SetupError
-from tests.helpers import REPO
+from tests.helpers import REPO, grade_in_process
 from tests.toy_course import LAB, MODULE, make_course
 
 
 def grade_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != courses.ENVIRONMENT}
-    environment.update(env or {})
-    environment["PYTHONPATH"] = str(REPO)  # this checkout's grader, from any folder
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=300)
+    """`grade ARGS` from ``cwd`` (``GRADE_COURSE`` unset, ``env`` added), through the CLI's ``main()`` in this process."""
+    return grade_in_process(*args, cwd=cwd, env=env)
 
 
 # ------------------------------------------------------------------ lab.toml, read as data

@@ -215,6 +215,7 @@ def grade_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           env={**environment, "PYTHONPATH": str(REPO)}, timeout=300)
 
 
+@pytest.mark.slow   # records a lab, then six gradings, three of them `grade` processes
 def test_a_release_grades_from_its_recorded_values_and_stops_where_they_do_not_fit(tmp_path):
     course, solution = release_of_toy_course(tmp_path)
     index = course / "suites" / LAB / "expected" / S.INDEX

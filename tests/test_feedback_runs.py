@@ -13,7 +13,6 @@ from grader.grading.run import grade
 from grader.course.stub import lab_definitions
 from grader.course.folder import find_lab
 from tests import submissions
-from tests.helpers import REPO
 
 
 def flow(text: str) -> str:
@@ -27,9 +26,14 @@ def timed(run):
     return result, time.monotonic() - started
 
 
-def graded(tmp_path_factory, lab: str, filename: str, source: str, **options):
-    folder = submissions.write(tmp_path_factory.mktemp(lab), filename, source)
-    return timed(lambda: grade(lab, folder, **options))
+@pytest.fixture
+def graded(tmp_path_factory, warm_launcher):
+    """``graded(lab, filename, source, **options)``: (result, seconds) of grading ``source`` saved as ``filename``,
+    its workers from the session's warm launcher (these tests are about the report, not about starting workers)."""
+    def run(lab: str, filename: str, source: str, **options):
+        folder = submissions.write(tmp_path_factory.mktemp(lab), filename, source)
+        return timed(lambda: grade(lab, folder, launcher=warm_launcher, **options))
+    return run
 
 
 def failed(result):
@@ -37,13 +41,8 @@ def failed(result):
 
 
 # ------------------------------------------------------------------ the untouched stub
-@pytest.fixture(scope="module")
-def stub_run():
-    return timed(lambda: grade("lab4", course=REPO))
-
-
-def test_the_untouched_stub_is_one_screen_that_says_where_to_start(stub_run):
-    result, _ = stub_run
+def test_the_untouched_stub_is_one_screen_that_says_where_to_start(lab4_stub_run):
+    result = lab4_stub_run
     text = as_text(result, width=80)
     assert len(text.splitlines()) <= 60, text
     assert "11 of 11 functions not started yet: start with `select_device`." in flow(text)
@@ -53,8 +52,8 @@ def test_the_untouched_stub_is_one_screen_that_says_where_to_start(stub_run):
 
 
 # ------------------------------------------------------------------ one mistake, said once
-def test_a_hard_coded_cuda_is_one_panel_pointing_at_the_device_argument(tmp_path_factory):
-    result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_hard_coded_cuda())
+def test_a_hard_coded_cuda_is_one_panel_pointing_at_the_device_argument(graded):
+    result, _ = graded("lab4", "pytorch_basics.py", submissions.lab4_hard_coded_cuda())
     lost = failed(result)
     assert len(lost) > 1 and {c.function for c in lost} == {"audio_to_tensor"}
     text = flow(as_text(result))
@@ -66,8 +65,9 @@ def test_a_hard_coded_cuda_is_one_panel_pointing_at_the_device_argument(tmp_path
     assert "use `audio_to_tensor`'s `device` argument instead of a fixed device" in text
 
 
-def test_a_unet_without_skip_connections_blames_the_chain_once(tmp_path_factory):
-    result, _ = graded(tmp_path_factory, "lab5", "unet.py", submissions.lab5_without_skip_connections())
+@pytest.mark.slow   # Lab 5's whole suite, a U-Net per check
+def test_a_unet_without_skip_connections_blames_the_chain_once(graded):
+    result, _ = graded("lab5", "unet.py", submissions.lab5_without_skip_connections())
     text = flow(as_text(result))
     assert text.count("RuntimeError") == 1
     assert re.search(r"where: UNet\.forward line \d+ → Up\.forward line \d+ → DoubleConv\.forward line \d+", text)
@@ -76,8 +76,9 @@ def test_a_unet_without_skip_connections_blames_the_chain_once(tmp_path_factory)
     assert re.search(r"Look at the tensor that reaches it from `Up\.forward` line \d+", text)
 
 
-def test_separate_and_train_step_say_they_fail_because_forward_does(tmp_path_factory):
-    result, _ = graded(tmp_path_factory, "lab5", "unet.py", submissions.lab5_skip_in_wrong_order())
+@pytest.mark.slow   # Lab 5's whole suite, a U-Net per check
+def test_separate_and_train_step_say_they_fail_because_forward_does(graded):
+    result, _ = graded("lab5", "unet.py", submissions.lab5_skip_in_wrong_order())
     by_name = {c.name: c for c in result.checks}
     assert by_name["test_forward_matches_reference"].status == "failed"
     dependents = [c for c in failed(result) if c.function in ("separate", "train_step")]
@@ -88,8 +89,8 @@ def test_separate_and_train_step_say_they_fail_because_forward_does(tmp_path_fac
     assert "so BatchNorm uses its running statistics" not in text  # the misleading eval-mode hint is gone
 
 
-def test_library_warnings_are_not_the_students(tmp_path_factory):
-    result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_noisy_to_numpy(),
+def test_library_warnings_are_not_the_students(graded):
+    result, _ = graded("lab4", "pytorch_basics.py", submissions.lab4_noisy_to_numpy(),
                        keyword="to_numpy_detaches")
     (check,) = result.checks
     assert check.status == "failed"
@@ -100,9 +101,9 @@ def test_library_warnings_are_not_the_students(tmp_path_factory):
 
 
 # ------------------------------------------------------------------ failing fast
-def test_a_syntax_error_is_no_slower_than_the_stub(tmp_path_factory, stub_run):
-    _, stub_seconds = stub_run
-    result, seconds = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_syntax_error())
+def test_a_syntax_error_is_no_slower_than_the_stub(graded, lab4_stub_run):
+    stub_seconds = lab4_stub_run.execution_time
+    result, seconds = graded("lab4", "pytorch_basics.py", submissions.lab4_syntax_error())
     assert "SyntaxError" in result.import_error
     assert all(c.status in ("failed", "skipped") for c in result.checks)
     # before: 40-45 s against 15 s, the cached exception's traceback growing with every check
@@ -113,15 +114,15 @@ def test_a_syntax_error_is_no_slower_than_the_stub(tmp_path_factory, stub_run):
     (submissions.lab4_missing_package, "ModuleNotFoundError"),
     (submissions.lab4_input_at_import, "EOFError"),
 ])
-def test_other_unimportable_files_fail_every_check_with_the_reason(tmp_path_factory, source, said):
-    result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", source(), keyword="numpy_to_tensor")
+def test_other_unimportable_files_fail_every_check_with_the_reason(graded, source, said):
+    result, _ = graded("lab4", "pytorch_basics.py", source(), keyword="numpy_to_tensor")
     assert said in result.import_error
     assert all("could not be imported" in c.feedback.summary for c in failed(result))
     assert flow(as_text(result)).count(said) == 1
 
 
-def test_after_a_function_times_out_twice_its_other_checks_fail_at_once(tmp_path_factory):
-    result, seconds = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_endless_loop_everywhere(),
+def test_after_a_function_times_out_twice_its_other_checks_fail_at_once(graded):
+    result, seconds = graded("lab4", "pytorch_basics.py", submissions.lab4_endless_loop_everywhere(),
                              keyword="numpy_to_tensor", call_timeout=1)
     ran = failed(result)
     timed_out = [c for c in ran if "timed out after 1 s" in c.feedback.summary]
@@ -132,7 +133,7 @@ def test_after_a_function_times_out_twice_its_other_checks_fail_at_once(tmp_path
     assert f"one mistake, {len(not_run)} checks" in flow(as_text(result))
 
 
-def test_pytest_formats_no_more_than_a_line_per_traceback_entry(tmp_path_factory, monkeypatch):
+def test_pytest_formats_no_more_than_a_line_per_traceback_entry(graded, monkeypatch):
     """Feedback is data: pytest's own tracebacks are never shown, so they must stay cheap to format."""
     import grader.grading.plugin
     import grader.grading.run
@@ -145,7 +146,7 @@ def test_pytest_formats_no_more_than_a_line_per_traceback_entry(tmp_path_factory
                 sizes.append(len(report.longreprtext))
 
     monkeypatch.setattr(grader.grading.run, "GradingPlugin", Measuring)   # the class a run makes its plugin from
-    result, _ = graded(tmp_path_factory, "lab4", "pytorch_basics.py", submissions.lab4_syntax_error(),
+    result, _ = graded("lab4", "pytorch_basics.py", submissions.lab4_syntax_error(),
                        keyword="numpy_to_tensor")
     assert len(sizes) == len(failed(result)) > 1
     # one line per entry: about 170 characters here, against 2200 with pytest's source listings

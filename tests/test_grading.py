@@ -1,4 +1,5 @@
-"""Whole grading runs of Lab 4: the reference, the stub, a broken submission, bad set-ups."""
+"""Whole grading runs of Lab 4: the reference, the stub (graded once for the session: tests/conftest.py),
+a broken submission, bad set-ups."""
 
 from __future__ import annotations
 
@@ -7,17 +8,7 @@ import pytest
 from grader.grading.run import grade
 from grader.errors import SetupError
 from grader.isolation import LandlockLauncher
-from tests.helpers import LAB4_REFERENCE, REPO, grade_entries, needs_landlock
-
-
-@pytest.fixture(scope="module")
-def reference_run():
-    return grade("lab4", reference=True)
-
-
-@pytest.fixture(scope="module")
-def stub_run():
-    return grade("lab4", course=REPO)
+from tests.helpers import LAB4_REFERENCE, grade_entries, needs_landlock
 
 
 @pytest.fixture(scope="module")
@@ -38,37 +29,37 @@ def ran(result):
     return [c for c in result.checks if c.status != "skipped"]
 
 
-def test_reference_earns_full_marks(reference_run):
-    failed = [(c.name, c.feedback) for c in reference_run.checks if c.status == "failed"]
+def test_reference_earns_full_marks(lab4_reference_run):
+    failed = [(c.name, c.feedback) for c in lab4_reference_run.checks if c.status == "failed"]
     assert failed == []
-    assert reference_run.max_score > 0 and reference_run.score == reference_run.max_score
-    assert reference_run.all_passed and reference_run.import_error == ""
-    assert reference_run.submission == "reference solution"
-    for check in reference_run.checks:
+    assert lab4_reference_run.max_score > 0 and lab4_reference_run.score == lab4_reference_run.max_score
+    assert lab4_reference_run.all_passed and lab4_reference_run.import_error == ""
+    assert lab4_reference_run.submission == "reference solution"
+    for check in lab4_reference_run.checks:
         assert check.status in ("passed", "skipped")
         assert check.score == (check.points if check.status == "passed" else 0)
         assert check.title and check.points > 0
 
 
-def test_reference_report_is_gradescope_shaped(reference_run):
-    data = reference_run.to_dict()
-    assert data["score"] == data["max_score"] == reference_run.max_score
-    assert len(data["tests"]) == len(reference_run.checks)
+def test_reference_report_is_gradescope_shaped(lab4_reference_run):
+    data = lab4_reference_run.to_dict()
+    assert data["score"] == data["max_score"] == lab4_reference_run.max_score
+    assert len(data["tests"]) == len(lab4_reference_run.checks)
     assert sum(t["max_score"] for t in data["tests"]) == data["max_score"]
 
 
-def test_skipped_checks_are_left_out_of_the_maximum(reference_run):
-    skipped = [c for c in reference_run.checks if c.status == "skipped"]
-    assert reference_run.max_score == sum(c.points for c in ran(reference_run))
+def test_skipped_checks_are_left_out_of_the_maximum(lab4_reference_run):
+    skipped = [c for c in lab4_reference_run.checks if c.status == "skipped"]
+    assert lab4_reference_run.max_score == sum(c.points for c in ran(lab4_reference_run))
     for check in skipped:
         assert check.score == 0 and check.skip_reason
 
 
-def test_a_correct_submission_shows_no_warning(reference_run):
+def test_a_correct_submission_shows_no_warning(lab4_reference_run):
     """No check of a correct file carries output or a warning: none is the student's (issue 19)."""
-    noisy = [(c.name, c.output, c.warnings) for c in reference_run.checks if c.output or c.warnings]
+    noisy = [(c.name, c.output, c.warnings) for c in lab4_reference_run.checks if c.output or c.warnings]
     assert noisy == []
-    assert all("arn" not in t["output"] for t in reference_run.to_dict()["tests"] if t["status"] != "skipped")
+    assert all("arn" not in t["output"] for t in lab4_reference_run.to_dict()["tests"] if t["status"] != "skipped")
 
 
 @needs_landlock(1, "confine files without namespaces (no shared /dev/shm: joblib cannot make a semaphore)")
@@ -92,14 +83,14 @@ def test_a_skipped_check_shows_nothing_another_check_printed(tmp_path):
     assert [(c.name, c.output) for c in skipped if c.output] == []
 
 
-def test_stub_earns_nothing_and_says_not_implemented(stub_run, reference_run):
-    assert stub_run.score == 0 and stub_run.max_score == reference_run.max_score
-    assert [c.name for c in stub_run.checks] == [c.name for c in reference_run.checks]
-    assert stub_run.import_error == ""  # the stub imports fine; its functions raise
-    for check in ran(stub_run):
+def test_stub_earns_nothing_and_says_not_implemented(lab4_stub_run, lab4_reference_run):
+    assert lab4_stub_run.score == 0 and lab4_stub_run.max_score == lab4_reference_run.max_score
+    assert [c.name for c in lab4_stub_run.checks] == [c.name for c in lab4_reference_run.checks]
+    assert lab4_stub_run.import_error == ""  # the stub imports fine; its functions raise
+    for check in ran(lab4_stub_run):
         assert check.status == "failed" and check.score == 0
         assert "not implemented" in check.feedback.summary, (check.name, check.feedback)
-    assert stub_run.submission.endswith("assignments/lab4/pytorch_basics.py")
+    assert lab4_stub_run.submission.endswith("assignments/lab4/pytorch_basics.py")
 
 
 def test_broken_submission_fails_the_specific_check(broken_run):
@@ -115,7 +106,7 @@ def test_broken_submission_fails_the_specific_check(broken_run):
     assert 0 < broken_run.score < broken_run.max_score
 
 
-def test_runs_leave_nothing_behind(reference_run, stub_run, broken_run):
+def test_runs_leave_nothing_behind(lab4_reference_run, lab4_stub_run, broken_run):
     assert grade_entries() == set()
 
 

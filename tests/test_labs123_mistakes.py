@@ -18,6 +18,8 @@ from grader.grading.run import grade
 from tests.helpers import REPO
 from tests.mistakes import Variant, grade_variant, judge
 
+pytestmark = pytest.mark.slow   # about 15 gradings, three of whole labs
+
 VARIANTS = {
     # What the worker cannot see / inputs never tried / a decision written in the stub, Lab 1
     "lab1: in-place scaling, cast of 1-D audio, float64 at equal rates, 32-bit PCM": Variant(

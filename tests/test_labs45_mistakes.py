@@ -14,6 +14,8 @@ import pytest
 
 from tests.mistakes import Variant, grade_variant, judge
 
+pytestmark = pytest.mark.slow   # one grading per variant, Lab 5's U-Net among them
+
 VARIANTS = {
     # Simulated machines never tried: an MPS request, an unknown name, a machine with two GPUs
     "lab4: MPS granted unasked, unknown names as ValueError, the last GPU's name": Variant(

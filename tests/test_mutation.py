@@ -112,6 +112,7 @@ def test_score_counts_equivalents_out_and_report_lists_survivors_with_diffs():
     assert "no longer made" in stale and "gone/Number/0000" in stale
 
 
+@pytest.mark.slow   # makes every mutant of each lab's reference (seconds per lab)
 @pytest.mark.parametrize("lab_name", ["lab1", "lab2", "lab3", "lab4", "lab5"])
 def test_recorded_equivalents_are_current_and_explained(lab_name):
     lab = find_lab(lab_name)
@@ -123,6 +124,7 @@ def test_recorded_equivalents_are_current_and_explained(lab_name):
 
 
 # ------------------------------------------------------------------ a small sample, really graded
+@pytest.mark.slow   # a mutation sample, graded
 def test_sample_of_lab2_mutants_graded_in_parallel():
     """rms with axis=1 for axis=-1 is caught; rms raising for 1-D frames is recorded as equivalent."""
     lab = find_lab("lab2")
@@ -137,6 +139,7 @@ def test_sample_of_lab2_mutants_graded_in_parallel():
     assert survivor.mutant.id in equivalents
 
 
+@pytest.mark.slow   # a mutation sample, graded
 def test_cli_mutants_writes_a_report(tmp_path, capsys):
     out = tmp_path / "report.txt"
     code = cli.main(["mutants", "lab2", "--function", "rms", "--operator", "Delete_USub", "--jobs", "1",

@@ -46,7 +46,7 @@ def test_convert_drops_magics_and_shell_lines_and_remembers_cells():
         == "pytorch_basics.py cell 2, line 2: SyntaxError near line 7"  # only the module's own line numbers
 
 
-def test_the_same_code_as_py_and_as_notebook_gets_the_same_grade(tmp_path):
+def test_the_same_code_as_py_and_as_notebook_gets_the_same_grade(tmp_path, warm_launcher):
     """The Lab 4 reference with mse_gradient broken, as a file and as a notebook of several cells."""
     code = LAB4_REFERENCE.read_text() + "\n" + BROKEN_MSE
     as_py = tmp_path / "py" / "pytorch_basics.py"
@@ -59,8 +59,8 @@ def test_the_same_code_as_py_and_as_notebook_gets_the_same_grade(tmp_path):
         ("md", "# Lab 4"), ("code", "%matplotlib inline\n!pip install torch\n" + head),
         ("code", "def simple_neural_operation" + tail)))
     keyword = "autograd or neural or mse"
-    from_py = grade("lab4", as_py, keyword=keyword, course=REPO)
-    from_notebook = grade("lab4", folder, keyword=keyword, course=REPO)  # the folder holds only the notebook
+    from_py = grade("lab4", as_py, keyword=keyword, course=REPO, launcher=warm_launcher)
+    from_notebook = grade("lab4", folder, keyword=keyword, course=REPO, launcher=warm_launcher)  # only the notebook
     assert [(c.name, c.status, c.score) for c in from_notebook.checks] == \
         [(c.name, c.status, c.score) for c in from_py.checks]
     assert 0 < from_notebook.score < from_notebook.max_score

@@ -18,7 +18,7 @@ def test_fixtures_are_plain_module_level_fixtures_not_instance_methods():
         assert "FixtureFunctionDefinition" in type(getattr(grader.grading.plugin, name)).__name__
 
 
-def test_grading_warns_nothing_about_pytest_and_fails_grader_deprecations(monkeypatch):
+def test_grading_warns_nothing_about_pytest_and_fails_grader_deprecations(monkeypatch, warm_launcher):
     seen: list[bool] = []
 
     class Watching(GradingPlugin):
@@ -30,7 +30,7 @@ def test_grading_warns_nothing_about_pytest_and_fails_grader_deprecations(monkey
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         before = warnings.filters[:]
-        result = grade("lab4", reference=True, keyword="to_numpy_detaches")
+        result = grade("lab4", reference=True, keyword="to_numpy_detaches", launcher=warm_launcher)
         assert warnings.filters == before, "the filter is the grading run's only"
     assert result.all_passed and seen == [True]
     from_pytest = [w for w in caught if issubclass(w.category, pytest.PytestWarning)]

@@ -56,9 +56,9 @@ class Recorder:
         self.events.append(("advance",))
 
 
-def test_grading_tells_the_progress_about_every_check():
+def test_grading_tells_the_progress_about_every_check(warm_launcher):
     recorder = Recorder()
-    result = grade("lab4", reference=True, keyword="to_unet_input", progress=recorder)
+    result = grade("lab4", reference=True, keyword="to_unet_input", progress=recorder, launcher=warm_launcher)
     total = len(result.checks)
     assert recorder.events[0] == ("begin", total)
     assert recorder.events.count(("advance",)) == total

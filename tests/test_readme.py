@@ -34,7 +34,7 @@ def test_the_set_up_block_installs_the_cpu_torch_before_grade():
     block = readme[readme.index("## Set up and test"):readme.index("## Students")]
     commands = [line for line in block.splitlines() if line.startswith(("pip ", "python "))]
     assert commands[0].startswith("pip install torch") and "cpu" in commands[0]
-    assert commands[1:] == ['pip install -e ".[test]"', "python -m pytest tests"]
+    assert commands[1:] == ['pip install -e ".[test]"', 'python -m pytest -m "not slow"', "python -m pytest -m slow"]
     assert "CUDA" in block  # and says why
 
 
@@ -45,4 +45,5 @@ def test_the_set_up_block_starts_in_a_fresh_venv_and_ci_runs_it_there():
     assert typed[1].startswith("python3 -m venv ") and ". .venv/bin/activate" in typed[1]
     ci = (REPO / ".ci" / "run").read_text()
     assert ci.index('python3 -m venv "$venv"') < ci.index("pip install --quiet torch") < ci.index("python -m pytest")
+    assert ci.index('python -m pytest -m "not slow"') < ci.index("python -m pytest -m slow")   # both tiers, fast first
     assert '. "$venv/bin/activate"' in ci and "/tmp" not in ci.split("venv=", 1)[1].splitlines()[0]

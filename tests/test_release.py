@@ -267,6 +267,19 @@ def test_the_release_line_says_what_it_wrote(tmp_path, monkeypatch):
     assert f"{LAB} 4 checks (7 points)" in text
 
 
+def test_a_relative_out_records_from_the_public_suite(tmp_path, monkeypatch):
+    """`grade release --out ../x` from the course folder: the recording's course (links made in the temp
+    folder) once pointed at the release's suites by a relative path, and found no such lab."""
+    course = toy_course(tmp_path / "course")
+    fake = FakeRecorder()
+    monkeypatch.setattr(release, "record", fake)
+    monkeypatch.chdir(course)
+    built = release.build([LAB], Path("..") / "out", course=course)
+    assert built.out == tmp_path / "out" and (tmp_path / "out" / "assignments" / LAB / f"{MODULE}.py").is_file()
+    ((suite_dir, _, _, _),) = fake.calls
+    assert suite_dir.parts[-4:] == ("src", "grader", "suites", LAB)
+
+
 # ------------------------------------------------------------------ bad input: one line, exit 2, nothing touched
 @pytest.mark.parametrize("case", ["unknown lab", "not empty", "a file", "no reference"])
 def test_bad_input_is_one_line_and_touches_nothing(tmp_path, case):
@@ -468,6 +481,6 @@ def test_the_release_command_takes_after_due_date(tmp_path, monkeypatch, capsys)
 
     monkeypatch.setattr(release, "record", FakeRecorder())
     course = toy_course(tmp_path / "course")
-    monkeypatch.setenv("GRADE_COURSE", str(course))   # --course sets it in this process: undone after the test
+    monkeypatch.setenv("GRADE_COURSE", str(course))   # --course sets it for this process: monkeypatch restores it
     assert main(["release", LAB, "--out", str(tmp_path / "out"), "--after-due-date", "--course", str(course)]) == 0
     assert "test_add_floats" in "".join(p.read_text() for p in (tmp_path / "out/src/grader/suites" / LAB).glob("*.py"))

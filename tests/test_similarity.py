@@ -64,6 +64,7 @@ def hundred(folder) -> None:
         (folder / f"student{index:03d}.py").write_text(code)
 
 
+@pytest.mark.slow   # a hundred hand-ins, 4950 pairs: a measurement (over 10 s here)
 def test_a_hundred_hand_ins_in_under_a_minute(tmp_path, capsys):
     hundred(tmp_path)
     started = time.perf_counter()

@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from tests.helpers import REPO, venv_seeing_this_environment
+
+pytestmark = pytest.mark.slow   # builds a venv
 
 
 def dependencies() -> list[str]:
@@ -19,7 +23,7 @@ def dependencies() -> list[str]:
 
 
 def test_a_venv_of_the_wheel_tests_imports_every_dependency(tmp_path):
-    """Fast, and what the wheel tests stand on: a venv made as they make theirs imports every
+    """What the wheel tests stand on: a venv made as they make theirs imports every
     dependency of pyproject.toml from the environment running the tests, in the grader and in a
     worker (``python -I -S`` with the paths the grader gives it)."""
     venv = venv_seeing_this_environment(tmp_path / "venv")

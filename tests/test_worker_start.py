@@ -94,6 +94,7 @@ def test_landlock_refusing_its_rules_is_a_grader_problem(course, tmp_path):
     assert_grader_problem(raised, "landlock_add_rule failed for /proc/self/ns/net")
 
 
+@pytest.mark.slow   # over 40 s each on the shared 2-core machine (a grading of a course of its own)
 def test_a_lab_library_the_worker_cannot_import_is_a_grader_problem(course, tmp_path):
     toml = course / "suites" / LAB / "lab.toml"
     toml.write_text(toml.read_text().replace('preload = ["numpy"]', 'preload = ["numpy", "grade_no_such_library"]'))
@@ -102,6 +103,7 @@ def test_a_lab_library_the_worker_cannot_import_is_a_grader_problem(course, tmp_
     assert_grader_problem(raised, "grade_no_such_library")
 
 
+@pytest.mark.slow   # over 40 s each on the shared 2-core machine (a grading of a course of its own)
 def test_a_library_this_python_has_but_the_worker_cannot_see_is_a_grader_problem(course, tmp_path, monkeypatch):
     """The grader finds ``gradehidden`` (on its own path); its workers do not: not the student's fault."""
     library = tmp_path / "elsewhere"

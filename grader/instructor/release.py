@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -89,6 +90,7 @@ AFTER_DUE_DATE = ("visible", "after_due_date")
 def build(names: list[str], out: Path, course: Path | None = None, after_due_date: bool = False) -> Release:
     """Write the student release of ``names`` (every lab when empty) to ``out``; raises ReleaseError.
     ``after_due_date``: the release also holds (and its runs run) the checks marked ``after_due_date``."""
+    out = Path(os.path.abspath(out))   # the recording's course links into it from another folder
     problem = out_problem(out)
     if problem:
         raise ReleaseError(problem)

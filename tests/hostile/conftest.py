@@ -67,6 +67,22 @@ warm_up = ["{BUILTIN_SUITES / 'warm_librosa.py'}"]
 '''
 
 
+# The tiers: every attack is slow (a real grading each, most twice), except these, each with a fresh
+# worker, which the fast tier keeps so that a launcher that lets the network, the files, the processes
+# or the clock through fails `pytest -m "not slow"` too.  (The network check is the one Landlock does not
+# also cover: without the network namespace, TCP is still refused by Landlock, UDP is not.)
+FAST = {"test_udp_mptcp_and_unix_sockets_reach_nothing[fresh]", "test_reading_the_reference_and_the_suites[fresh]",
+        "test_detached_children_that_sleep_forever[fresh]", "test_endless_loop_in_a_call[fresh]"}
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)   # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.resolve().parents and item.name not in FAST:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def hostile_course(tmp_path_factory) -> Path:
     """A course of its own: suite ``hostile4`` with the Lab 4 reference, and Lab 4 itself
