@@ -345,12 +345,14 @@ def test_kept_answers_of_a_changed_reference_or_suite_are_never_read(tmp_path):
 
 def test_live_runs_the_reference_and_needs_one(tmp_path):
     course = make_course(tmp_path / "course")
-    env = {**os.environ, "GRADE_CACHE_DIR": str(tmp_path / "cache")}
+    env = {k: v for k, v in os.environ.items() if k != courses.ENVIRONMENT}
     command = [sys.executable, "-m", "grader", LAB, "--reference", "--live", "--course", str(course),
                "--format", "json"]
     run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout)["notes"] == [] and not (tmp_path / "cache" / "expected").exists()
+    lab = courses.find(course).lab(LAB)
+    kept = E.automatic(lab)
+    assert json.loads(run.stdout)["notes"] == [] and not kept.folder(lab).exists(), "--live kept answers"
     (course / "reference" / LAB / f"{MODULE}.py").unlink()
     run = subprocess.run([*command[:5], "--live", "--course", str(course)], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=300)

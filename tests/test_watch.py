@@ -79,7 +79,8 @@ def test_where_no_template_works_watch_says_so_in_one_line(monkeypatch):
     launcher, note = watch_launcher()
     with launcher:
         assert not isinstance(launcher, TemplateLauncher)
-        assert note == "watch: each regrade starts a fresh worker (no warm template here: this sandbox (none) has none)"
+        assert note == ("watch: each regrade starts a fresh worker (no warm template here: "
+                        f"this sandbox ({launcher.kind}) has none)")
 
 
 @pytest.mark.skipif(SANDBOX != "namespaces", reason="templates are namespace sandboxes")
