@@ -3,11 +3,12 @@
 The class is generated: variants of the reference (comments, blank lines,
 renamed helpers: different files, the same grade) and broken versions (one
 function wrong, the kind of bug the suite exists to catch). Both ways are
-timed in the same run, their per-check results compared, and the peak
-resident memory of each whole process tree (controller, graders, workers)
-sampled every 20 ms.
+timed in the same run (the batch ``--repeat`` times, a share of the sequential
+calls after each), their per-check results compared, and the peak resident
+memory of each whole process tree (controller, graders, workers) sampled every
+20 ms; the machine's load is printed before and after.
 
-    python benchmarks/bench_batch.py [--n 100] [--jobs 2] [--sequential N]
+    python benchmarks/bench_batch.py [--n 40] [--jobs 2] [--repeat 3] [--sequential N]
 
 ``--sequential N`` times only the first N sequential calls (the ratio then
 uses their mean per submission, and says so); the default times all of them.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +28,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from process_tree import wait_measuring  # noqa: E402
+from process_tree import load, wait_measuring  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = (REPO / "reference" / "lab4" / "pytorch_basics.py").read_text()
@@ -65,41 +67,55 @@ def outcome(checks: list[dict]) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=100, help="submissions (default 100)")
+    parser.add_argument("--n", type=int, default=40, help="submissions (default 40: a section)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sequential", type=int, help="time only this many sequential calls")
+    parser.add_argument("--repeat", type=int, default=3, help="batch runs, with a share of the sequential ones "
+                                                              "between them (default 3)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from grader.instructor.gradebook import Gradebook
 
+    print(f"load before: {load()}")
+
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
-        subs, out = Path(folder) / "subs", Path(folder) / "out"
+        subs = Path(folder) / "subs"
         for i in range(args.n):
             (subs / f"s{i:03d}").mkdir(parents=True)
             (subs / f"s{i:03d}" / "pytorch_basics.py").write_text(variant(i))
-        batch_s, batch_peak, run = measured([sys.executable, "-m", "grader", "batch", "lab4", str(subs), "--out",
-                                             str(out), "--jobs", str(args.jobs), "--quiet"])
-        if run.returncode != 0:
-            sys.exit(f"batch failed: {run.stderr[-2000:]}")
-        with Gradebook(out / "grades.db") as book:
-            in_batch = {r.student: outcome(book.checks(r.student, "lab4")) for r in book.submissions("lab4")}
         count = args.sequential or args.n
-        seq_s, seq_peak, alone = 0.0, 0, {}
-        for i in range(count):
-            student = f"s{i:03d}"
-            seconds, peak, run = measured([sys.executable, "-m", "grader", "lab4", "--submission",
-                                           str(subs / student), "--format", "json"])
-            seq_s, seq_peak = seq_s + seconds, max(seq_peak, peak)
-            alone[student] = outcome(json.loads(run.stdout)["extra_data"]["checks"])
+        students = [f"s{i:03d}" for i in range(count)]
+        chunks = [students[r::args.repeat] for r in range(args.repeat)]   # sequential runs between the batches
+        batches, batch_peak, sequential, seq_peak, alone, in_batch = [], 0, [], 0, {}, {}
+        for repeat, chunk in enumerate(chunks):
+            out = Path(folder) / f"out{repeat}"
+            seconds, peak, run = measured([sys.executable, "-m", "grader", "batch", "lab4", str(subs), "--out",
+                                           str(out), "--jobs", str(args.jobs), "--quiet"])
+            if run.returncode != 0:
+                sys.exit(f"batch failed: {run.stderr[-2000:]}")
+            batches.append(seconds)
+            batch_peak = max(batch_peak, peak)
+            with Gradebook(out / "grades.db") as book:
+                in_batch = {r.student: outcome(book.checks(r.student, "lab4")) for r in book.submissions("lab4")}
+            for student in chunk:
+                seconds, peak, run = measured([sys.executable, "-m", "grader", "lab4", "--submission",
+                                               str(subs / student), "--format", "json"])
+                sequential.append(seconds)
+                seq_peak = max(seq_peak, peak)
+                alone[student] = outcome(json.loads(run.stdout)["extra_data"]["checks"])
     same = sum(in_batch.get(k) == v for k, v in alone.items())
-    per_batch, per_seq = batch_s / args.n, seq_s / count
+    per_seq = sum(sequential) / count
+    best, median = min(batches), statistics.median(batches)
     print(f"lab4, {args.n} submissions ({sum(i % 3 == 2 for i in range(args.n))} with a bug), --jobs {args.jobs}, "
           f"{psutil.cpu_count()} CPUs")
-    print(f"batch:      {batch_s:7.1f} s   {per_batch:5.2f} s/submission   peak {batch_peak / 2**20:6.0f} MiB")
+    print(f"batch ({args.repeat} runs):  best {best:6.1f} s  median {median:6.1f} s  "
+          f"({median / args.n:.2f} s/submission)   peak {batch_peak / 2**20:6.0f} MiB")
     label = "sequential" if count == args.n else f"sequential (first {count}, scaled to {args.n})"
-    print(f"{label}: {per_seq * args.n:7.1f} s   {per_seq:5.2f} s/submission   peak {seq_peak / 2**20:6.0f} MiB")
-    print(f"ratio batch/sequential: {per_batch / per_seq:.2f}")
+    print(f"{label}: {per_seq * args.n:7.1f} s   {per_seq:5.2f} s/submission "
+          f"(median {statistics.median(sequential):.2f})   peak {seq_peak / 2**20:6.0f} MiB")
+    print(f"ratio batch/sequential: best {best / (per_seq * args.n):.2f}  median {median / (per_seq * args.n):.2f}")
     print(f"same per-check results: {same}/{len(alone)}")
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

@@ -22,3 +22,12 @@ def wait_measuring(process: psutil.Popen) -> int:
             pass
         time.sleep(0.02)
     return peak
+
+
+def load() -> str:
+    """The machine's load average (1, 5, 15 minutes), as /proc/loadavg says it."""
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "unknown"

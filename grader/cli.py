@@ -67,6 +67,9 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--submission", type=Path, metavar="PATH",
                         help="a folder holding the lab's file, the .py file itself, or a notebook (.ipynb)")
     source.add_argument("--reference", action="store_true", help="grade the reference solution")
+    p.add_argument("--live", action="store_true",
+                   help="run the reference solution for every expected value, instead of replaying its answers "
+                        "kept from an earlier run (the instructor's checkout)")
     p.add_argument("--student", action="store_true", default=None,
                    help="grade as students do: only the checks they see (default: $GRADE_STUDENT)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
@@ -76,6 +79,9 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
                    help="only run checks matching EXPR, as pytest -k: test names, titles and function names")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="list every check, and the sandbox's technical description")
+    p.add_argument("--watch", action="store_true",
+                   help="grade, then grade again each time the file is saved (the changed functions first); "
+                        "Ctrl-C stops")
     p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per call (default: 10)")
     p.add_argument("--import-timeout", type=seconds, default=60.0, metavar="S",
                    help="seconds to import the submission (default: 60); the worker's own start before it "
@@ -106,18 +112,25 @@ def signals_interrupt() -> Iterator[None]:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from grader.feedback import progress, report
-    from grader.grading.run import grade
+    from grader.grading.prepare import prepare
 
+    if args.watch:
+        return watch_command(args)
     if args.output is not None:
         problem = output_problem(args.output, args.overwrite, args.submission)
         if problem:
             raise SetupError(problem)
-    live = progress.LiveProgress() if progress.wanted(args.format, sys.stdout, sys.stderr) else None
-    with live if live is not None else contextlib.nullcontext():
-        result = grade(args.lab, args.submission, reference=args.reference, keyword=args.keyword,
-                       call_timeout=args.timeout, import_timeout=args.import_timeout, progress=live,
-                       student=args.student)
+    # the worker first: it imports torch and librosa while this process imports torch and pytest
+    prepared = prepare(args.lab, args.submission, reference=args.reference, say=say)
+    with prepared:
+        from grader.feedback import progress, report
+        from grader.grading.run import grade
+
+        shown = progress.LiveProgress() if progress.wanted(args.format, sys.stdout, sys.stderr) else None
+        with shown if shown is not None else contextlib.nullcontext():
+            result = grade(args.lab, keyword=args.keyword, call_timeout=args.timeout,
+                           import_timeout=args.import_timeout, progress=shown, student=args.student,
+                           prepared=prepared, reach=live_reference(prepared.lab) if args.live else None)
     if not result.checks:
         raise SetupError(f"no checks of {args.lab} match -k {args.keyword!r}" if args.keyword else "no checks ran")
     if args.format == "json":
@@ -134,6 +147,66 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             args.output.write_text(text)
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def say(line: str) -> None:
+    """A line about the run itself (not its report), on stderr: JSON on stdout stays JSON."""
+    print(f"grade: {line}", file=sys.stderr, flush=True)
+
+
+def watch_command(args: argparse.Namespace) -> int:
+    """``grade lab4 --watch``: the report after every save, until Ctrl-C (grader/grading/watch.py)."""
+    import time
+
+    from rich.console import Console
+
+    from grader.feedback import progress, report
+    from grader.grading.watch import Watch, ordered, watch_launcher
+
+    if args.format != "text" or args.output is not None or args.reference:
+        raise SetupError("--watch shows the report of your file on this terminal: "
+                         "not with --format json, --output or --reference")
+    console = Console(file=sys.stdout)   # this stream: a run redirects sys.stdout while its checks run
+
+    def show(result, first, took):
+        changed = f" · checked first: {', '.join(ordered(first, watcher.last_source or ''))}" if first else ""
+        console.rule(f"{time.strftime('%H:%M:%S')} · {args.lab} graded in {took:.1f} s{changed}", style="dim")
+        report.print_report(result, console, verbose=args.verbose)
+        console.print(f"watching {watcher.path}: save it to grade again; Ctrl-C stops", style="dim", soft_wrap=True)
+
+    def early(function, checks):
+        passed = sum(c.status == "passed" for c in checks)
+        console.print(f"{function}: {passed} of {len(checks)} checks pass (the rest of the lab follows)")
+
+    wanted = progress.wanted(args.format, sys.stdout, sys.stderr)
+    watcher = Watch(args.lab, args.submission, show=show, early=early, say=say,
+                    progress=lambda: progress.LiveProgress() if wanted else None,
+                    options={"keyword": args.keyword, "call_timeout": args.timeout,
+                             "import_timeout": args.import_timeout, "student": args.student,
+                             "reach": live_reference(find().lab(args.lab)) if args.live else None})
+    launcher, note = watch_launcher()
+    with launcher:
+        if note:
+            print(note, file=sys.stderr)
+        try:
+            watcher.run(launcher)
+            for changed in watcher.saves(watcher.path):
+                try:
+                    watcher.run(launcher, changed)
+                except SetupError as exc:   # e.g. the file is gone for a moment: say so, keep watching
+                    print(f"grade: {exc}", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("stopped watching", file=sys.stderr)
+    return EXIT_PASSED
+
+
+def live_reference(lab):
+    """``--live``: the reference module itself, where it is installed; one line where it is not."""
+    from grader.grading.reference import Live
+
+    if not lab.reference_file.is_file():
+        raise SetupError(f"--live runs the reference solution, and there is none here ({lab.reference_file})")
+    return Live()
 
 
 def output_problem(output: Path, overwrite: bool, submission: Path | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.instructor.batch.controller import BatchOptions, Controller
+from grader.instructor.batch.job import worker_launcher
 from grader.instructor.batch.layouts import discover
 from grader.instructor.batch.schedulers import DaskScheduler, LocalScheduler, SchedulerUnavailable
 from grader.instructor.gradebook import Gradebook
@@ -44,6 +45,11 @@ def test_a_dask_cluster_gives_the_same_grades_as_local_graders(tmp_path):
     assert {k: outcomes(v) for k, v in on_dask.items()} == {k: outcomes(v) for k, v in local.items()}
     assert on_dask["ref"].score == on_dask["ref"].max_score > on_dask["partial"].score
     assert set(report.graded_by.values()) <= workers and report.graded_by   # graded on the cluster's worker
+    launcher = worker_launcher()   # where templates work, the Dask worker keeps one, as local graders do
+    if launcher is not None:
+        launcher.close()
+        assert all("forked from a warm template" in r.sandbox for r in on_dask.values()), \
+            {k: r.sandbox for k, r in on_dask.items()}
 
 
 def test_an_unreachable_scheduler_is_one_clear_error():

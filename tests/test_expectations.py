@@ -156,7 +156,6 @@ def test_record_then_replay_without_the_reference(tmp_path):
 
 def test_memo_computes_each_call_once_per_process(tmp_path):
     lab, module = make_lab(tmp_path), counting_module()
-    assert E.automatic(lab).book(lab, tmp_path).mode == "live"   # a single run: no memo unless asked
     memo = E.Memo(load=lambda lab: module)
     for run in range(3):   # three submissions, each its own run, clips folder and book
         book = memo.book(lab, tmp_path / f"clips{run}")
@@ -309,3 +308,80 @@ def test_a_store_from_another_hypothesis_or_suite_is_refused(tmp_path):
         with pytest.raises(S.ReleaseMismatch, match=r"^this release does not match its suite: rebuild it \(toy1: "
                                                     r"recorded with (hypothesis 6\.0\.0|suite 000000000000), this is"):
             E.Book("replay", lab, store, tmp_path).prepare()
+
+
+# ------------------------------------------------------------------ kept answers (the instructor's checkout)
+def test_the_checkout_keeps_the_references_answers_and_replays_them_the_next_run(tmp_path):
+    course = make_course(tmp_path / "course")
+    assert isinstance(E.automatic(courses.find(course).lab(LAB)), E.Kept)
+    root = tmp_path / "kept"
+    first, second = E.Kept(root), E.Kept(root)   # two runs: two processes, one cache folder
+    graded = grade(LAB, reference=True, course=course, reach=first)
+    assert graded.score == 2 and first.last.live_calls == 1
+    assert "the reference ran live" in graded.notes[-1]
+    again = grade(LAB, reference=True, course=course, reach=second)
+    assert second.last.live_calls == 0, "the kept answer was not replayed"
+    assert (again.score, again.notes) == (2, [])
+
+
+def test_kept_answers_of_a_changed_reference_or_suite_are_never_read(tmp_path):
+    course = make_course(tmp_path / "course")
+    root = tmp_path / "kept"
+    grade(LAB, reference=True, course=course, reach=E.Kept(root))
+    reference = course / "reference" / LAB / f"{MODULE}.py"
+    right = reference.read_text()
+    reference.write_text(right.replace("return a + b", "return a + b + 1"))   # the instructor fixes it
+    solution = tmp_path / "alice" / f"{MODULE}.py"
+    solution.parent.mkdir()
+    solution.write_text(right)   # right before the change, wrong after it
+    kept = E.Kept(root)
+    graded = grade(LAB, solution, course=course, reach=kept)
+    assert kept.last.live_calls == 1 and graded.score == 0, "a stale answer graded the submission"
+    lab = courses.find(course).lab(LAB)
+    before = E.kept_key(lab)
+    next(lab.suite_dir.glob("test_toy_*.py")).write_text(SUITE + "\n# a changed suite\n")
+    assert E.kept_key(lab) != before
+
+
+def test_live_runs_the_reference_and_needs_one(tmp_path):
+    course = make_course(tmp_path / "course")
+    env = {k: v for k, v in os.environ.items() if k != courses.ENVIRONMENT}
+    command = [sys.executable, "-m", "grader", LAB, "--reference", "--live", "--course", str(course),
+               "--format", "json"]
+    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lab = courses.find(course).lab(LAB)
+    kept = E.automatic(lab)
+    assert json.loads(run.stdout)["notes"] == [] and not kept.folder(lab).exists(), "--live kept answers"
+    (course / "reference" / LAB / f"{MODULE}.py").unlink()
+    run = subprocess.run([*command[:5], "--live", "--course", str(course)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+
+
+def test_kept_answers_that_cannot_be_read_are_computed_again(tmp_path):
+    """Half replaced by another run at this moment, or damaged: the reference runs live, no error."""
+    lab = make_lab(tmp_path)
+    kept = E.Kept(tmp_path / "kept")
+    folder = kept.folder(lab)
+    folder.mkdir(parents=True)
+    (folder / S.INDEX).write_text(json.dumps({"format": S.FORMAT}))   # its arrays are gone
+    book = kept.book(lab, tmp_path)
+    assert (book.mode, book.kept_calls, book.store.count()) == ("memo", 0, 0)
+
+
+def test_only_a_labs_latest_kept_answers_stay(tmp_path):
+    lab = make_lab(tmp_path)
+    root = tmp_path / "kept"
+    for age in range(E.KEPT_PER_LAB + 2):   # stores of older references and suites
+        old = root / f"{lab.name}-old{age}"
+        old.mkdir(parents=True)
+        os.utime(old, (1000.0 + age, 1000.0 + age))
+    (root / "another-lab-x").mkdir()
+    kept = E.Kept(root)
+    book = kept.book(lab, tmp_path)
+    book.live_calls = 1   # as if the reference had run: the store is published
+    kept.finish(book)
+    left = sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+    assert left == sorted(["another-lab-x", kept.folder(lab).name,
+                           *[f"{lab.name}-old{age}" for age in range(E.KEPT_PER_LAB + 1, 2, -1)]])

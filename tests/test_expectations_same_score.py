@@ -79,7 +79,7 @@ def test_replaying_the_store_grades_like_the_reference_itself(case, stores, tmp_
         options["submission"] = Path(tmp_path / lab.filename)
         options["submission"].write_text(source())
     options["student"] = True   # the public part: what a release grades
-    live = grade(lab_name, **options)
+    live = grade(lab_name, **options, reach=E.Live())
     replayed = grade(lab_name, **options, reach=E.Replay(stores(lab_name)))
     assert live.checks, case
     assert outcomes(replayed) == outcomes(live)

@@ -122,3 +122,13 @@ def test_rendering_imports_no_torch_and_no_worker_code():
     shown = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == "[]"
+
+
+def test_what_runs_before_torch_is_needed_imports_no_torch():
+    """A run launches its worker before this process imports torch (grading/prepare.py: the worker's
+    start is the critical path); a batch's controller never needs torch (its graders do)."""
+    probe = ("import sys, grader.grading.prepare, grader.instructor.batch.controller, "
+             "grader.instructor.batch.schedulers; print(sorted(m for m in ('torch', 'pytest') if m in sys.modules))")
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "[]"

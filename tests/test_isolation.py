@@ -14,7 +14,7 @@ import pytest
 
 from grader.isolation import (IsolationError, LandlockLauncher, NamespaceLauncher, NoIsolation, TemplateLauncher,
                               WorkerSpec, choose_launcher)
-from grader.isolation.cache import run_without_submission
+from grader.isolation.doctor import run_without_submission
 from grader.isolation.namespaces import bwrap_filesystem, mounts
 from grader.isolation.processes import PidsCgroup, descendants, parent_of
 from grader.isolation.spec import GRADER

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.course import labs
+from grader.course.labs import tomllib
 from grader.instructor import public_suite
 from grader.instructor import release
 from grader.course import find
@@ -227,6 +229,7 @@ def test_the_toy_release_holds_the_public_course_and_nothing_hidden(tmp_path, mo
     # the examples replayed are hypothesis's of the recording version: the release pins it
     from importlib import metadata
     assert f'"hypothesis=={metadata.version("hypothesis")}"' in (out / "pyproject.toml").read_text()
+    assert tomllib.loads((out / "pyproject.toml").read_text())["project"]["dependencies"]   # pip can read it
     # recorded from the public copy of the suite, with the course's reference reachable
     ((suite_dir, store, files, reference_found),) = fake.calls
     assert suite_dir.parts[-4:] == ("src", "grader", "suites", LAB) and reference_found   # the public copy
@@ -236,6 +239,24 @@ def test_the_toy_release_holds_the_public_course_and_nothing_hidden(tmp_path, mo
     # the scan sees what it looks for: the unstripped suite would be caught
     assert leaks({"suite": suite.read_text()}, hidden_check_texts([LAB], course))
     assert leaks({"ref": REFERENCE}, solution_lines(course))
+
+
+def test_shipped_data_is_in_the_release_once_and_found_there(tmp_path, monkeypatch):
+    """lab.toml's ``ship`` (Lab 5's weights): one copy, in the package the student installs, which
+    the installed grader finds wherever it grades from."""
+    course = toy_course(tmp_path / "course")
+    (course / "reference" / LAB / "weights.bin").write_bytes(b"\x00trained" * 1000)
+    toml = course / "suites" / LAB / "lab.toml"
+    toml.write_text('ship = ["weights.bin"]\n' + toml.read_text())
+    monkeypatch.setattr(release, "record", FakeRecorder())
+    built = release.build([LAB], tmp_path / "out", course=course)
+    shipped = [f for f in built.files if f.name == "weights.bin"]
+    assert shipped == [Path(f"src/grader/bundled_course/assignments/{LAB}/weights.bin")]
+    lab = find(course).lab(LAB)
+    assert lab.data_file("weights.bin") == course / "reference" / LAB / "weights.bin"
+    (course / "reference" / LAB / "weights.bin").unlink()   # a student's course: the installed package's copy
+    monkeypatch.setattr(labs, "BUILTIN_SUITES", built.out / "src" / "grader" / "suites")
+    assert lab.data_file("weights.bin").read_bytes() == b"\x00trained" * 1000
 
 
 def test_the_release_line_says_what_it_wrote(tmp_path, monkeypatch):

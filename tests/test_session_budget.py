@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from grader.grading.budget import FUNCTIONS, PER_FUNCTION, CrashBudget
-from grader.isolation import WorkerSpec
-from grader.grading.session import SubmissionImportError, WorkerCrash, WorkerSession
+from grader.isolation import NoIsolation, WorkerSpec
+from grader.grading.session import StudentError, SubmissionImportError, WorkerCrash, WorkerSession, out_of_memory
 
 
 @pytest.fixture
@@ -77,3 +79,63 @@ def test_checks_that_run_fine_do_not_count(session):
         session.crashed = crashed
     session.begin_check("numpy_to_tensor")
     assert session.budget.refusal("numpy_to_tensor") is None
+
+
+# ------------------------------------------------------------------ out of memory, and the run's time for the student's code
+def student_error(type_name: str, mro: list[str], message: str = "") -> StudentError:
+    return StudentError({"type": type_name, "mro": mro, "message": message})
+
+
+def test_running_out_of_memory_is_recognised_whoever_raises_it():
+    assert out_of_memory(student_error("MemoryError", ["builtins.MemoryError", "builtins.Exception",
+                                                       "builtins.BaseException", "builtins.object"]))
+    numpy_one = ["numpy._core._exceptions._ArrayMemoryError", "builtins.MemoryError", "builtins.Exception",
+                 "builtins.BaseException", "builtins.object"]
+    assert out_of_memory(student_error("_ArrayMemoryError", numpy_one, "Unable to allocate 8.00 GiB"))
+    torch_one = student_error("RuntimeError", ["builtins.RuntimeError", "builtins.Exception", "builtins.BaseException",
+                                               "builtins.object"],
+                              "DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes")
+    assert out_of_memory(torch_one)
+    assert not out_of_memory(student_error("ValueError", ["builtins.ValueError", "builtins.Exception",
+                                                          "builtins.BaseException", "builtins.object"], "bad shape"))
+
+
+def test_the_students_time_over_a_run_is_bounded_and_every_call_gets_at_most_what_is_left(session):
+    session.budget = CrashBudget(seconds=5.0)
+    assert session._limited(10.0, "calling f()") == (5.0, "calling f() (the last of the 5 s a run allows your code)")
+    session.budget.spend(4.0)
+    assert session._limited(0.5, "calling f()") == (0.5, "calling f()")
+    session.budget.spend(1.5)
+    assert session.budget.left() == 0.0
+    session.begin_check("any_function")
+    with pytest.raises(WorkerCrash, match="your code has used the 5 s a grading run allows it"):
+        session.ensure_ready()
+    assert session.process is None, "no worker is started once the time is spent"
+
+
+def test_only_the_students_time_is_charged(session):
+    """The wait for the worker's first start is everyone's: not charged; a restart after a crash is."""
+    with session._spending(False):
+        pass
+    with session._spending():
+        time.sleep(0.05)
+    assert 0.05 <= session.budget.spent < 1.0
+
+
+def test_a_memory_error_counts_like_a_crash(tmp_path):
+    """Hoarding memory costs seconds per call: a function that runs out of memory in two checks has its
+    other checks fail at once, as one that crashes."""
+    (tmp_path / "hoarder.py").write_text("def hoard():\n    raise MemoryError('no more')\n\n\ndef fine():\n    return 1\n")
+    hoarder = WorkerSession(WorkerSpec(submission_dir=tmp_path, module="hoarder", preload=[]), launcher=NoIsolation())
+    try:
+        for _ in range(PER_FUNCTION):
+            hoarder.begin_check("hoard")
+            with pytest.raises(StudentError, match="MemoryError"):
+                hoarder.call(("module", "hoard"))
+        hoarder.begin_check("hoard")
+        with pytest.raises(WorkerCrash, match=f"`hoard` already timed out or crashed in {PER_FUNCTION} checks"):
+            hoarder.call(("module", "hoard"))
+        hoarder.begin_check("fine")
+        assert hoarder.call(("module", "fine")) == 1
+    finally:
+        hoarder.close()

@@ -183,10 +183,10 @@ def test_a_python_environment_under_tmp_is_shown_to_the_worker(tmp_path):
 
 def test_grade_check_lists_a_worker_that_cannot_start_as_not_graded(course, monkeypatch):
     """`grade check` (course CI): neither side is graded, and the line says why; no 'the reference fails'."""
-    from grader.grading import run
+    from grader.grading import prepare
     from grader.instructor.selfcheck import check_lab, line
 
-    monkeypatch.setattr(run, "choose_launcher", lambda: DyingLauncher())
+    monkeypatch.setattr(prepare, "choose_launcher", lambda: DyingLauncher())   # where a run chooses it
     sides = check_lab(LAB, course)
     assert [side.summary for side in sides] == ["not graded", "not graded"]
     assert all("could not start its worker" in side.problem for side in sides), line(LAB, sides)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.course.labs import BUILTIN_SUITES, Lab, LabError, labs_in
+from grader.course.labs import BUILTIN_SUITES, BUNDLED, Lab, LabError, labs_in  # noqa: F401 (BUNDLED: for release)
 from grader.errors import SetupError
 
 ENVIRONMENT = "GRADE_COURSE"
 MARKS = ("reference", "assignments")   # a folder holding either is a course
-BUNDLED = "bundled_course"             # in a student release's package: its stubs (grader/instructor/release.py)
 
 
 class CourseError(SetupError):

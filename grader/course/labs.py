@@ -11,7 +11,10 @@ files from the suites folders of the course (:mod:`grader.course.folder`).
     warm_up = ["../warm_librosa.py"]          # lab-side modules whose warm_up() the worker runs once
     probes = ["probes.py"]                    # loaded into this lab's worker only
     reply_bytes = 33554432                    # the largest reply a check reads from the worker
-    ship = ["weights.pt"]                     # data beside the reference that a student release puts beside the stub
+    memory_bytes = 1610612736                 # the worker's memory limit (RLIMIT_DATA): what the
+                                              # reference needs, with a margin (default 4 GiB)
+    ship = ["weights.pt"]                     # data beside the reference that a student release ships (once,
+                                              # in its package: Lab.data_file finds it)
     expectations = "expected"                 # recorded expected values (grader.grading.reference), replayed
                                               # when the reference solution is not there (a student release)
     expected_warnings = ["n_fft=.* too large"]  # library warnings the checks' own inputs provoke: not shown
@@ -35,9 +38,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 BUILTIN_SUITES = Path(__file__).resolve().parent.parent / "suites"
+BUNDLED = "bundled_course"   # in a student release's package: its stubs and shipped data (grader/instructor/release.py)
 LAB_FILE, COURSE_FILE = "lab.toml", "course.toml"
 _KEYS = {"title", "module", "preload", "warm_up", "probes", "reply_bytes", "environment", "cache", "expectations",
-         "ship", "expected_warnings"}
+         "ship", "expected_warnings", "memory_bytes"}
 
 
 class LabError(SetupError):
@@ -57,8 +61,9 @@ class Lab:
     environment: dict[str, str] = field(default_factory=dict, hash=False)
     cache: dict[str, str] = field(default_factory=dict, hash=False)
     reply_bytes: int = 8 << 20
+    memory_bytes: int | None = None        # the worker's memory limit (None: the worker's default, 4 GiB)
     expectations: Path | None = None       # the folder of recorded expected values (None: none)
-    ship: tuple[str, ...] = ()             # files of reference/labN/ students get beside their stub (data, not code)
+    ship: tuple[str, ...] = ()             # files of reference/labN/ a student release ships (data, not code)
     expected_warnings: tuple[str, ...] = ()   # regexes: library warnings the checks' inputs provoke (not shown)
 
     @property
@@ -71,6 +76,14 @@ class Lab:
 
     def assignment_file(self, course: Path | None = None) -> Path:
         return (course or self.course or Path("<no course folder>")) / "assignments" / self.name / self.filename
+
+    def data_file(self, name: str) -> Path:
+        """A data file the lab ships (``ship``, e.g. trained weights): beside the reference solution
+        (the instructor's course), beside the stub, or in the installed grader's bundled course, where
+        a student release keeps its one copy.  The last place looked when it is nowhere."""
+        places = [self.reference_file.parent, self.assignment_file().parent,
+                  BUILTIN_SUITES.parent / BUNDLED / "assignments" / self.name]
+        return next((place / name for place in places if (place / name).is_file()), places[-1] / name)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -101,6 +114,7 @@ def load_lab(folder: Path, course: Path | None) -> Lab:
                preload=tuple(data.get("preload", ("numpy", "torch"))), warm_up=files["warm_up"],
                probes=files["probes"], environment=dict(data.get("environment", {})),
                cache=dict(data.get("cache", {})), reply_bytes=int(data.get("reply_bytes", 8 << 20)),
+               memory_bytes=_memory(data, path),
                expectations=(folder / data["expectations"]).resolve() if "expectations" in data else None,
                ship=tuple(data.get("ship", ())), expected_warnings=_patterns(path, data.get("expected_warnings", [])))
 
@@ -115,6 +129,15 @@ def _patterns(path: Path, values: Any) -> tuple[str, ...]:
         except re.error as exc:
             raise LabError(f"{path}: expected_warnings {value!r} is not a regular expression ({exc})") from None
     return tuple(values)
+
+
+def _memory(data: dict[str, Any], path: Path) -> int | None:
+    if "memory_bytes" not in data:
+        return None
+    value = data["memory_bytes"]
+    if type(value) is not int or value < 256 << 20:
+        raise LabError(f"{path}: memory_bytes must be a whole number of bytes, at least 268435456 (256 MiB)")
+    return value
 
 
 def labs_in(suites: Path, course: Path | None) -> list[Lab]:

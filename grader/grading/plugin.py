@@ -22,7 +22,7 @@ import time
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Collection, Protocol
 
 import pytest
 
@@ -127,8 +127,12 @@ def clips(request: pytest.FixtureRequest) -> dict[str, Path]:
 class GradingPlugin:
     def __init__(self, lab: Lab, session: WorkerSession | None, clips_dir: Path | None,
                  progress: Progress | None = None, student: bool = False,
-                 reach: expectations.Reach | None = None, shown: tuple[str, ...] | None = None) -> None:
+                 reach: expectations.Reach | None = None, shown: tuple[str, ...] | None = None,
+                 first: Collection[str] = ()) -> None:
+        """``first``: stub names (``to_unet_input``, ``UNet.forward``, ``UNet``) whose checks run before the
+        others (watch mode: the functions just changed); the grade does not depend on the order."""
         self.lab, self.session, self.clips_dir, self.progress = lab, session, clips_dir, progress
+        self.first = frozenset(first)
         self.student = student               # a student-facing run: only the checks students see run
         self.shown = shown or edition.shown()   # what they see: visible (and after_due_date, past it)
         self.withheld: list[CheckResult] = []
@@ -147,6 +151,8 @@ class GradingPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[PLUGIN] = self
         config.pluginmanager.register(sys.modules[__name__], "grading-fixtures")
+        if self.first:
+            config.pluginmanager.register(_FirstChecks(self), "grading-first")
         config.addinivalue_line("markers", "points(n): what the check is worth")
         config.addinivalue_line("markers", "cuda: the check needs a CUDA GPU")
         config.addinivalue_line("markers", side_checks.DESCRIPTION)
@@ -303,6 +309,24 @@ class GradingPlugin:
                 result.function = said
         side_checks.settle(self.results, self._side_of, self._titles)
         explain_builds_on(self.results)
+
+
+class _FirstChecks:
+    """Runs the checks of ``plugin.first`` before the others (a hook of its own: the plugin's
+    modifyitems hook runs first, this one last, after pytest's reordering by fixture scope)."""
+
+    def __init__(self, plugin: GradingPlugin) -> None:
+        self.plugin = plugin
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: not _among(self.plugin._new_result(item).function, self.plugin.first))
+
+
+def _among(function: str, names: frozenset[str]) -> bool:
+    """``function`` (a stub name) is one of ``names``, a method of one, or the class of one."""
+    return bool(function) and any(function == name or function.startswith(name + ".") or name.startswith(function + ".")
+                                  for name in names)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -23,8 +23,15 @@ The store itself, and how values are written and read, is :mod:`grader.grading.s
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +40,9 @@ from typing import Any
 
 from grader.course.labs import Lab
 from grader.grading.describe import describe_call
-from grader.grading.store import (INDEX, MISMATCH, ReleaseMismatch, Store, Unrecordable, _canonical, _digest,
-                                  encode_arguments, hypothesis_version, suite_hash)
+from grader.grading.store import (FORMAT, INDEX, MISMATCH, ReleaseMismatch, Store, Unrecordable, _canonical,
+                                  _digest, encode_arguments, hypothesis_version, suite_hash)
+from grader.isolation.cache import cache_root, library_versions
 
 class Book:
     """One grading run's reference: the mode, the store, the clips folder and the check running."""
@@ -45,6 +53,7 @@ class Book:
         self.check = ""
         self.mismatch: ReleaseMismatch | None = None
         self.live_calls = 0               # how often the reference itself ran (memo tests count them)
+        self.kept_calls = 0               # answers kept from earlier runs when it began (Kept)
         self._module_factory = module or (lambda: load_reference(lab))
         self._module: ModuleType | None = None
 
@@ -153,6 +162,10 @@ class Reach:
     def book(self, lab: Lab, clips: Path | None) -> Book:
         raise NotImplementedError
 
+    def finish(self, book: Book) -> str:
+        """The run that used ``book`` graded to the end; a note for its report, or ''."""
+        return ""
+
 
 class Live(Reach):
     """The reference module itself: nothing recorded."""
@@ -204,14 +217,131 @@ class Memo(Reach):
         return slot[0]
 
 
+@dataclass
+class Kept(Reach):
+    """The instructor's checkout: the reference's answers kept in a cache folder (``root``) across
+    runs.  A run replays what is kept, computes the rest live and keeps it for the next run.
+
+    Kept answers are filed under a key of everything they depend on (:func:`kept_key`: the
+    reference's folder, the suite, the grader's code, Python, hypothesis and the libraries'
+    versions): any change there is another key, so a stale answer is never read; the first run
+    after a change runs the reference live (and says so), as grading without the cache would.
+    """
+
+    root: Path
+    last: Book | None = None                                    # the book of the latest run
+    stores: dict[Path, Store] = field(default_factory=dict)   # read once per process (a batch grader, watch)
+    modules: dict[Path, ModuleType] = field(default_factory=dict)   # the reference, loaded once where it runs
+
+    def folder(self, lab: Lab) -> Path:
+        return self.root / f"{lab.name}-{kept_key(lab)}"
+
+    def book(self, lab: Lab, clips: Path | None) -> Book:
+        folder = self.folder(lab)
+        if folder not in self.stores:
+            self.stores[folder] = _kept_store(folder, lab)
+        store = self.stores[folder]
+        book = Book("memo", lab, store, clips, module=lambda: self._module(folder, lab))
+        book.kept_calls = store.count()
+        self.last = book
+        return book
+
+    def _module(self, folder: Path, lab: Lab) -> ModuleType:
+        if folder not in self.modules:
+            self.modules[folder] = load_reference(lab)
+        return self.modules[folder]
+
+    def finish(self, book: Book) -> str:
+        if book.live_calls == 0 or book.mismatch is not None:
+            return ""
+        with contextlib.suppress(OSError):
+            _publish(book.store, self.folder(book.lab))
+            _prune(self.root, book.lab.name)
+        if book.kept_calls:
+            return (f"{book.live_calls} of the reference's answers were not kept yet: it ran live for them "
+                    "(kept now for the next run)")
+        return ("the reference ran live: its suite, its code, the grader or a library changed since its answers "
+                "were last kept (kept now: the next run replays them; grade --live always runs it)")
+
+
 def automatic(lab: Lab) -> Reach:
     """What a run of ``lab`` uses unless told: the reference where it is installed (the instructor's
-    checkout), else the recorded answers beside the suite (a student release)."""
+    checkout), its answers kept across runs in the cache (:class:`Kept`); else the recorded
+    answers beside the suite (a student release)."""
     if lab.reference_file.is_file():
-        return Live()
+        return Kept(cache_root() / "expected")
     if has_store(lab):
         return Replay(Store.load(lab.expectations))
     return Live()
+
+
+def kept_key(lab: Lab) -> str:
+    """What the reference's answers depend on, as one digest: the reference's folder (code and data),
+    the suite (the calls it makes, its helpers), the grader's own code (clips, checks, the store's
+    format), Python, hypothesis and the lab's libraries."""
+    parts = [f"format {FORMAT}", sys.version, hypothesis_version(), suite_hash(lab),
+             json.dumps(library_versions(tuple(sorted({m.split(".")[0] for m in (*lab.preload, "numpy", "torch")}))),
+                        sort_keys=True)]
+    reference = lab.reference_file.parent
+    files = [reference / "__missing__"] if not reference.is_dir() else \
+        sorted(p for p in reference.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    parts += [_file_digest(path, reference) for path in files]
+    parts += [_grader_digest()]
+    return _digest(*(part.encode() for part in parts))[:20]
+
+
+def _file_digest(path: Path, root: Path) -> str:
+    try:
+        return f"{path.relative_to(root).as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}"
+    except OSError:
+        return f"{path} unreadable"
+
+
+@functools.lru_cache(maxsize=1)
+def _grader_digest() -> str:
+    """The grader's own Python files (not the suites': suite_hash has them), once per process."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts and "suites" not in
+                   p.relative_to(package).parts[:1])
+    return hashlib.sha256(b"".join(_file_digest(p, package).encode() for p in files)).hexdigest()
+
+
+def _kept_store(folder: Path, lab: Lab) -> Store:
+    """The answers kept in ``folder``, or none (a new store) where it is missing, half replaced by another
+    run at this moment, or unreadable: the reference then runs live, as without a cache."""
+    try:
+        if json.loads((folder / INDEX).read_text(encoding="utf-8")).get("format") == FORMAT:
+            return Store.load(folder)
+    except (OSError, ValueError, ReleaseMismatch):
+        pass
+    return Store.new(lab)
+
+
+KEPT_PER_LAB = 4   # a lab's latest stores kept: the answers of older references and suites are let go
+
+
+def _prune(root: Path, lab: str) -> None:
+    """Remove all but the :data:`KEPT_PER_LAB` latest stores of ``lab`` (each reference, suite or library
+    change leaves one behind)."""
+    stores = sorted((p for p in root.glob(f"{lab}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in stores[KEPT_PER_LAB:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _publish(store: Store, folder: Path) -> None:
+    """Write ``store`` beside ``folder`` and put it in its place: a reader sees the old one, the new one
+    or none (then it runs the reference live), never half of one."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        store.save(building, compressed=False)
+        old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
+        with contextlib.suppress(OSError):
+            os.rename(folder, old)
+        os.rename(building, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
 
 
 def _for(store: Store, lab: Lab) -> Store:

@@ -18,6 +18,7 @@ no grade (:mod:`grader.grading.startup` finds the words).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import select
 import shutil
@@ -26,7 +27,7 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from grader import inert
 from grader.errors import WorkerStartError
@@ -34,6 +35,9 @@ from grader.isolation.inside import wire
 from grader.grading.budget import CrashBudget
 from grader.grading import startup
 from grader.isolation import IsolationError, Launcher, WorkerHandle, WorkerSpec, choose_launcher
+
+if TYPE_CHECKING:
+    from grader.grading.prepare import Launched
 
 START_TIMEOUT = 120.0   # seconds a new worker may take to say hello (its imports, the lab's warm-ups): the grader's
 OUTPUT_SHOWN = inert.OUTPUT  # characters of a check's worker output kept for its report
@@ -171,16 +175,19 @@ class WorkerSession:
 
     def __init__(self, spec: WorkerSpec, *, launcher: Launcher | None = None, call_timeout: float = 10.0,
                  import_timeout: float = 60.0, reply_bytes: int = 8 << 20,
-                 crash_budget: CrashBudget | None = None) -> None:
+                 crash_budget: CrashBudget | None = None, launched: Launched | None = None) -> None:
+        """``launched``: a worker for ``spec`` already started (grader.grading.prepare.launch), adopted
+        as this session's first worker: it has been importing its libraries meanwhile."""
         self.spec = spec
         self.launcher = launcher or choose_launcher()
         self.owns_launcher = launcher is None
         self.call_timeout, self.import_timeout = call_timeout, import_timeout
         self.start_timeout = max(import_timeout, START_TIMEOUT)   # the grader's part: not the student's to pay
         self.limits = wire.reply_limits(reply_bytes)
-        self.log_dir = Path(tempfile.mkdtemp(prefix="grade-log-"))
+        self.log_dir = launched.log_dir if launched is not None else Path(tempfile.mkdtemp(prefix="grade-log-"))
         self.log_path = self.log_dir / "worker.log"
         self.log_path.touch()
+        self._launched = launched
         self.log_emptied = 0  # bytes dropped from the front of the log: offsets stay comparable
         self.process: WorkerHandle | None = None
         self.channel: socket.socket | None = None
@@ -205,11 +212,14 @@ class WorkerSession:
         if self.process is not None:
             return
         self.started_at = self.output_offset()
-        with open(self.log_path, "ab") as log:
-            try:
-                self.process, self.channel = self.launcher.start(self.spec, log.fileno())
-            except (OSError, IsolationError) as exc:
-                raise self._start_failed(str(exc)) from None
+        if self._launched is not None:   # started early, before this process imported torch
+            self.process, self.channel, self._launched = self._launched.handle, self._launched.channel, None
+        else:
+            with open(self.log_path, "ab") as log:
+                try:
+                    self.process, self.channel = self.launcher.start(self.spec, log.fileno())
+                except (OSError, IsolationError) as exc:
+                    raise self._start_failed(str(exc)) from None
         self.ready = self.greeted = False
         self.generation += 1
         self.starts += 1
@@ -225,12 +235,15 @@ class WorkerSession:
         if self.ready:
             return
         self.start()
-        self._hello()
+        with self._spending(self.starts > 1):   # a restart after a crash: the student's code costs it too
+            self._hello()
         what = f"importing {self.spec.module}.py"
         try:
-            deadline = time.monotonic() + self.import_timeout
-            self._send({"op": "import"}, deadline)
-            self._receive(deadline, what, self.import_timeout)
+            limit, doing = self._limited(self.import_timeout, what)
+            deadline = time.monotonic() + limit
+            with self._spending():
+                self._send({"op": "import"}, deadline)
+                self._receive(deadline, doing, limit)
         except StudentError as exc:
             hidden = startup.hidden_library(exc.message, self.launcher, self.spec, self.start_timeout) \
                 if exc.is_a("ImportError") else ""
@@ -286,6 +299,10 @@ class WorkerSession:
 
     def close(self) -> None:
         self.stop()
+        if self._launched is not None:   # never adopted: no check ran
+            self._launched.handle.kill()
+            self._launched.channel.close()
+            self._launched = None
         if self.owns_launcher:
             self.launcher.close()
         shutil.rmtree(self.log_dir, ignore_errors=True)
@@ -328,15 +345,38 @@ class WorkerSession:
         if self.check_failure is not None:
             raise _fresh(self.check_failure)
         self.ensure_ready()
-        limit = self.call_timeout if timeout is None else timeout
+        limit, doing = self._limited(self.call_timeout if timeout is None else timeout,
+                                     f"calling {describe_target(target)}")
         deadline = time.monotonic() + limit
         request = {"op": "call", "target": list(target), "args": list(args), "kwargs": kwargs or {}}
         try:
-            self._send(request, deadline)
-            return self._receive(deadline, f"calling {describe_target(target)}", limit)
+            with self._spending():
+                self._send(request, deadline)
+                return self._receive(deadline, doing, limit)
         except WorkerCrash as exc:
             self.check_failure = exc
             raise
+        except StudentError as exc:
+            if out_of_memory(exc):
+                self.crashed = True   # counts like a crash (grader/grading/budget.py)
+            raise
+
+    def _limited(self, limit: float, doing: str) -> tuple[float, str]:
+        """``limit``, or what is left of the run's time for the student's code when that is less."""
+        left = self.budget.left()
+        if left is None or left >= limit:
+            return limit, doing
+        return max(left, 0.001), f"{doing} (the last of the {self.budget.seconds:g} s a run allows your code)"
+
+    @contextlib.contextmanager
+    def _spending(self, charged: bool = True) -> Iterator[None]:
+        """Charge the time inside to the run's budget for the student's code."""
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            if charged:
+                self.budget.spend(time.monotonic() - began)
 
     def release(self, handle: "RemoteObject") -> None:
         if handle.generation == self.generation and self.ready:
@@ -405,6 +445,15 @@ class WorkerSession:
 
     def _handle(self, handle_id: int, type_name: str) -> "RemoteObject":
         return RemoteObject(self, handle_id, type_name, self.generation)
+
+
+MEMORY_MESSAGES = ("can't allocate memory", "cannot allocate memory", "out of memory")
+
+
+def out_of_memory(error: StudentError) -> bool:
+    """The student's code ran out of memory: a MemoryError (NumPy's too), or torch's allocator failing
+    (a RuntimeError naming ENOMEM)."""
+    return error.is_a("MemoryError") or any(text in error.message.lower() for text in MEMORY_MESSAGES)
 
 
 def _fresh(error: Exception) -> Exception:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from grader import inert
 from grader.isolation import IsolationError, Launcher, WorkerSpec
-from grader.isolation.cache import run_without_submission
+from grader.isolation.cache import hello_without_submission
 from grader.isolation.spec import GRADER
 
 _MISSING = re.compile(r"No module named '([\w.]+)'")
@@ -50,7 +50,7 @@ def hidden_library(message: str, launcher: Launcher, spec: WorkerSpec, seconds: 
         probe = WorkerSpec(Path(folder), "nothing", preload=[*spec.preload, name], warm_up_only=True,
                            environment=dict(spec.environment))
         try:
-            run_without_submission(launcher, probe, seconds)
+            hello_without_submission(launcher, probe, seconds)
         except (RuntimeError, OSError, IsolationError) as exc:
             return f"its workers cannot import {name}, which this Python has ({where}): {inert.line(str(exc), 400)}"
     return ""

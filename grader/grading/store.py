@@ -259,13 +259,15 @@ class Store:
     def count(self) -> int:
         return sum(len(by_fp) for by_fp in self.calls.values())
 
-    def save(self, folder: Path) -> Path:
+    def save(self, folder: Path, compressed: bool = True) -> Path:
+        """Write the store into ``folder``; ``compressed=False`` trades disk for reading speed (a cache)."""
         folder.mkdir(parents=True, exist_ok=True)
         index = {"format": FORMAT, "lab": self.lab, "hypothesis": self.hypothesis, "suite": self.suite,
                  "calls": self.calls, "values": self.values}
         (folder / INDEX).write_text(json.dumps(index, sort_keys=True, indent=0), encoding="utf-8")
         used = _arrays_used(index)
-        np.savez_compressed(folder / ARRAYS, **{key: self.arrays[key] for key in sorted(used) if key in self.arrays})
+        write = np.savez_compressed if compressed else np.savez
+        write(folder / ARRAYS, **{key: self.arrays[key] for key in sorted(used) if key in self.arrays})
         return folder
 
     @classmethod

@@ -4,11 +4,12 @@ DIR gets what students need and nothing of the instructor's:
 
     README.md                 install, grade, what the report means
     pyproject.toml            `pip install .` installs `grade` (the package below)
-    assignments/labN/         the stubs, and the data lab.toml's ``ship`` names (Lab 5's weights)
+    assignments/labN/         the stubs
     src/grader/               the engine, without the instructor's tools (batch, mutants, Gradescope, ...)
     src/grader/suites/labN/   the public part of each suite (grader/instructor/public_suite.py), and ``expected/``:
                               the reference's answers to the public checks' calls, recorded as data
-    src/grader/bundled_course/assignments/   the stubs again, so the installed package alone is a course
+    src/grader/bundled_course/assignments/   the stubs again, so the installed package alone is a course, and
+                              the data lab.toml's ``ship`` names (Lab 5's weights), once
     src/grader/suites/release.toml           student-facing runs; the checks left out, counted per lab; what
                                              students see (``--after-due-date``: the after_due_date checks too)
 
@@ -126,8 +127,8 @@ def _write(course: Course, labs: list[Lab], root: Path, shown: tuple[str, ...]) 
     withheld = {}
     for lab in labs:
         withheld[lab.name] = _public_suite(lab, suites / lab.name, shown)
-        for assignments in (root / "assignments" / lab.name, package / BUNDLED / "assignments" / lab.name):
-            _stub_folder(lab, assignments)
+        _stub_folder(lab, root / "assignments" / lab.name, ship=False)
+        _stub_folder(lab, package / BUNDLED / "assignments" / lab.name, ship=True)   # the package's: data once
     _record(course, labs, suites)
     _manifest(package / MANIFEST.relative_to(PACKAGE), withheld, shown)
     (root / "pyproject.toml").write_text(_pyproject(labs))
@@ -220,13 +221,14 @@ def _add_key(path: Path, line: str) -> None:
     path.write_text("".join(lines))
 
 
-def _stub_folder(lab: Lab, target: Path) -> None:
-    """The lab's stub folder as the course has it, and the data files lab.toml ships beside it."""
+def _stub_folder(lab: Lab, target: Path, ship: bool) -> None:
+    """The lab's stub folder as the course has it, and (``ship``) the data files lab.toml ships beside it:
+    in the package's copy only, which the installed grader reads wherever it runs (Lab.data_file)."""
     source = lab.assignment_file().parent
     if not source.is_dir():
         raise ReleaseError(f"{lab.name}'s stub is missing: {lab.assignment_file()}")
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in lab.ship:
+    for name in lab.ship if ship else ():
         path = lab.reference_file.parent / name
         if Path(name).suffix in CODE or Path(name).name != name:
             raise ReleaseError(f"{lab.name}'s lab.toml ships {name!r}: only data files beside the reference may ship")
@@ -261,7 +263,7 @@ def _pinned(requires: list[str]) -> list[str]:
 def _pyproject(labs: list[Lab]) -> str:
     version, requires = _dependencies()
     requires = _pinned(requires)
-    listed = "".join(f'    "{r}",\n' for r in requires)
+    listed = "".join(f"    {json.dumps(r)},\n" for r in requires)   # a marker's quotes escaped: valid TOML
     return f'''[build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"

@@ -11,8 +11,9 @@ import platform
 import tempfile
 from pathlib import Path
 
-from grader.isolation.cache import TrustedCache, WarmUp, run_without_submission
+from grader.isolation.cache import TrustedCache, WarmUp, hello_without_submission
 from grader.isolation.choice import MAKERS, choose_launcher
+from grader.isolation.inside import wire
 from grader.isolation.launchers import KINDS, IsolationError, Launcher
 from grader.isolation.namespaces import bwrap_filesystem, mounts
 from grader.isolation.portable import PortableLauncher
@@ -61,6 +62,16 @@ def report(launcher: Launcher, spec: WorkerSpec, warm_up: WarmUp = WarmUp()) -> 
     lines.append(f"device:   {device()}")
     lines.append(f"cache:    {TrustedCache.default(warm_up).describe()}")
     return lines
+
+
+def run_without_submission(launcher: Launcher, spec: WorkerSpec, timeout: float) -> str:
+    """Start a worker that imports and warms up only, and return the confinement it reports in its
+    hello.  RuntimeError when it does not say hello in time, or says something unreadable."""
+    try:
+        hello = wire.decode(wire.loads(hello_without_submission(launcher, spec, timeout)))
+    except wire.WireError as exc:
+        raise RuntimeError(f"the worker's hello cannot be read ({exc})") from None
+    return str(hello.get("value", {}).get("sandbox", "unknown"))
 
 
 def describe_system(system: System) -> str:

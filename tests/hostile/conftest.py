@@ -152,7 +152,7 @@ def attack(hostile_course, tmp_path, worker_source, request):
     markers: list[str] = []
 
     def run(code: str, *, call_timeout: float = 3, import_timeout: float = 60, keyword: str | None = KEYWORD,
-            lab: str = LAB) -> Graded:
+            lab: str = LAB, **options) -> Graded:
         marker = f"gh{uuid.uuid4().hex[:10]}"  # short enough for a process name (15 characters)
         markers.append(marker)
         source = LAB4_REFERENCE.read_text() + "\n\n# ---- attack ----\n" + textwrap.dedent(code).replace("MARKER", marker)
@@ -163,7 +163,7 @@ def attack(hostile_course, tmp_path, worker_source, request):
         folders = grade_entries()
         started = time.monotonic()
         result = grade(lab, submission, keyword=keyword, call_timeout=call_timeout, import_timeout=import_timeout,
-                       course=hostile_course, launcher=launcher)
+                       course=hostile_course, launcher=launcher, **options)
         seconds = time.monotonic() - started
         return Graded(result, seconds, marker, grade_entries() - folders, processes_with(marker))
 

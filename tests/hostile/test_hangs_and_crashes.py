@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grader.grading.session import OUTPUT_SHOWN
 from tests.hostile.conftest import assert_contained
 
@@ -160,3 +162,46 @@ def test_allocating_until_memory_runs_out(attack):
                 hoard.append(bytes(1 << 27))
     """)
     assert_contained(graded, reason="MemoryError")
+
+
+MEMORY_BOMB = """
+    import types as _types
+
+    def _bomb(*args, **kwargs):
+        hoard = []
+        while True:
+            hoard.append(b"MARKER" * (1 << 28))   # 1.5 GiB, written: every page is touched
+
+    for _name, _value in list(globals().items()):
+        if isinstance(_value, _types.FunctionType) and _value.__module__ == __name__ and not _name.startswith("_"):
+            globals()[_name] = _bomb
+"""
+
+
+@pytest.mark.slow
+def test_a_memory_bomb_in_every_function_is_graded_within_a_minute(attack):
+    """Every Lab 4 function allocates until it fails: the lab's memory limit (lab.toml) makes each call fail
+    at once, the failures count like crashes, and the whole lab is graded well within a minute."""
+    graded = attack(MEMORY_BOMB, lab="lab4", keyword=None, call_timeout=10)
+    checks = graded.result.checks
+    assert len(checks) > 40 and graded.result.score == 0
+    said = [c.feedback.summary for c in checks if c.feedback]
+    assert any("MemoryError" in text for text in said)
+    assert sum("fail at once" in text for text in said) > len(checks) / 2
+    assert graded.seconds < 60, f"the run took {graded.seconds:.1f} s"
+    assert graded.leftover_folders == set() and graded.leftover_processes == []
+
+
+@pytest.mark.slow
+def test_code_that_is_slow_everywhere_is_bounded_by_the_runs_budget(attack):
+    """Every function sleeps just under its call limit: no call times out, so no crash budget helps;
+    the run's budget for the student's code does (40 s by default; 4 s here)."""
+    slow = MEMORY_BOMB.replace("hoard = []\n        while True:\n            hoard.append(b\"MARKER\" * (1 << 28))"
+                               "   # 1.5 GiB, written: every page is touched",
+                               "import time\n        time.sleep(2.5)")
+    graded = attack(slow, lab="lab4", keyword=None, call_timeout=3, budget=4)
+    said = [c.feedback.summary for c in graded.result.checks if c.status != "skipped"]
+    assert graded.result.score == 0 and len(said) > 40
+    assert sum("your code has used the 4 s a grading run allows it" in text for text in said) > 40
+    assert any("the last of the 4 s a run allows your code" in text for text in said)
+    assert graded.seconds < 30, f"the run took {graded.seconds:.1f} s"

@@ -17,10 +17,12 @@ import signal
 import sys
 from typing import Any, Callable
 
-from grader.grading.reference import Memo
 from grader.instructor.batch.events import CHECK_FINISHED, DONE, READY, STARTED, Event, Job, failure
 
 _PR_SET_PDEATHSIG = 1
+# how a grader reaches the reference, by name like the grade and warm-up targets: importing the grading
+# code (torch) is the grader process's work, not its controller's
+REACH_TARGET = "grader.instructor.batch.job:reach_for"
 _stopping = False
 
 
@@ -36,8 +38,8 @@ def serve(name: str, lab: str, conn: Any, grade_target: str, warm_target: str, p
     launcher = None
     try:
         launcher = resolve(warm_target)(lab)   # a warm template for the workers, or None
-        # the reference runs once per lab here, not once per submission
-        grade_job = functools.partial(resolve(grade_target), reach=Memo())
+        # the reference's answers: kept across runs in the cache (computed at most once), or the release's
+        grade_job = functools.partial(resolve(grade_target), reach=resolve(REACH_TARGET)(lab))
         if launcher is not None:
             grade_job = functools.partial(grade_job, launcher=launcher)
         conn.send(Event(READY, name))

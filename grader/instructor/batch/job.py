@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.instructor.batch.events import Job
-from grader.grading.reference import Reach
+from grader.grading.reference import Reach, automatic
 from grader.grading.run import grade, list_checks
 from grader.isolation import Launcher, TemplateLauncher
 from grader.course.folder import find_lab
@@ -33,6 +33,13 @@ def worker_launcher() -> Launcher | None:
         return launcher
     launcher.close()
     return None
+
+
+def reach_for(lab_name: str) -> Reach:
+    """How a grader that grades many submissions of ``lab_name`` reaches the reference: its answers kept in
+    the cache and in memory (the instructor's course: the reference runs at most once per answer), or the
+    release's recorded ones, read once (grader.grading.reference.automatic)."""
+    return automatic(find_lab(lab_name))
 
 
 def run_job(job: Job, on_check: Callable[[dict[str, Any]], None] | None = None,

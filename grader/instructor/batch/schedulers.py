@@ -7,6 +7,7 @@ dead grader is the controller's call too, as in pytest-xdist's ``DSession``.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 from multiprocessing import connection
 import os
@@ -14,15 +15,19 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from grader.grading.reference import Memo
+from grader.isolation import Launcher
 from grader.instructor.batch.events import DONE, GRADER_DOWN, STARTED, Event, Job, failure
-from grader.instructor.batch.grader_process import resolve, serve
+from grader.instructor.batch.grader_process import REACH_TARGET, resolve, serve
+
+if TYPE_CHECKING:
+    from grader.grading.reference import Reach
 
 DEFAULT_GRADE = "grader.instructor.batch.job:run_job"
 WARM_UP_ALLOWANCE = 600.0   # seconds a grader may take to warm up (torch, the suite, a template) before its first job
 DEFAULT_WARM = "grader.instructor.batch.job:warm_up"
+DEFAULT_LAUNCHER = "grader.instructor.batch.job:worker_launcher"
 
 
 class Scheduler(Protocol):
@@ -245,14 +250,22 @@ class DaskScheduler:
         self.client.close()
 
 
-def _worker_memo(worker: Any) -> Memo:
-    """The Dask worker's memo, kept on the worker object: it grades many submissions, and the
-    reference runs once per lab there (a fresh one where there is no worker to keep it on)."""
+def _on_worker(worker: Any, lab: str) -> "tuple[Reach, Launcher | None]":
+    """What a Dask worker keeps between its tasks, on the worker object: how the reference is reached
+    (its answers read or computed once per lab there) and a warm template its sandboxes are forked from
+    (None where templates do not work: each task's sandbox then starts fresh).  The template dies with the
+    worker process (bubblewrap's --die-with-parent); its folder is removed at the worker's exit."""
     if worker is None:
-        return Memo()
-    if not isinstance(getattr(worker, "_grade_memo", None), Memo):
-        worker._grade_memo = Memo()
-    return worker._grade_memo
+        return resolve(REACH_TARGET)(lab), None
+    kept = getattr(worker, "_grade_kept", None)
+    if not isinstance(kept, dict):
+        kept = worker._grade_kept = {}
+    if lab not in kept:
+        launcher = resolve(DEFAULT_LAUNCHER)()
+        if launcher is not None:
+            atexit.register(launcher.close)
+        kept[lab] = (resolve(REACH_TARGET)(lab), launcher)
+    return kept[lab]
 
 
 def _with_source(job: Job) -> Job:
@@ -271,6 +284,7 @@ def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:
     except (ImportError, ValueError):
         here, worker = None, "dask"
     try:
-        return {"result": resolve(grade_target)(job, None, reach=_worker_memo(here)), "worker": worker}
+        reach, launcher = _on_worker(here, job.lab)
+        return {"result": resolve(grade_target)(job, None, launcher=launcher, reach=reach), "worker": worker}
     except Exception as exc:
         return {**failure(exc), "worker": worker}

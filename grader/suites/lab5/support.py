@@ -111,9 +111,8 @@ def song_pair(seed: int = 5, n_frames: int = 40) -> tuple[torch.Tensor, torch.Te
 
 def weights_file(lab: Lab) -> Path:
     """The trained weights, beside the reference solution of the course being graded (the ``lab``
-    fixture), or in a student release (no reference) beside the stub, where lab.toml's ``ship`` puts them."""
-    beside_reference = lab.reference_file.with_name("unet_base8.pt")
-    return beside_reference if beside_reference.is_file() else lab.assignment_file().with_name("unet_base8.pt")
+    fixture), or where a student release ships them (lab.toml's ``ship``; see Lab.data_file)."""
+    return lab.data_file("unet_base8.pt")
 
 
 def trained_weights(lab: Lab) -> tuple[dict, dict]:
