@@ -31,7 +31,7 @@ from grader.instructor.gradebook.lateness import NO_POLICY, LatePolicy, lateness
 from grader.instructor.gradebook.stats import check_order
 from grader.instructor.gradebook.store import Gradebook, SubmissionRow
 from grader.feedback.gradescope import results as gradescope_json
-from grader.instructor.similarity.detect import THRESHOLD, similar_pairs
+from grader.instructor.similarity.detect import THRESHOLD, not_compared_whole, similar_pairs
 
 
 @dataclass(frozen=True)
@@ -212,9 +212,11 @@ def write_html(book: Gradebook, lab: str, out: Path, options: ExportOptions = Ex
     the same sections for a terminal."""
     content = class_report(book, lab, student_folders(book, lab), options.policy)
     stub = (options.stubs or {}).get(lab)
-    pairs = similar_pairs(book.codes(lab), stub, "submission.py", options.threshold) if stub is not None else None
-    (out / "report.html").write_text(class_page.render(content, pairs, options.threshold), encoding="utf-8")
-    (out / "report.txt").write_text(class_text.render(content, pairs, options.threshold), encoding="utf-8")
+    codes = book.codes(lab) if stub is not None else {}
+    pairs = similar_pairs(codes, stub, "submission.py", options.threshold) if stub is not None else None
+    cut = not_compared_whole(codes)
+    (out / "report.html").write_text(class_page.render(content, pairs, options.threshold, cut), encoding="utf-8")
+    (out / "report.txt").write_text(class_text.render(content, pairs, options.threshold, cut), encoding="utf-8")
     return [out / "report.html", out / "report.txt"]
 
 
