@@ -48,12 +48,12 @@ import yaml
 from grader.course.labs import Lab
 from grader.grading.notebooks import NotebookError, notebook_to_source
 from grader.grading.files import MAX_FILE_BYTES, Unreadable, read_no_follow
-from grader.instructor.batch.trees import Node, disk_folder, zip_tree
+from grader.instructor.batch.trees import Node, disk_folder, disk_tree, zip_tree
 from grader.instructor.gradebook.escape import printable
 from grader.instructor.gradebook.store import Handin
 
 __all__ = ["CODE_SUFFIXES", "MAX_FILE_BYTES", "Entry", "LayoutError", "Problem", "Roster", "discover",
-           "normal_stem", "read_no_follow"]
+           "handed_in", "normal_stem", "read_no_follow"]
 
 CODE_SUFFIXES = (".py", ".ipynb")
 PATH_SHOWN = 4096                 # characters of a path kept (escaped) in a problem or note
@@ -245,6 +245,31 @@ def bounded(problems: list[Problem], each: int = PROBLEMS_LISTED) -> list[Proble
         kept.append(Problem(student, dropped[0].path.parent, kinds[0][0],
                             f"and {len(dropped)} more not listed ({said})"))
     return kept
+
+
+def handed_in(lab: Lab, folder: Path) -> tuple[Path, list[str]]:
+    """The file to grade in one student's ``folder`` (what the Gradescope autograder finds in
+    ``/autograder/submission``), chosen as a batch chooses it in a student's folder: the lab's file
+    (or its renamed copy, or the only code file) anywhere below, shallowest first, a script before its
+    notebook, never through a link. Returns it and what to tell the student (a renaming, files not
+    graded); LayoutError, one line, when there is none to grade or several could be it."""
+    problems: list[Problem] = []
+    root = disk_tree(folder)
+    if root.kind != "dir":
+        raise LayoutError(f"{printable(str(folder), PATH_SHOWN)}: {root.why or 'not a folder'}")
+    found = _code_files(root, problems, "")
+    chosen = _choose(lab, "", [(node, node.name) for node in found], problems)
+
+    def shown(path: Path) -> str:
+        return printable(str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path), PATH_SHOWN)
+
+    said = [f"{shown(p.path)}: {p.detail}" for p in problems]
+    if chosen is None:
+        raise LayoutError("; ".join(said) or f"no {lab.filename}")
+    node = chosen[0]
+    if node.name != lab.filename or node.where.parent != folder:
+        said.insert(0, f"graded {shown(node.where)} as {lab.filename}")
+    return node.where, said
 
 
 def _stage(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
