@@ -128,7 +128,7 @@ def run(lab_name: str, root: Path) -> int:
     target = root / "results" / "results.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".json.partial")
-    partial.write_text(json.dumps(data, indent=1))
+    partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
     os.replace(partial, target)
     return 0
 

@@ -154,3 +154,27 @@ def test_lateness_of_a_time_that_is_not_iso_with_an_offset_is_unknown_not_a_cras
 
     assert lateness(Handin(submitted_at=submitted_at, late=True), "2024-03-02T01:00:00-08:00").late
     assert not lateness(Handin(submitted_at=submitted_at), "2024-03-02T01:00:00-08:00").late
+
+
+# ------------------------------------------------------------------ what is graded is what was handed in
+def test_a_file_whose_coding_line_says_latin_1_is_graded_as_python_reads_it(tmp_path):
+    """The staged copy was the text re-encoded as UTF-8 under the same ``coding: latin-1`` line: the
+    worker read 'é' as 'Ã©', where ``grade lab4 --submission`` (which copies the bytes) read 'é'."""
+    handed = b"# -*- coding: latin-1 -*-\nx = '\xe9'\n"
+    write(tmp_path / "subs" / "alice" / "pytorch_basics.py", handed)
+    (entry,) = discover(LAB, tmp_path / "subs", tmp_path / "staging").entries
+    assert entry.code.read_bytes() == handed and entry.text == "# -*- coding: latin-1 -*-\nx = 'é'\n"
+    namespace: dict = {}
+    exec(compile(entry.code.read_bytes(), str(entry.code), "exec"), namespace)
+    assert namespace["x"] == "é"
+
+
+def test_a_job_carries_the_staged_bytes_to_a_grader_that_shares_no_disk(tmp_path):
+    """A Dask grader gets the file as text: the latin-1 bytes must come out as they went in."""
+    from grader.instructor.batch.events import Job
+    from grader.instructor.batch.schedulers import _with_source
+
+    handed = b"# -*- coding: latin-1 -*-\nx = '\xe9'\n"
+    code = write(tmp_path / "staged" / "pytorch_basics.py", handed)
+    job = _with_source(Job(key="alice", lab="lab4", code=str(code)))
+    assert job.source.encode("utf-8", "surrogateescape") == handed

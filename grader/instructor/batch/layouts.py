@@ -380,7 +380,7 @@ def _copy(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Pa
     try:
         data = node.read()
         source = notebook_to_source(data) if notebook else _python_text(data)
-        staged = data if notebook else source.encode("utf-8")
+        staged = data   # as handed in: a file whose coding line says latin-1 is still read as latin-1
         source.encode("utf-8")   # a notebook's text too: a lone surrogate in a cell is not code
     except (Unreadable, NotebookError, UnicodeError, SyntaxError, LookupError) as exc:
         problems.append(_problem(student, node, "unreadable", _why(exc)))
