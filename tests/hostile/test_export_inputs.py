@@ -72,3 +72,16 @@ def test_a_class_of_no_one_or_one_student_gets_every_file(tmp_path, students):
     assert {path.name for path in written} >= {"grades.csv", "junit.xml", "report.html", "report.txt", "canvas.csv",
                                                 "scores.csv"}
     ET.parse(folder / "out" / "junit.xml")
+
+
+def test_every_html_page_loads_and_runs_nothing_of_its_own_accord(tmp_path):
+    """The class report had a Content-Security-Policy; each student's report (rich's HTML) had none."""
+    folder = gradebook(tmp_path, {"<img src=x onerror=alert(1)>": "bob", "alice": "alice"})
+    with Gradebook(folder / "grades.db") as book:
+        export(book, folder / "out", ("reports", "html"), "lab4", ExportOptions(stubs={"lab4": STUB}))
+    pages = list((folder / "out").rglob("*.html"))
+    assert len(pages) == 3
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "Content-Security-Policy" in text and "default-src 'none'" in text, page
+        assert "<img src=x" not in text, page

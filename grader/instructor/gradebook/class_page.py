@@ -56,6 +56,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 
+NOTHING_LOADS = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"   # a page without a script
 PAGE_FIELD = 1 << 16   # characters of one student field on the page (a not-graded report's text, say)
 
 def escape(value: object) -> str:
@@ -66,7 +67,7 @@ def escape(value: object) -> str:
 
 def page(title: str, body: str) -> str:
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
-    policy = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
+    policy = f"{NOTHING_LOADS}; script-src 'sha256-{digest}'"
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
             f"<meta http-equiv='Content-Security-Policy' content=\"{policy}\">\n"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n"

@@ -138,9 +138,11 @@ def report_width() -> int:
 
 
 def student_page(console: Console, student: str) -> str:
-    """rich's HTML of the report (every student string escaped by rich), titled, with a way back."""
+    """rich's HTML of the report (every student string escaped by rich), titled, with a way back; like the
+    class report, it loads and runs nothing (its Content-Security-Policy), whatever slipped through."""
     page = console.export_html(inline_styles=True)
-    title = f"<title>{class_page.escape(student)}: report</title>"
+    title = (f"<meta http-equiv='Content-Security-Policy' content=\"{class_page.NOTHING_LOADS}\">\n"
+             f"<title>{class_page.escape(student)}: report</title>")
     back = "<p><a href='../../report.html'>← class report</a></p>"
     return page.replace("<head>", "<head>\n" + title, 1).replace("<body>", "<body>\n" + back, 1)
 
