@@ -145,7 +145,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.output is None:
             sys.stdout.write(text)
         else:
-            args.output.write_text(text)
+            args.output.write_text(text, encoding="utf-8")
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
 
 

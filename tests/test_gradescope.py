@@ -115,7 +115,7 @@ def test_run_autograder_without_the_file_gives_zero_and_says_why(autograder):
     subprocess.run([str(autograder / "source" / "run_autograder")], env=env, check=True, timeout=300)
     data = json.loads((autograder / "results" / "results.json").read_text())
     jsonschema.validate(data, SCHEMA)
-    assert data["score"] == 0 and f"has no {MODULE}.py" in data["output"]
+    assert data["score"] == 0 and f"no {MODULE}.py (found: nothing)" in data["output"], data["output"]
 
 
 # ------------------------------------------------------------------ links and the reference (issue 20, item 7)

@@ -27,7 +27,12 @@ but what the notebook would run if it called the lab's functions now.  The contr
   IPython names it ("Cell In[7], line 2").
 
 Nothing here calls the student's code: it reads the cells' source, the file names and
-line numbers of compiled code, the types of values and the repr of plain constants.
+line numbers of compiled code, the types of values and the repr of plain constants.  A value is
+what its type says (never its ``__class__``, which any object may claim), and attributes are
+read from where Python keeps them (a function's own fields, a class's or module's dict), never
+through a metaclass, a property or ``__getattr__``: a value made to lie is not graded as what
+it claims to be (a callable dressed as the cell's function is "defined elsewhere", not that
+function), and one made to raise is left out, not a traceback in the notebook.
 """
 
 from __future__ import annotations
@@ -162,14 +167,16 @@ class _Assembler:
         if literal is not None:
             self.code.append(_Piece([f"{name} = {literal}"], [None]))
             return
-        if isinstance(value, types.ModuleType) or _from_library(value):
+        if _is_module(value) or _from_library(value):
             statement = self._last_binding(name)
             carried = self._import(name, value, statement)
         else:
             statement = self._made(name, value) or self._last_binding(name)
+            if statement is not None and not _fits(statement.node, value):
+                statement = None   # the last def of the name did not make what the kernel holds under it
             if statement is None:
                 kept = self.result.elsewhere if graded else self.result.left_out
-                kept.append(name if graded else f"{name} ({type(value).__name__})")
+                kept.append(name if graded else f"{name} ({_type_name(value)})")
                 return
             if isinstance(statement.node, (ast.Import, ast.ImportFrom)):
                 carried = self._import(name, value, statement)
@@ -215,7 +222,7 @@ class _Assembler:
             origin = statement.origins()[0] if line is not None else None
         line = line or _import_line(name, value, self.lab_module)
         if line is None:
-            self.result.left_out.append(f"{name} ({type(value).__name__})")
+            self.result.left_out.append(f"{name} ({_type_name(value)})")
             return False
         if _imports_module(line, self.lab_module):
             self.result.elsewhere.append(name)
@@ -251,7 +258,10 @@ def _literal(value: Any) -> str | None:
     """``value`` written as Python, when it is a plain constant that round-trips exactly."""
     if not _plain(value):
         return None
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:   # an int of more than 4300 digits
+        return None
     if len(text) > _LITERAL_CHARACTERS:
         return None
     try:
@@ -280,41 +290,108 @@ def _plain(value: Any) -> bool:
 def _codes_of(value: Any) -> list[types.CodeType]:
     """The compiled code that tells where a function or class of the notebook was defined:
     the function's own, a class's methods' (read from the class's dict, nothing is called)."""
-    if isinstance(value, types.FunctionType) and value.__module__ == "__main__":
+    if type(value) is types.FunctionType and _module_of(value) == "__main__":
         return [value.__code__]
-    if not isinstance(value, type) or value.__module__ != "__main__":
+    if not _is_class(value) or _module_of(value) != "__main__":
         return []
     codes = []
-    for member in vars(value).values():
-        if isinstance(member, (staticmethod, classmethod)):
+    for member in _class_dict(value).values():
+        if type(member) in (staticmethod, classmethod):
             member = member.__func__
-        elif isinstance(member, property):
+        elif type(member) is property:
             member = member.fget
-        if isinstance(member, types.FunctionType):
+        if type(member) is types.FunctionType:
             codes.append(member.__code__)
     return codes
 
 
+def _fits(node: ast.stmt, value: Any) -> bool:
+    """Whether ``node``, the last statement binding a name, can have made ``value``: an undecorated
+    ``def`` makes a function, an undecorated ``class`` a class (a decorator may make anything)."""
+    if getattr(node, "decorator_list", None):
+        return True
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return type(value) is types.FunctionType
+    if isinstance(node, ast.ClassDef):
+        return _is_class(value)
+    return True
+
+
 def _from_library(value: Any) -> bool:
     """A function or class some installed module defines (not the notebook)."""
-    return (isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType))
-            and getattr(value, "__module__", "__main__") not in ("__main__", None))
+    if not (_is_class(value) or type(value) in (types.FunctionType, types.BuiltinFunctionType)):
+        return False
+    return _module_of(value) not in ("__main__", None)
 
 
 def _import_line(name: str, value: Any, lab_module: str) -> str | None:
     """An import binding ``name`` to ``value``, made from what the value says it is (from the lab's own
     module: unchecked, nothing of it is read here)."""
-    if isinstance(value, types.ModuleType):
-        module = value.__name__
+    if _is_module(value):
+        module = _module_name(value)
+        if module is None:
+            return None
         return f"import {module}" if module == name else f"import {module} as {name}"
     if not _from_library(value):
         return None
-    module, qualname = value.__module__, getattr(value, "__qualname__", "")
-    if not isinstance(module, str) or not isinstance(qualname, str) or not qualname.isidentifier():
+    module, qualname = _module_of(value), _own(value, "__qualname__")
+    if not isinstance(qualname, str) or not qualname.isidentifier():
         return None
-    if module.split(".")[0] != lab_module and getattr(sys.modules.get(module), qualname, None) is not value:
+    if module.split(".")[0] != lab_module and _module_attribute(module, qualname) is not value:
         return None
     return f"from {module} import {qualname}" + (f" as {name}" if name != qualname else "")
+
+
+# ------------------------------------------------------------------ reading values without running them
+def _is_class(value: Any) -> bool:
+    return issubclass(type(value), type)
+
+
+def _is_module(value: Any, name: str | None = None) -> bool:
+    """A module (by its type, not by what it claims), named ``name`` when one is given."""
+    return issubclass(type(value), types.ModuleType) and (name is None or _module_name(value) == name)
+
+
+def _own(value: Any, attribute: str) -> object:
+    """``value.attribute`` as Python keeps it, for a function (its own field) or a class (``__module__``,
+    ``__qualname__``: what ``type`` itself keeps); None otherwise: never through a metaclass's
+    ``__getattribute__``, a property or ``__getattr__``."""
+    if type(value) is types.FunctionType:
+        return getattr(value, attribute, None)   # a function's fields are data descriptors of its type
+    if _is_class(value) and attribute in ("__module__", "__qualname__"):
+        return type.__dict__[attribute].__get__(value)   # type's own getter: the class's dict, or its C name
+    if type(value) is types.BuiltinFunctionType:
+        return getattr(value, attribute, None)
+    return None
+
+
+def _module_of(value: Any) -> str | None:
+    """The module a function or class says it comes from, when that is text."""
+    module = _own(value, "__module__")
+    return module if type(module) is str else None
+
+
+def _class_dict(value: type) -> Mapping[str, Any]:
+    return type.__dict__["__dict__"].__get__(value)
+
+
+def _module_dict(module: Any) -> Mapping[str, Any]:
+    return types.ModuleType.__dict__["__dict__"].__get__(module) if _is_module(module) else {}
+
+
+def _module_name(module: Any) -> str | None:
+    name = _module_dict(module).get("__name__")
+    return name if type(name) is str else None
+
+
+def _module_attribute(module: str, name: str) -> object:
+    """``sys.modules[module].name`` read from the module's dict (None when it has none)."""
+    return _module_dict(sys.modules.get(module)).get(name)
+
+
+def _type_name(value: Any) -> str:
+    name = type.__dict__["__name__"].__get__(type(value))
+    return name if type(name) is str else "?"
 
 
 def _alias_line(node: ast.Import | ast.ImportFrom, name: str, value: Any, lab_module: str) -> str | None:
@@ -331,13 +408,9 @@ def _alias_line(node: ast.Import | ast.ImportFrom, name: str, value: Any, lab_mo
             return f"import {alias.name}{suffix}" if fits else None
         source = sys.modules.get(node.module)
         fits = node.module.split(".")[0] == lab_module or source is None or _is_module(
-            value, f"{node.module}.{alias.name}") or getattr(source, alias.name, None) is value
+            value, f"{node.module}.{alias.name}") or _module_attribute(node.module, alias.name) is value
         return f"from {node.module} import {alias.name}{suffix}" if fits else None
     return None
-
-
-def _is_module(value: Any, name: str) -> bool:
-    return isinstance(value, types.ModuleType) and value.__name__ == name
 
 
 def _imports_module(line: str, module: str) -> bool:

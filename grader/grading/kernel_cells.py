@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from grader.grading.notebooks import cell_to_python
+from grader.grading.notebooks import cell_to_python, source_lines
 
 CELL_LABEL = "Cell In[{}]"   # as IPython's tracebacks name a cell
 
@@ -47,7 +47,7 @@ class Cell:
 
 def parse_cell(number: int, raw: str) -> Cell | None:
     """Run ``number`` of a cell whose source was ``raw``; None when it is not Python (it did not run)."""
-    raw_lines = raw.splitlines()
+    raw_lines = source_lines(raw)
     skipped = next((index for index, line in enumerate(raw_lines) if line.strip()), len(raw_lines))
     pairs = cell_to_python(number, raw, [])
     lines, origins = [text for text, _ in pairs], [line for _, line in pairs]

@@ -29,6 +29,7 @@ _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _ESCAPE = re.compile(r"^(?P<indent>\s*)(?:%|!)")
 _ASSIGNED_ESCAPE = re.compile(r"^(?P<indent>\s*)[\w.,\s]+=\s*(?:%|!)")
 _LINE = re.compile(r"\bline (\d+)\b")
+_LINE_END = re.compile(r"\r\n|\r|\n")   # Python's line ends: a form feed, NEL or U+2028 is none
 
 
 class NotebookError(ValueError):
@@ -125,9 +126,17 @@ def notebook_to_source(raw: bytes) -> str:
     return convert(raw).source
 
 
+def source_lines(source: str) -> list[str]:
+    """``source`` cut into lines where Python's tokenizer cuts it (``\\n``, ``\\r\\n``, ``\\r``), unlike
+    ``str.splitlines``, which also cuts at a form feed, NEL or U+2028: inside a string or a comment these
+    are no line end, and cutting there breaks the string or makes the comment's tail code."""
+    lines = _LINE_END.split(source)
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
 def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[str, int]]:
     """(Python line, its line number in the cell) for one cell; what is not Python goes to ``dropped``."""
-    lines = list(enumerate(source.splitlines(), start=1))
+    lines = list(enumerate(source_lines(source), start=1))
     while lines and not lines[0][1].strip():   # as IPython, which drops them before it looks for a cell magic
         lines = lines[1:]
     if lines and lines[0][1].lstrip().startswith("%%"):

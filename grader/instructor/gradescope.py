@@ -33,6 +33,7 @@ from grader.course.labs import BUILTIN_SUITES
 from grader.errors import SetupError
 from grader.feedback.gradescope import failure, results
 from grader.grading.run import grade
+from grader.instructor.batch.layouts import LayoutError, handed_in
 
 ROOT_ENVIRONMENT = "GRADESCOPE_ROOT"
 FALLBACK_DEPENDENCIES = ("torch", "numpy", "librosa", "soundfile", "scipy", "matplotlib", "mir_eval", "pytest",
@@ -111,16 +112,23 @@ def build(lab_name: str, out: Path, course: Path | None = None) -> list[str]:
 
 
 def run(lab_name: str, root: Path) -> int:
-    """Grade ``root/submission`` and write ``root/results/results.json``."""
+    """Grade ``root/submission`` and write ``root/results/results.json``.
+
+    The file graded is chosen in the uploaded folder as ``grade batch`` chooses it in a student's
+    folder (:func:`grader.instructor.batch.layouts.handed_in`: a folder around it, a renamed copy, never
+    a link), and the results say which file that was."""
     started = time.perf_counter()
     try:
-        data = results(grade(lab_name, root / "submission", student=False))
-    except SetupError as exc:
+        chosen, notes = handed_in(find().lab(lab_name), root / "submission")
+        result = grade(lab_name, chosen, student=False)
+        result.notes[:0] = notes
+        data = results(result)
+    except (LayoutError, SetupError) as exc:
         data = failure(f"could not grade this submission: {exc}", started)
     target = root / "results" / "results.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".json.partial")
-    partial.write_text(json.dumps(data, indent=1))
+    partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
     os.replace(partial, target)
     return 0
 

@@ -31,7 +31,7 @@ class Job:
     key: str                      # the student id, unique in the batch
     lab: str
     code: str                     # the staged file (on a cluster: a path every node sees, or ``source``)
-    source: str = ""              # the file's text, sent along when graders do not share our disk
+    source: str = ""              # the file's bytes (decoded utf-8 + surrogateescape), when graders share no disk
     keyword: str | None = None
     call_timeout: float = 10.0
     import_timeout: float = 60.0

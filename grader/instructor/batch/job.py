@@ -54,7 +54,7 @@ def run_job(job: Job, on_check: Callable[[dict[str, Any]], None] | None = None,
     if job.source:   # the file came as text: this grader does not share the controller's disk
         with tempfile.TemporaryDirectory(prefix="grade-job-") as folder:
             code = Path(folder) / (find_lab(job.lab).module + Path(job.code).suffix)   # .py, or a notebook
-            code.write_text(job.source)
+            code.write_bytes(job.source.encode("utf-8", "surrogateescape"))   # the bytes staged
             result = grade(job.lab, code, keyword=job.keyword, call_timeout=job.call_timeout,
                            import_timeout=job.import_timeout, on_check=check_finished, launcher=launcher,
                            reach=reach, student=False)

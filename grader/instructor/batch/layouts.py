@@ -37,8 +37,9 @@ import os
 import re
 import tokenize
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -47,19 +48,23 @@ import yaml
 from grader.course.labs import Lab
 from grader.grading.notebooks import NotebookError, notebook_to_source
 from grader.grading.files import MAX_FILE_BYTES, Unreadable, read_no_follow
-from grader.instructor.batch.trees import Node, disk_folder, zip_tree
+from grader.instructor.batch.trees import Node, disk_folder, disk_tree, zip_tree
 from grader.instructor.gradebook.escape import printable
 from grader.instructor.gradebook.store import Handin
 
 __all__ = ["CODE_SUFFIXES", "MAX_FILE_BYTES", "Entry", "LayoutError", "Problem", "Roster", "discover",
-           "normal_stem", "read_no_follow"]
+           "handed_in", "normal_stem", "read_no_follow"]
 
 CODE_SUFFIXES = (".py", ".ipynb")
 PATH_SHOWN = 4096                 # characters of a path kept (escaped) in a problem or note
+PROBLEMS_LISTED = 20              # problems listed per student; then one says how many more
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git"}
 _CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?P<late>_late)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
                      re.IGNORECASE)
 GRADESCOPE_METADATA = "submission_metadata.yml"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml's parser when there: 3 times as fast
+_FIELD = 200                      # characters kept of one field of the metadata (a name, an SID, an e-mail)
+_SUBMITTERS = 20                  # submitters read of one submission (a group is a few people)
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,8 @@ def _discover_zip(lab: Lab, submissions: Path, staging: Path) -> Roster:
         tree, outside = zip_tree(archive, submissions)
         roster = _discover_folder(lab, _entered(tree), staging)
     roster.layout = f"zip of {roster.layout}"
-    roster.problems += [Problem("", submissions / printable(name, PATH_SHOWN), "unreadable",
-                                f"in {printable(submissions.name)}: {why}") for name, why in outside]
+    roster.problems += bounded([Problem("", submissions / printable(name, PATH_SHOWN), "unreadable",
+                                        f"in {printable(submissions.name)}: {why}") for name, why in outside])
     return roster
 
 
@@ -217,7 +222,54 @@ def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
                            roster.problems, handins.get(student, Handin()))
             if entry is not None:
                 roster.entries.append(entry)
+    roster.problems = bounded(roster.problems)
     return roster
+
+
+def bounded(problems: list[Problem], each: int = PROBLEMS_LISTED) -> list[Problem]:
+    """At most ``each`` problems per student (and as many of no student's), in their order, then one per
+    student saying how many more there are: a folder of 100 000 copies costs its student a few lines,
+    not 100 000 in the summary, the gradebook and the class report."""
+    kept: list[Problem] = []
+    listed: Counter = Counter()
+    more: dict[str, list[Problem]] = {}
+    for problem in problems:
+        if listed[problem.student] < each:
+            listed[problem.student] += 1
+            kept.append(problem)
+        else:
+            more.setdefault(problem.student, []).append(problem)
+    for student, dropped in more.items():
+        kinds = Counter(p.kind for p in dropped).most_common()
+        said = ", ".join(f"{count} {kind}" for kind, count in kinds)
+        kept.append(Problem(student, dropped[0].path.parent, kinds[0][0],
+                            f"and {len(dropped)} more not listed ({said})"))
+    return kept
+
+
+def handed_in(lab: Lab, folder: Path) -> tuple[Path, list[str]]:
+    """The file to grade in one student's ``folder`` (what the Gradescope autograder finds in
+    ``/autograder/submission``), chosen as a batch chooses it in a student's folder: the lab's file
+    (or its renamed copy, or the only code file) anywhere below, shallowest first, a script before its
+    notebook, never through a link. Returns it and what to tell the student (a renaming, files not
+    graded); LayoutError, one line, when there is none to grade or several could be it."""
+    problems: list[Problem] = []
+    root = disk_tree(folder)
+    if root.kind != "dir":
+        raise LayoutError(f"{printable(str(folder), PATH_SHOWN)}: {root.why or 'not a folder'}")
+    found = _code_files(root, problems, "")
+    chosen = _choose(lab, "", [(node, node.name) for node in found], problems)
+
+    def shown(path: Path) -> str:
+        return printable(str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path), PATH_SHOWN)
+
+    said = [f"{shown(p.path)}: {p.detail}" for p in problems]
+    if chosen is None:
+        raise LayoutError("; ".join(said) or f"no {lab.filename}")
+    node = chosen[0]
+    if node.name != lab.filename or node.where.parent != folder:
+        said.insert(0, f"graded {shown(node.where)} as {lab.filename}")
+    return node.where, said
 
 
 def _stage(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Path,
@@ -289,7 +341,7 @@ def _choose(lab: Lab, student: str, candidates: list[tuple[Node, str]],
             problems: list[Problem]) -> tuple[Node, str] | None:
     """The one file to grade for ``student``, or None with a problem saying why."""
     exact = [c for c in candidates if c[1] == lab.filename]
-    close = [c for c in candidates if normal_stem(c[1]) == lab.module and c not in exact]
+    close = [c for c in candidates if c[1] != lab.filename and normal_stem(c[1]) == lab.module]
     chosen = exact or close
     if not chosen and len(candidates) == 1:
         chosen = candidates
@@ -328,7 +380,7 @@ def _copy(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Pa
     try:
         data = node.read()
         source = notebook_to_source(data) if notebook else _python_text(data)
-        staged = data if notebook else source.encode("utf-8")
+        staged = data   # as handed in: a file whose coding line says latin-1 is still read as latin-1
         source.encode("utf-8")   # a notebook's text too: a lone surrogate in a cell is not code
     except (Unreadable, NotebookError, UnicodeError, SyntaxError, LookupError) as exc:
         problems.append(_problem(student, node, "unreadable", _why(exc)))
@@ -353,45 +405,62 @@ def _copy(lab: Lab, student: str, raw: str, chosen: tuple[Node, str], folder: Pa
 def gradescope_handins(root: Node, problems: list[Problem]) -> dict[str, Handin]:
     """``submission_metadata.yml`` of a Gradescope export: folder name -> its submitters and time.
 
-    Read with ``yaml.safe_load`` (data only), from the folder or the zip alike and never through a
-    link; a file that is not what Gradescope writes is a problem, listed, and the submissions are
-    graded all the same."""
+    Read with YAML's safe loader (data only), from the folder or the zip alike and never through a
+    link. Only scalars are read from it (:func:`_text`, :func:`iso_time`), each of bounded length: an
+    alias is never expanded into text (a billion laughs stays a few references). A file that is not
+    what Gradescope writes, or that YAML cannot make values of, is a listed problem, and the
+    submissions are graded all the same."""
     node = next((c for c in root.children() if c.name == GRADESCOPE_METADATA), None)
     if node is None:
         return {}
     try:
-        data = yaml.safe_load(node.read())
-    except (OSError, yaml.YAMLError, RecursionError) as exc:
+        data = yaml.load(node.read(), Loader=_YAML_LOADER)   # noqa: S506 (a safe loader, C or Python)
+    except Exception as exc:   # YAMLError, and what its constructors raise: ValueError (a 5000-digit int,
+        # a 13th month), AttributeError (a tagged timestamp that is not one), RecursionError
         problems.append(_problem("", node, "unreadable", f"not read: {(str(exc).splitlines() or [''])[0]}"))
         return {}
     if not isinstance(data, dict):
         problems.append(_problem("", node, "unreadable", "not read: not a mapping of submissions"))
         return {}
-    return {str(folder): _gradescope_handin(entry) for folder, entry in data.items() if isinstance(entry, dict)}
+    return {key: _gradescope_handin(entry) for key, entry in ((_text(folder), entry) for folder, entry in data.items())
+            if key and isinstance(entry, dict)}
 
 
 def _gradescope_handin(entry: dict) -> Handin:
     def get(mapping: dict, key: str) -> object:
         return mapping.get(f":{key}", mapping.get(key))
 
-    submitters = [s for s in get(entry, "submitters") or [] if isinstance(s, dict)]
+    listed = get(entry, "submitters")
+    submitters = [s for s in listed[:_SUBMITTERS] if isinstance(s, dict)] if isinstance(listed, list) else []
 
     def joined(key: str) -> str:   # a group submission has several submitters
-        return ", ".join(str(get(s, key)) for s in submitters if get(s, key))
+        return ", ".join(t for t in (_text(get(s, key)) for s in submitters) if t)[:_SUBMITTERS * _FIELD]
 
     return Handin(name=joined("name"), sis_id=joined("sid"), email=joined("email"),
                   submitted_at=iso_time(get(entry, "created_at")))
 
 
+def _text(value: object) -> str:
+    """A YAML scalar as text, at most :data:`_FIELD` characters; '' for anything else: a list or a
+    mapping (whose text an alias could make gigabytes long), a time, or an int too long to write."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return ""
+    try:
+        return str(value)[:_FIELD]
+    except ValueError:   # an int of more than 4300 digits
+        return ""
+
+
 def iso_time(value: object) -> str:
-    """A time as ISO 8601 with its offset ('' when it is not one): YAML gives datetimes, or text."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        try:
+    """A time as ISO 8601 with its offset ('' when it is not one): YAML gives datetimes (without a zone:
+    UTC, as YAML's spec says), or text (without an offset: local time, as ``--due``)."""
+    try:
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+        if isinstance(value, str) and len(value) <= _FIELD:
             return parse_time(value).isoformat()
-        except ValueError:
-            return ""
+    except (ValueError, OverflowError):   # no such time, or none this machine's clock can say
+        return ""
     return ""
 
 

@@ -271,7 +271,8 @@ def _on_worker(worker: Any, lab: str) -> "tuple[Reach, Launcher | None]":
 def _with_source(job: Job) -> Job:
     from dataclasses import replace
 
-    return replace(job, source=Path(job.code).read_text())
+    # the staged bytes as text that gives them back (a file whose coding line says latin-1 is not UTF-8)
+    return replace(job, source=Path(job.code).read_bytes().decode("utf-8", "surrogateescape"))
 
 
 def _dask_task(job: Job, grade_target: str) -> dict[str, Any]:

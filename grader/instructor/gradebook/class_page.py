@@ -18,7 +18,7 @@ from urllib.parse import quote
 from grader.instructor.gradebook import plots
 from grader.instructor.gradebook.escape import html_text
 from grader.instructor.gradebook.class_report import ClassReport, Mistake, StudentRow
-from grader.instructor.similarity.model import Pair
+from grader.instructor.similarity.model import MAX_CHARACTERS, Pair
 from grader.results import plural
 
 STYLE = """
@@ -56,6 +56,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 
+NOTHING_LOADS = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"   # a page without a script
 PAGE_FIELD = 1 << 16   # characters of one student field on the page (a not-graded report's text, say)
 
 def escape(value: object) -> str:
@@ -66,7 +67,7 @@ def escape(value: object) -> str:
 
 def page(title: str, body: str) -> str:
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
-    policy = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
+    policy = f"{NOTHING_LOADS}; script-src 'sha256-{digest}'"
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
             f"<meta http-equiv='Content-Security-Policy' content=\"{policy}\">\n"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
@@ -74,12 +75,15 @@ def page(title: str, body: str) -> str:
             f"<script>{SCRIPT}</script>\n</body></html>\n")
 
 
-def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: float = 0.0) -> str:
+def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: float = 0.0,
+           cut: list[tuple[str, int]] = ()) -> str:
+    """The page; ``pairs``: the similar pairs (None: no similarity section); ``cut``: (student, characters)
+    of the files too long to be compared whole."""
     lab = report.lab.replace("lab", "Lab ")
     sections = [f"<h1>{escape(lab)} · {escape(report.title)}: class report</h1>",
                 summary(report), functions(report), mistakes(report), checks(report), students(report)]
     if pairs is not None:
-        sections.append(similarity(pairs, threshold))
+        sections.append(similarity(pairs, threshold, cut))
     return page(f"{lab} class report", "\n".join(sections))
 
 
@@ -196,12 +200,16 @@ def _student_row(row: StudentRow, policy: bool) -> str:
     return "<tr>" + "".join(cells) + "</tr>"
 
 
-def similarity(pairs: list[Pair], threshold: float) -> str:
+def similarity(pairs: list[Pair], threshold: float, cut: list[tuple[str, int]] = ()) -> str:
     parts = [f"<h2 id='similarity'>Similar submissions</h2><p class='dim'>Pairs sharing at least {threshold:.0%} "
              f"of one's own code (the stub's code left out), found by copydetect on tokenised code: variables "
              f"renamed or functions moved still match. A lead to look at, not a verdict.</p>"]
     if not pairs:
         parts.append("<p>No pair above the threshold.</p>")
+    if cut:
+        items = "".join(f"<li>{escape(student)}: {size:,} characters</li>" for student, size in cut)
+        parts.append(f"<p class='bad' id='not-compared-whole'>Not compared whole: only the first {MAX_CHARACTERS:,} "
+                     f"characters of these files were read (what follows may be a copy):</p><ul>{items}</ul>")
     for pair in pairs:
         parts.append(f"<h3>{pair.score:.0%}: {escape(pair.a)} ~ {escape(pair.b)} <span class='dim'>"
                      f"({pair.a_share:.0%} of {escape(pair.a)}'s own code, {pair.b_share:.0%} of "

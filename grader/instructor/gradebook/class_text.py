@@ -13,14 +13,15 @@ from rich.text import Text
 
 from grader.instructor.gradebook.class_report import ClassReport, Summary
 from grader.instructor.gradebook.escape import terminal
-from grader.instructor.similarity.model import Pair
+from grader.instructor.similarity.model import MAX_CHARACTERS, Pair
 from grader.results import plural
 
 WIDTH = 100
 BAR = 40   # characters of the longest histogram bar
 
 
-def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: float = 0.0) -> str:
+def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: float = 0.0,
+           cut: list[tuple[str, int]] = ()) -> str:
     parts: list[RenderableType] = [
         Text(f"{report.lab.replace('lab', 'Lab ')} · {report.title}: class report", style="bold"),
         Text(""), heading("Summary"), *summary(report.summary), Text(""),
@@ -31,7 +32,7 @@ def render(report: ClassReport, pairs: list[Pair] | None = None, threshold: floa
     ]
     if pairs is not None:
         parts += [Text(""), heading(f"Similar submissions (beyond the stub; {threshold:.0%} or more)"),
-                  *similarity(pairs)]
+                  *similarity(pairs, cut)]
     console = Console(width=WIDTH, no_color=True, record=True, file=_Null(), force_terminal=False)
     console.print(Group(*parts))
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
@@ -139,10 +140,11 @@ def students(report: ClassReport) -> Table:
     return table
 
 
-def similarity(pairs: list[Pair]) -> list[RenderableType]:
-    if not pairs:
-        return [Text("no pair above the threshold")]
-    lines: list[RenderableType] = []
+def similarity(pairs: list[Pair], cut: list[tuple[str, int]] = ()) -> list[RenderableType]:
+    lines: list[RenderableType] = [] if pairs else [Text("no pair above the threshold")]
+    for student, size in cut:
+        lines.append(Text.assemble(said(student), f": not compared whole: only its first {MAX_CHARACTERS:,} of "
+                                                  f"{size:,} characters were read (what follows may be a copy)"))
     for pair in pairs:
         lines.append(Text.assemble(f"{pair.score:.0%}  ", said(pair.a), " ~ ", said(pair.b),
                                    f"  ({pair.a_share:.0%} of one's code, {pair.b_share:.0%} of the other's; "

@@ -2,7 +2,8 @@
 report (report.html, report.txt), and the LMS's files (Canvas's gradebook CSV, a plain grades CSV).
 
 Every export is computed from the gradebook alone (no grading), so it can be
-rerun at will. Student ids become file names only through :func:`safe_name`;
+rerun at will, and written as UTF-8 whatever the machine's locale (Windows would write cp1252,
+which holds neither a student's name in Hangul nor the report's ✔). Student ids become file names only through :func:`safe_name`;
 a student's report is the report ``grade labN --submission`` prints for the
 same file (one renderer, :mod:`grader.feedback.report`), and their results.json
 is Gradescope's (:func:`grader.instructor.gradescope.results`), tests in the lab's order.
@@ -31,7 +32,7 @@ from grader.instructor.gradebook.lateness import NO_POLICY, LatePolicy, lateness
 from grader.instructor.gradebook.stats import check_order
 from grader.instructor.gradebook.store import Gradebook, SubmissionRow
 from grader.feedback.gradescope import results as gradescope_json
-from grader.instructor.similarity.detect import THRESHOLD, similar_pairs
+from grader.instructor.similarity.detect import THRESHOLD, not_compared_whole, similar_pairs
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def write_csv(book: Gradebook, lab: str, out: Path, options: ExportOptions = Exp
     checks = check_order(book, lab)
     handins, due = book.handins(lab), book.due(lab)
     path = out / "grades.csv"
-    with path.open("w", newline="") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = escape.csv_writer(handle)
         writer.writerow(escape.csv_row(["student", "score", "max_score", "percent", "status", "late",
                                         "submitted_at", "note", *checks]))
@@ -107,7 +108,7 @@ def write_json(book: Gradebook, lab: str, out: Path, options: ExportOptions = Ex
     written = []
     for row, folder in _student_folders(book, lab, out):
         path = folder / "results.json"
-        path.write_text(json.dumps(gradescope_results(row), indent=2))
+        path.write_text(json.dumps(gradescope_results(row), indent=2), encoding="utf-8")
         written.append(path)
     return written
 
@@ -120,14 +121,14 @@ def write_reports(book: Gradebook, lab: str, out: Path, options: ExportOptions =
         if result is None:
             student, status, why = inert.line(row.student), inert.line(row.status), inert.line(row.note, inert.MESSAGE)
             text = f"{student}: not graded ({status}): {why}\n"
-            (folder / "report.txt").write_text(text)
-            (folder / "report.html").write_text(class_page.not_graded_page(row.student, text))
+            (folder / "report.txt").write_text(text, encoding="utf-8")
+            (folder / "report.html").write_text(class_page.not_graded_page(row.student, text), encoding="utf-8")
             written += [folder / "report.txt", folder / "report.html"]
             continue
-        (folder / "report.txt").write_text(report.as_text(result))
+        (folder / "report.txt").write_text(report.as_text(result), encoding="utf-8")
         console = Console(width=report_width(), record=True, file=io.StringIO(), force_terminal=True)
         console.print(report.render(result))
-        (folder / "report.html").write_text(student_page(console, row.student))
+        (folder / "report.html").write_text(student_page(console, row.student), encoding="utf-8")
         written += [folder / "report.txt", folder / "report.html"]
     return written
 
@@ -137,9 +138,11 @@ def report_width() -> int:
 
 
 def student_page(console: Console, student: str) -> str:
-    """rich's HTML of the report (every student string escaped by rich), titled, with a way back."""
+    """rich's HTML of the report (every student string escaped by rich), titled, with a way back; like the
+    class report, it loads and runs nothing (its Content-Security-Policy), whatever slipped through."""
     page = console.export_html(inline_styles=True)
-    title = f"<title>{class_page.escape(student)}: report</title>"
+    title = (f"<meta http-equiv='Content-Security-Policy' content=\"{class_page.NOTHING_LOADS}\">\n"
+             f"<title>{class_page.escape(student)}: report</title>")
     back = "<p><a href='../../report.html'>← class report</a></p>"
     return page.replace("<head>", "<head>\n" + title, 1).replace("<body>", "<body>\n" + back, 1)
 
@@ -154,6 +157,9 @@ def _student_folders(book: Gradebook, lab: str, out: Path) -> list[tuple[Submiss
     return pairs
 
 
+_WINDOWS_DEVICE = re.compile(r"(?:CON|PRN|AUX|NUL|COM\d|LPT\d)_*", re.IGNORECASE)   # "CON " became "CON_"
+
+
 def student_folders(book: Gradebook, lab: str) -> dict[str, str]:
     """Each student's folder name under ``students/`` (the same in every export)."""
     used: set[str] = set()
@@ -161,8 +167,11 @@ def student_folders(book: Gradebook, lab: str) -> dict[str, str]:
 
 
 def safe_name(student: str, used: set[str]) -> str:
-    """A file name for ``student``: only letters, digits, ``_ - .``; never ``.``/``..``; unique."""
+    """A file name for ``student``: only letters, digits, ``_ - .``; never ``.``/``..`` nor a name Windows
+    keeps for a device (``CON``, ``nul.txt``: prefixed with ``_``); unique."""
     base = re.sub(r"[^\w.-]", "_", student, flags=re.ASCII).strip(".") or "student"
+    if _WINDOWS_DEVICE.fullmatch(base.split(".")[0]):
+        base = "_" + base
     name, n = base, 1
     while name.lower() in used:
         n += 1
@@ -212,9 +221,11 @@ def write_html(book: Gradebook, lab: str, out: Path, options: ExportOptions = Ex
     the same sections for a terminal."""
     content = class_report(book, lab, student_folders(book, lab), options.policy)
     stub = (options.stubs or {}).get(lab)
-    pairs = similar_pairs(book.codes(lab), stub, "submission.py", options.threshold) if stub is not None else None
-    (out / "report.html").write_text(class_page.render(content, pairs, options.threshold), encoding="utf-8")
-    (out / "report.txt").write_text(class_text.render(content, pairs, options.threshold), encoding="utf-8")
+    codes = book.codes(lab) if stub is not None else {}
+    pairs = similar_pairs(codes, stub, "submission.py", options.threshold) if stub is not None else None
+    cut = not_compared_whole(codes)
+    (out / "report.html").write_text(class_page.render(content, pairs, options.threshold, cut), encoding="utf-8")
+    (out / "report.txt").write_text(class_text.render(content, pairs, options.threshold, cut), encoding="utf-8")
     return [out / "report.html", out / "report.txt"]
 
 

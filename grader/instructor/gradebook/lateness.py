@@ -51,12 +51,21 @@ def lateness(handin: Handin | None, due: str) -> Lateness:
     """Late by the LMS's mark, or by the submission time against ``due`` (both ISO 8601)."""
     if handin is None:
         return Lateness()
-    seconds = None
-    if due and handin.submitted_at:
-        seconds = (datetime.fromisoformat(handin.submitted_at) - datetime.fromisoformat(due)).total_seconds()
+    submitted, deadline = moment(handin.submitted_at), moment(due)
+    seconds = (submitted - deadline).total_seconds() if submitted and deadline else None
     if seconds is not None and seconds > 0:
         return Lateness(True, seconds)
     return Lateness(handin.late, None)
+
+
+def moment(text: str) -> datetime | None:
+    """An ISO 8601 time with its offset; None for anything else (no time, a time without an offset,
+    which says no moment: a gradebook written by hand or by an older grade)."""
+    try:
+        found = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return found if found.tzinfo is not None else None
 
 
 @dataclass(frozen=True)

@@ -80,5 +80,5 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         print(text, end="")
     else:
-        args.output.write_text(text)
+        args.output.write_text(text, encoding="utf-8")
     return EXIT_FAILED if report.score(outcomes, equivalents).survived else EXIT_PASSED

@@ -48,7 +48,7 @@ def _fraction(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.instructor.similarity.detect import similar_pairs
+    from grader.instructor.similarity.detect import MAX_CHARACTERS, not_compared_whole, similar_pairs
 
     lab, codes = class_codes(args.dir, args.lab)
     pairs = similar_pairs(codes, lab.assignment_file().read_text(encoding="utf-8"), lab.filename, args.threshold)
@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
                        f"{len(pairs)} share {args.threshold:.0%} or more of one's own code (beyond the stub)"))
     for pair in pairs:
         console.print(describe(pair, args.fragments))
+    for student, size in not_compared_whole(codes):
+        console.print(Text.assemble(inert.line(student), f": not compared whole: only its first {MAX_CHARACTERS:,} of "
+                                                         f"{size:,} characters were read (what follows may be a copy)"))
     return EXIT_PASSED
 
 

@@ -9,8 +9,12 @@ the lab's stub holds (its signatures, docstrings, imports) are boilerplate,
 removed before comparing: only what the students wrote counts.
 
 A submission is only read as text (Pygments' lexer; nothing is imported or
-run), and at most :data:`MAX_CHARACTERS` of it.  Every pair is compared once:
-100 submissions are 4,950 set intersections of a few hundred hashes.
+run), and at most :data:`MAX_CHARACTERS` of it: tokenising costs about 10 µs a
+token, and a file longer than that (25 times a lab's solution) is named by
+:func:`not_compared_whole`, since whatever follows the cut (a copy behind a
+megabyte of comments) is never compared.  Every pair is compared once: 100
+submissions are 4,950 set intersections of a few hundred hashes; finding where
+two files share code is linear in their fingerprints and lines.
 """
 
 from __future__ import annotations
@@ -24,11 +28,10 @@ import numpy as np
 from copydetect.detector import CodeFingerprint
 from copydetect.utils import find_fingerprint_overlap, get_copied_slices
 
-from grader.instructor.similarity.model import THRESHOLD, Fragment, Pair
+from grader.instructor.similarity.model import MAX_CHARACTERS, THRESHOLD, Fragment, Pair
 
 NOISE = 25              # k: a shared run shorter than this many tokens never counts (copydetect's default)
 GUARANTEE = 30          # a shared run this long is always found (window = GUARANTEE - NOISE + 1)
-MAX_CHARACTERS = 1 << 20
 
 
 def fingerprint(code: str, filename: str, boilerplate: np.ndarray | None = None,
@@ -41,6 +44,11 @@ def fingerprint(code: str, filename: str, boilerplate: np.ndarray | None = None,
 def boilerplate_of(stub: str, filename: str) -> np.ndarray:
     """Every k-gram hash of the stub (no winnowing: all of them are left out of the students' prints)."""
     return np.unique(np.array(list(fingerprint(stub, filename, window=1).hashes)))
+
+
+def not_compared_whole(codes: dict[str, str]) -> list[tuple[str, int]]:
+    """(student, characters) of each file longer than what is compared, by name."""
+    return [(student, len(code)) for student, code in sorted(codes.items()) if len(code) > MAX_CHARACTERS]
 
 
 def similar_pairs(codes: dict[str, str], stub: str, filename: str, threshold: float = THRESHOLD) -> list[Pair]:
@@ -56,11 +64,11 @@ def all_pairs(codes: dict[str, str], stub: str, filename: str, fragments_from: f
     prints = {student: fingerprint(code, filename, boilerplate) for student, code in sorted(codes.items())}
     names = list(prints)
     pairs = [compare(a, prints[a], b, prints[b]) for i, a in enumerate(names) for b in names[i + 1:]]
-    parsed: dict[str, list[Unit]] = {}
+    parsed: dict[str, Units] = {}
 
-    def units_of(student: str) -> list[Unit]:
+    def units_of(student: str) -> Units:
         if student not in parsed:
-            parsed[student] = units(prints[student].raw_code)
+            parsed[student] = Units(units(prints[student].raw_code))
         return parsed[student]
 
     pairs = [replace(p, fragments=fragments(prints[p.a], prints[p.b], units_of(p.a), units_of(p.b)))
@@ -89,15 +97,14 @@ class Unit:
     docstring: tuple[int, int] = (0, -1)
 
 
-def fragments(first: CodeFingerprint, second: CodeFingerprint, units_a: list[Unit],
-              units_b: list[Unit]) -> list[Fragment]:
+def fragments(first: CodeFingerprint, second: CodeFingerprint, units_a: Units, units_b: Units) -> list[Fragment]:
     """Each function of ``first`` that shares code with ``second``, beside the function of ``second``
     most of it is shared with; the most shared first.  Where a file does not parse, runs of lines."""
     lines_a, lines_b = _lines_of(first), _lines_of(second)
     matches = [(lines_a[h], lines_b[h]) for h in first.hashes & second.hashes]
     votes: dict[Unit, Counter] = {}
     for line_a, line_b in matches:
-        votes.setdefault(_within(units_a, line_a), Counter())[_within(units_b, line_b)] += 1
+        votes.setdefault(units_a.holding(line_a), Counter())[units_b.holding(line_b)] += 1
     found = []
     for unit_a, counter in votes.items():
         unit_b, count = counter.most_common(1)[0]
@@ -123,13 +130,30 @@ def units(code: str) -> list[Unit]:
     return found
 
 
-def _within(found: list[Unit], line: int) -> Unit:
-    """The innermost unit holding ``line``; outside every function, a run of lines around it."""
-    holding = [u for u in found if u.lines[0] <= line <= u.lines[1]]
-    if holding:
-        return min(holding, key=lambda u: u.lines[1] - u.lines[0])
-    start = max(1, line - line % RUN)
-    return Unit("", (start, start + RUN - 1))
+class Units:
+    """A file's functions, and for each line the innermost one holding it (computed once, in one sweep:
+    the functions of a syntax tree nest or lie apart)."""
+
+    def __init__(self, found: list[Unit]) -> None:
+        self.found = found
+        ordered = sorted(found, key=lambda u: (u.lines[0], -u.lines[1]))   # an outer one before those inside it
+        self.owner: list[Unit | None] = [None] * (max((u.lines[1] for u in found), default=0) + 1)
+        open_units: list[Unit] = []
+        index = 0
+        for line in range(1, len(self.owner)):
+            while open_units and open_units[-1].lines[1] < line:
+                open_units.pop()
+            while index < len(ordered) and ordered[index].lines[0] == line:
+                open_units.append(ordered[index])
+                index += 1
+            self.owner[line] = open_units[-1] if open_units else None
+
+    def holding(self, line: int) -> Unit:
+        """The innermost unit holding ``line``; outside every function, a run of lines around it."""
+        if 0 < line < len(self.owner) and self.owner[line] is not None:
+            return self.owner[line]
+        start = max(1, line - line % RUN)
+        return Unit("", (start, start + RUN - 1))
 
 
 RUN = 10   # lines per run outside functions (module level, or a file that does not parse)

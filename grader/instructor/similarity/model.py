@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 THRESHOLD = 0.5         # pairs sharing at least this much of one's own code are shown
+MAX_CHARACTERS = 256 << 10   # characters of a file compared (a lab's solution: about 10 000)
 
 
 @dataclass(frozen=True)

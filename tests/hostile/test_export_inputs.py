@@ -1,0 +1,87 @@
+"""``grade export`` against what students named and wrote, on the machines instructors use (the second
+red team of issue 20).
+
+The promises: every file an export writes is UTF-8 whatever the machine's locale (Windows writes
+cp1252 by default, where a student's name in Hangul or the report's own ✔ cannot be written: the
+export stopped with a traceback); a student's folder under ``students/`` is a name every system can
+create (``CON`` or ``aux.txt`` cannot be one on Windows); and a class of no one or of one student
+still gets every file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from grader.instructor.gradebook import Gradebook
+from grader.instructor.gradebook.exports import ExportOptions, export, safe_name
+from grader.instructor.gradebook.store import Handin
+from tests.corpus import STUB, solution
+from tests.helpers import REPO
+from tests.test_class_report import CLASS
+
+HANGUL = "김민준"
+
+
+def gradebook(folder: Path, students: dict[str, str]) -> Path:
+    """A gradebook of ``students`` (id -> a result of tests/test_class_report.py's class)."""
+    with Gradebook(folder / "grades.db") as book:
+        for student, like in students.items():
+            book.record(student, "lab4", f"h-{student}", "v1", CLASS[like], source=f"subs/{student}/pytorch_basics.py")
+        book.set_handins("lab4", [(student, Handin(name=f"{student} ✔"), solution("careful"))
+                                  for student in students])
+    return folder
+
+
+def test_every_export_is_utf8_whatever_the_locale(tmp_path):
+    """Python writes a file in the locale's encoding unless told: ASCII here, as cp1252 on Windows."""
+    folder = gradebook(tmp_path, {HANGUL: "bob", "alice": "alice"})
+    environment = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
+                   "PYTHONIOENCODING": "utf-8", "GRADE_COURSE": str(REPO)}
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "export", str(folder)], env=environment,
+                         capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    with (folder / "grades.csv").open(encoding="utf-8") as handle:
+        assert HANGUL in [row[0] for row in csv.reader(handle)]
+    for written in folder.rglob("*"):
+        if written.is_file() and written.suffix in (".csv", ".txt", ".html", ".json", ".xml"):
+            written.read_bytes().decode("utf-8")
+    assert "✔" in next(folder.glob("students/*/report.txt")).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("student", ["CON", "con", "Aux", "nul.txt", "COM1", "lpt9.py", "PRN "])
+def test_a_student_named_as_a_windows_device_gets_a_folder_windows_can_make(student):
+    name = safe_name(student, set())
+    stem = name.split(".")[0].rstrip(" ").upper()
+    assert stem not in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+    assert name == safe_name(name, set())   # and it stays what it is
+
+
+@pytest.mark.parametrize("students", [{}, {"alice": "alice"}, {"bob": "bob"}])
+def test_a_class_of_no_one_or_one_student_gets_every_file(tmp_path, students):
+    folder = gradebook(tmp_path, students)
+    with Gradebook(folder / "grades.db") as book:
+        book.record_failure("zoe", "lab4", "hz", "v1", "timeout", "took longer than its budget")
+        written = export(book, folder / "out", lab="lab4", options=ExportOptions(stubs={"lab4": STUB}))
+    assert {path.name for path in written} >= {"grades.csv", "junit.xml", "report.html", "report.txt", "canvas.csv",
+                                                "scores.csv"}
+    ET.parse(folder / "out" / "junit.xml")
+
+
+def test_every_html_page_loads_and_runs_nothing_of_its_own_accord(tmp_path):
+    """The class report had a Content-Security-Policy; each student's report (rich's HTML) had none."""
+    folder = gradebook(tmp_path, {"<img src=x onerror=alert(1)>": "bob", "alice": "alice"})
+    with Gradebook(folder / "grades.db") as book:
+        export(book, folder / "out", ("reports", "html"), "lab4", ExportOptions(stubs={"lab4": STUB}))
+    pages = list((folder / "out").rglob("*.html"))
+    assert len(pages) == 3
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "Content-Security-Policy" in text and "default-src 'none'" in text, page
+        assert "<img src=x" not in text, page

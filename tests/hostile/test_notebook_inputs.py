@@ -1,0 +1,61 @@
+"""Notebooks whose cells hold what a reader splits differently from Python (the second red team of
+issue 20).
+
+``str.splitlines`` breaks a line at a form feed, a vertical tab, the file, group and record
+separators, NEL and U+2028/U+2029; Python's tokenizer (and so Jupyter, which hands the cell to it)
+only at ``\\n``, ``\\r\\n`` and ``\\r``. A notebook is graded as Python runs it: a character that is
+no line end in Python stays inside its line, so a correct cell is never broken (a string cut in two)
+and a comment never becomes code.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pytest
+
+from grader.grading.kernel_cells import parse_cell
+from grader.grading.notebooks import convert
+
+NOT_LINE_ENDS = ["\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+def notebook(*sources: str) -> bytes:
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    return nbformat.writes(book).encode()
+
+
+@pytest.mark.parametrize("char", NOT_LINE_ENDS, ids=[f"U+{ord(c):04X}" for c in NOT_LINE_ENDS])
+def test_a_string_holding_a_character_python_keeps_in_its_line_is_not_cut(char):
+    """``x = 'a\\x0cb'`` runs in Jupyter; converted with splitlines it became ``x = 'a`` and ``b'``, a
+    SyntaxError: the whole notebook graded 0."""
+    cell = f"x = 'a{char}b'\ny = 1\n"
+    converted = convert(notebook(cell))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse(cell))
+    assert converted.place(converted.source.split("\n").index("y = 1") + 1) == "cell 1, line 2"
+
+
+@pytest.mark.parametrize("char", NOT_LINE_ENDS, ids=[f"U+{ord(c):04X}" for c in NOT_LINE_ENDS])
+def test_a_comment_never_becomes_code(char):
+    """``# note<NEL>import os`` is one comment to Python; split at NEL, its tail ran as code when graded
+    (and only then)."""
+    cell = f"# note{char}import os\nx = 1\n"
+    module = ast.parse(convert(notebook(cell)).source)
+    assert not any(isinstance(node, ast.Import) for node in ast.walk(module))
+
+
+@pytest.mark.parametrize("char", NOT_LINE_ENDS, ids=[f"U+{ord(c):04X}" for c in NOT_LINE_ENDS])
+def test_a_kernels_cell_is_read_as_the_kernel_compiled_it(char):
+    """grader.check reads each cell the kernel ran the same way (grader/grading/kernel_cells.py)."""
+    cell = parse_cell(3, f"def f():\n    return 'a{char}b'\ny = 1\n")
+    assert cell is not None, "the cell no longer parses"
+    (function, assignment) = cell.body
+    assert cell.statement_at(3).node is assignment and cell.statement_at(1).node is function
+
+
+def test_windows_and_old_mac_line_ends_are_still_line_ends():
+    converted = convert(notebook("x = 1\r\ny = 2\rz = 3\n"))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("x = 1\ny = 2\nz = 3\n"))
+    assert converted.place(3) == "cell 1, line 3"
