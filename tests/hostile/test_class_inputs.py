@@ -178,3 +178,19 @@ def test_a_job_carries_the_staged_bytes_to_a_grader_that_shares_no_disk(tmp_path
     code = write(tmp_path / "staged" / "pytorch_basics.py", handed)
     job = _with_source(Job(key="alice", lab="lab4", code=str(code)))
     assert job.source.encode("utf-8", "surrogateescape") == handed
+
+
+def test_a_zip_member_thousands_of_folders_deep_is_listed_in_bounded_time(tmp_path):
+    """A member name may be 64 KiB long: 30 000 folders deep, each made with its whole path, took
+    minutes (quadratic in the depth). No submission is that deep: the member is listed, unread."""
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("alice/pytorch_basics.py", CODE)
+        for top in ("mallory", "trudy"):
+            z.writestr(f"{top}/" + "a/" * 30_000 + "pytorch_basics.py", CODE)
+    started = time.monotonic()
+    roster = discover(LAB, archive, tmp_path / "staging")
+    assert time.monotonic() - started < 10
+    assert sorted(by_student(roster)) == ["alice"]
+    deep = [p for p in roster.problems if "folders deep" in p.detail]
+    assert len(deep) == 2 and all(len(p.detail) < 5000 for p in deep), roster.problems

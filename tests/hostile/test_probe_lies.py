@@ -194,7 +194,9 @@ def test_a_probed_call_looks_exactly_like_a_plain_call_from_the_students_frame(a
 
 
 @pytest.mark.xfail(strict=True, reason="a submission can write a probe's whole reply on the worker's channel "
-                                       "itself: only an observation made outside the student's process closes it")
+                                       "itself: only an observation made outside the student's process closes it "
+                                       "(no key the worker's code can use is out of the student's reach: "
+                                       "see test_probe_reach.py's last section)")
 def test_a_forged_probe_reply_earns_nothing(attack):
     from tests.hostile.test_reply_stream import with_channel
 

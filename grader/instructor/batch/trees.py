@@ -24,6 +24,7 @@ from typing import Callable
 
 from grader.grading.files import LINK, MAX_FILE_BYTES, Unreadable, read_no_follow
 
+MAX_DEPTH = 32   # folders: a class zip's hand-in sits a few deep; a deeper member is listed, never walked
 _READABLE_METHODS = {zipfile.ZIP_STORED: "", zipfile.ZIP_DEFLATED: "zlib", zipfile.ZIP_BZIP2: "bz2",
                      zipfile.ZIP_LZMA: "lzma"}
 
@@ -91,6 +92,9 @@ def zip_tree(archive: zipfile.ZipFile, shown: Path) -> tuple[Node, list[tuple[st
         parts = _parts(member.filename)
         if parts is None:
             outside.append((member.filename, "a path outside the archive's folder; not read"))
+            continue
+        if len(parts) > MAX_DEPTH:   # making its folders, each named by its whole path, is quadratic in depth
+            outside.append((member.filename, f"{len(parts) - 1} folders deep (at most {MAX_DEPTH}); not read"))
             continue
         folder = _folder(root, parts[:-1] if not member.is_dir() else parts, shown)
         if folder is None:

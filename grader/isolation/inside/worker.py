@@ -31,12 +31,25 @@ Portable: the launcher says which steps this system has (``ties``,
 ``drop_privileges``, ``landlock``, ``connect_port``); Linux-only calls
 (``prctl``, ``capset``) and the ``resource`` module are used only when asked for
 or present, never at import.
+
+Nor does student code run *between* its calls, while a probe observes and the
+reply is made: from the moment a call returns until the next one starts, the
+worker clears the trace and profile functions a submission may have set (which
+would run at every line of the probe), blocks every signal (a handler runs
+between any two bytecodes), pauses the garbage collector (which runs finalizers
+where it likes), and keeps what the call returned alive until the reply is sent
+(its ``__del__`` would run when the last reference went).  What remains open is
+what runs beside trusted code, not in it: a thread the submission started, and
+the heap it can read and write during its own call (``gc.get_objects()`` finds
+the probe that waits for the call): an observation made in the student's
+process can be lied to by a determined submission (tests/hostile/test_probe_reach.py).
 """
 
 from __future__ import annotations
 
 import builtins
 import ctypes
+import gc
 import importlib
 import importlib.util
 import inspect
@@ -56,6 +69,13 @@ from typing import Any
 __builtins__ = dict(vars(builtins))
 
 HERE = Path(__file__).resolve().parent
+# Bound now, before any student code runs: whose turn it is (Worker.invoke) is kept with these.
+_settrace, _setprofile = sys.settrace, sys.setprofile
+_gc_enable, _gc_disable, _gc_isenabled = gc.enable, gc.disable, gc.isenabled
+# Windows has no signal mask (its few handlers run on console events only): there the mask is left alone.
+_sigmask = getattr(signals, "pthread_sigmask", None)
+_SIG_BLOCK, _SIG_SETMASK = getattr(signals, "SIG_BLOCK", 0), getattr(signals, "SIG_SETMASK", 2)
+_EVERY_SIGNAL = signals.valid_signals()
 _CO_GENERATOR = inspect.CO_GENERATOR
 _PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER = 1, 24, 38, 36
 _CAPABILITY_VERSION_3 = 0x20080522
@@ -199,6 +219,9 @@ class Worker:
         self.next_id = 1
         self.serving = True
         self.next_call: tuple | None = None   # (function, args, kwargs) for invoke: set only between steps
+        self.students_signals: set = set()    # the signal mask and collector the submission had set, restored
+        self.students_collector = True        # for its calls (see _students_turn)
+        self._graders_turn()
 
     def keep(self, value: Any) -> int:
         handle_id, self.next_id = self.next_id, self.next_id + 1
@@ -212,12 +235,13 @@ class Worker:
 
     def serve(self) -> None:
         while self.serving:
-            self.send(self.finish(self.begin(self.receive()), self.invoke()))
+            self.send(*self.finish(self.begin(self.receive()), self.invoke()))
 
     def receive(self) -> dict:
         return self.wire.decode(self.wire.loads(self.wire.recv_frame(self.channel)), self.resolve, worker_side=True)
 
-    def send(self, reply: dict | None) -> None:
+    def send(self, reply: dict | None, kept: Any = None) -> None:
+        """Send ``reply``; ``kept`` (what the call returned or raised) is released only after it is sent."""
         if reply is None:   # exit: no reply
             return
         for stream in (sys.stdout, sys.stderr):
@@ -252,20 +276,42 @@ class Worker:
         return pending
 
     def invoke(self) -> tuple[bool, Any]:
-        """Make the call ``begin`` left, if any: (True, what it returned) or (False, what it raised)."""
+        """Make the call ``begin`` left, if any: (True, what it returned) or (False, what it raised).
+        The only place student code runs, and only on its turn."""
         call, self.next_call = self.next_call, None
         if call is None:
             return True, None
         function, args, kwargs = call
+        self._students_turn()
         try:
             return True, function(*args, **kwargs)
         except BaseException as exc:  # student code may raise anything, SystemExit included
             return False, exc
+        finally:
+            self._graders_turn()
 
-    def finish(self, pending: _Pending | None, outcome: tuple[bool, Any]) -> dict | None:
-        """The reply: the call's outcome, or what the probe observed once it resumed."""
+    def _graders_turn(self) -> None:
+        """No student code runs from here to the next call: no trace or profile function (they would run
+        at every line a probe runs), no signal handler, no garbage collection (no finalizer)."""
+        _settrace(None)
+        _setprofile(None)
+        if _sigmask is not None:
+            self.students_signals = _sigmask(_SIG_BLOCK, _EVERY_SIGNAL)
+        self.students_collector = _gc_isenabled()
+        _gc_disable()
+
+    def _students_turn(self) -> None:
+        """The signal mask and the collector as the submission left them, for its call."""
+        if _sigmask is not None:
+            _sigmask(_SIG_SETMASK, self.students_signals)
+        if self.students_collector:
+            _gc_enable()
+
+    def finish(self, pending: _Pending | None, outcome: tuple[bool, Any]) -> tuple[dict | None, Any]:
+        """The reply: the call's outcome, or what the probe observed once it resumed; and the outcome,
+        to be kept alive until the reply is sent."""
         if pending is None:
-            return None
+            return None, outcome
         ok, value = pending.outcome or outcome
         if pending.probe is not None:
             ok, value = _resume(pending.probe, ok, value)
@@ -274,10 +320,10 @@ class Worker:
         seconds = time.perf_counter() - pending.started
         if ok:
             try:
-                return self.wire.encode({"ok": True, "value": value, "seconds": seconds}, self.keep)
+                return self.wire.encode({"ok": True, "value": value, "seconds": seconds}, self.keep), outcome
             except BaseException as exc:
                 ok, value = False, exc
-        return self.wire.encode({"ok": False, "error": self.describe(value), "seconds": seconds})
+        return self.wire.encode({"ok": False, "error": self.describe(value), "seconds": seconds}), outcome
 
     def _begin_call(self, target: tuple, args: list, kwargs: dict, pending: _Pending) -> None:
         kind, name = target[0], target[1]
