@@ -96,6 +96,7 @@ def test_a_course_folder_that_does_not_exist_is_one_line(tmp_path):
 
 
 # ------------------------------------------------------------------ grading the toy course
+@pytest.mark.slow   # two gradings, each running the toy reference live: 17 s on a quiet machine
 def test_the_toy_course_grades_its_reference_full_and_its_stub_zero(tmp_path):
     course = make_course(tmp_path)
     assert [c.name for c in list_checks(LAB, course)] == ["test_add"]
