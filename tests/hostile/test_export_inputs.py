@@ -85,3 +85,73 @@ def test_every_html_page_loads_and_runs_nothing_of_its_own_accord(tmp_path):
         text = page.read_text(encoding="utf-8")
         assert "Content-Security-Policy" in text and "default-src 'none'" in text, page
         assert "<img src=x" not in text, page
+
+
+# ------------------------------------------------------------------ red team 3: gradebooks that are not ours
+FOREIGN = {
+    "another program's database": "CREATE TABLE submission (x TEXT); INSERT INTO submission VALUES ('a');",
+    "a meta table whose schema is not a number": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                                                 "INSERT INTO meta VALUES ('schema', 'abc');",
+    "a schema row over tables of other columns": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                                                 "INSERT INTO meta VALUES ('schema', '1');"
+                                                 "CREATE TABLE submission (who TEXT); INSERT INTO submission VALUES ('a');",
+}
+
+
+@pytest.mark.parametrize("sql", FOREIGN.values(), ids=FOREIGN.keys())
+@pytest.mark.parametrize("command", ["export", "batch"])
+def test_an_sqlite_file_of_something_else_is_one_line_and_left_as_it_was(tmp_path, capsys, sql, command):
+    """It was opened as a gradebook: tables created in it, switched to WAL (its header rewritten), and the
+    export stopped with a traceback (no such column: lab; int('abc'))."""
+    import sqlite3
+
+    from grader.cli import main
+
+    database = sqlite3.connect(tmp_path / "grades.db")
+    database.executescript(sql)
+    database.close()
+    before = (tmp_path / "grades.db").read_bytes()
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / "pytorch_basics.py").write_text("x = 1\n")
+    argv = ["export", str(tmp_path)] if command == "export" else ["batch", "lab4", str(tmp_path / "subs"),
+                                                                    "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not a gradebook" in err[0], err
+    assert (tmp_path / "grades.db").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grades.db", "subs"]
+
+
+def test_a_gradebook_damaged_past_its_header_is_one_line(tmp_path, capsys):
+    """The header opens; a page read later raised sqlite3.DatabaseError out of the export."""
+    from grader.cli import main
+
+    with Gradebook(tmp_path / "grades.db") as book:
+        for n in range(200):
+            book.record(f"s{n}", "lab4", "h", "v1", CLASS["alice"])
+        book.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray((tmp_path / "grades.db").read_bytes())
+    for page in range(3, len(data) // 4096):
+        data[page * 4096: page * 4096 + 100] = b"\xff" * 100
+    (tmp_path / "grades.db").write_bytes(bytes(data))
+    assert main(["export", str(tmp_path), "--format", "csv"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is damaged" in err[0], err
+
+
+@pytest.mark.parametrize("lab", ["../../escaped", "..", "{tmp}/absolute", "lab4/../../x"])
+def test_a_lab_named_as_a_path_in_the_gradebook_writes_nothing_outside(tmp_path, capsys, lab):
+    """A gradebook of two labs exports each under ``DIR/LAB/``: a lab named ``../../escaped`` (a gradebook
+    edited by hand, or written by something else) wrote ``grades.csv`` two folders above DIR."""
+    from grader.cli import main
+
+    folder = tmp_path / "a" / "b"
+    folder.mkdir(parents=True)
+    with Gradebook(folder / "grades.db") as book:
+        book.record("alice", lab.format(tmp=tmp_path), "h", "v1", CLASS["alice"])
+        book.record("bob", "lab4", "h", "v1", CLASS["bob"])
+    assert main(["export", str(folder), "--format", "csv"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a lab's name" in err[0], err
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert [p for p in written if not p.startswith("a/b/grades.db")] == [], written

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -169,5 +170,7 @@ def export_command(args: argparse.Namespace) -> int:
             written = export(book, args.dir, formats, args.lab, options)
     except GradebookError as exc:
         raise SetupError(str(exc)) from None
+    except sqlite3.DatabaseError as exc:   # damaged past its header: found only when a page is read
+        raise SetupError(f"{database} is damaged ({exc})") from None
     print(f"wrote {len(written)} file(s) to {args.dir}")
     return EXIT_PASSED

@@ -30,9 +30,12 @@ from grader.instructor.gradebook import FORMATS, class_page, class_text, escape,
 from grader.instructor.gradebook.class_report import class_report
 from grader.instructor.gradebook.lateness import NO_POLICY, LatePolicy, lateness
 from grader.instructor.gradebook.stats import check_order
-from grader.instructor.gradebook.store import Gradebook, SubmissionRow
+from grader.instructor.gradebook.store import Gradebook, GradebookError, SubmissionRow
 from grader.feedback.gradescope import results as gradescope_json
 from grader.instructor.similarity.detect import THRESHOLD, not_compared_whole, similar_pairs
+
+
+_LAB_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ def export(book: Gradebook, out: Path, formats: tuple[str, ...] = FORMATS, lab: 
            options: ExportOptions = ExportOptions()) -> list[Path]:
     """Write the chosen formats for each lab (or ``lab``) under ``out``; returns the files written."""
     labs = [lab] if lab else book.labs()
+    for name in labs:   # a lab names a folder under ``out``: never ``..`` or a path (a gradebook edited by hand)
+        if not _LAB_NAME.fullmatch(name):
+            raise GradebookError(f"{book.path} holds a lab named {escape.printable(name)!r}, which is not a lab's name")
     written: list[Path] = []
     for name in labs:
         target = out if len(labs) == 1 else out / name

@@ -133,12 +133,25 @@ class Gradebook:
         self.path = path
         try:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._refuse_foreign()
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"{path} is not a gradebook ({exc})") from None
+
+    def _refuse_foreign(self) -> None:
+        """A database with tables but no gradebook's ``meta`` schema row is someone else's: refused before
+        anything is written to it (no WAL switch, no tables added), and never read as grades."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            return
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if "meta" in tables else None
+        columns = {name for (_, name, *_) in self.db.execute("PRAGMA table_info(submission)")}
+        if row is None or not str(row[0]).isdigit() or not {"student", "lab", "score", "result"} <= columns:
+            self.db.close()
+            raise GradebookError(f"{self.path} is not a gradebook (an SQLite database of something else)")
 
     def _migrate(self) -> None:
         self.db.executescript(SCHEMA)
