@@ -14,6 +14,7 @@ import csv
 import os
 import subprocess
 import sys
+import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -155,3 +156,26 @@ def test_a_lab_named_as_a_path_in_the_gradebook_writes_nothing_outside(tmp_path,
     assert len(err) == 1 and "not a lab's name" in err[0], err
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert [p for p in written if not p.startswith("a/b/grades.db")] == [], written
+
+
+# ------------------------------------------------------------------ red team 3: formulas the first round let through
+FORMULAS = ["\u00a0=HYPERLINK(\"http://x\",\"y\")", "\u3000=1+1", "\u2003-2+3", "\ufe66cmd|' /C calc'!A0",
+            "\ufe62SUM(A1)", "|calc", " \u00a0\uff20SUM(A1)"]
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_a_name_that_a_spreadsheet_reads_as_a_formula_is_text_in_every_csv(tmp_path, name):
+    """Only spaces were stripped before looking for ``=``: a no-break, ideographic or em space, a small ``﹦``
+    (NFKC: ``=``) or a ``|`` started the cell; a Gradescope submitter's name reaches canvas.csv whole."""
+    with Gradebook(tmp_path / "grades.db") as book:
+        book.record(name, "lab4", "h", "v1", CLASS["alice"])
+        book.set_handins("lab4", [(name, Handin(name=name, sis_id=name, email=name), "x = 1\n")])
+        export(book, tmp_path, ("csv", "canvas", "grades"), "lab4")
+    for written in ("grades.csv", "canvas.csv", "scores.csv"):
+        with (tmp_path / written).open(encoding="utf-8", newline="") as handle:
+            cells = [cell for row in csv.reader(handle) for cell in row]
+        for cell in cells:
+            seen = unicodedata.normalize("NFKC", cell).lstrip()
+            assert cell.startswith("'") or not seen.startswith(tuple("=+-@|")), (written, cell)
+        if written == "canvas.csv":
+            assert any(cell.startswith("'") and name.strip() in cell for cell in cells)   # the name, whole

@@ -10,8 +10,8 @@ format here, for every cell or field that holds text, whatever its origin:
   character that would not show as itself written as a visible escape
   (``Jos\\xe9`` for a Latin-1 byte); the form a student's id takes.
 - :func:`csv_cell`: a spreadsheet cell that is never a formula (OWASP CSV
-  injection: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a CR is
-  prefixed with ``'``); write rows with :func:`csv_writer`, which quotes every
+  injection: a cell starting with ``=``, ``+``, ``-``, ``@``, ``|``, a tab or a CR, after
+  any whitespace and in any compatibility form such as ``＝``, is prefixed with ``'``); write rows with :func:`csv_writer`, which quotes every
   cell.
 - :func:`xml_attribute` and :func:`xml_text`: text XML 1.0 can hold
   (ElementTree escapes ``<&>"``; characters XML forbids even escaped are removed).
@@ -41,8 +41,10 @@ CELL = inert.MESSAGE   # characters of one cell or field of student text
 # Shown as themselves in a name: everything but control, format, separator-of-lines,
 # surrogate, private-use and unassigned characters (and any whitespace but a space).
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP), fullwidth forms included.
-_FORMULA_START = tuple("=+-@\t\r\n") + tuple("＝＋－＠")
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP; ``|`` a DDE link in some), after
+# any leading whitespace (a no-break or ideographic space too), in any compatibility form (fullwidth ``＝``,
+# small ``﹦``: what NFKC makes ``=``).
+_FORMULA_START = tuple("=+-@|\t\r\n")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -93,7 +95,13 @@ def csv_cell(value: Any, limit: int = CELL) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value:g}" if isinstance(value, float) else str(value)
     text = inert.line(value, limit)
-    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+    return "'" + text if _formula(text) else text
+
+
+def _formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula (its start, whitespace and compatibility forms
+    seen through)."""
+    return unicodedata.normalize("NFKC", text.lstrip()[:8]).lstrip().startswith(_FORMULA_START)
 
 
 def csv_row(values: Iterable[Any]) -> list[str]:
