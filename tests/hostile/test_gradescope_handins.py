@@ -98,3 +98,19 @@ def test_the_autograder_grades_a_renamed_file_in_a_folder_and_says_so(tmp_path):
     data = run_autograder(root)
     assert data["score"] > 0 and all(t["status"] == "passed" for t in data["tests"]), json.dumps(data)[:500]
     assert f"graded hw/{MODULE.capitalize()} (1).py as {MODULE}.py" in data["output"], data["output"]
+
+
+def test_thousands_of_copies_are_a_few_lines_of_the_students_results(tmp_path):
+    """Red team 3: the batch bounded one student's problems, the autograder did not: 3000 copies of the
+    file, one per folder, were 3000 notes (170 KB) in results.json; 3000 renamed copies side by side one
+    80 KB message naming each."""
+    write(tmp_path / "submission" / "pytorch_basics.py")
+    for n in range(300):
+        write(tmp_path / "submission" / f"copy{n}" / "pytorch_basics.py")
+        write(tmp_path / "upload" / f"pytorch_basics ({n}).py")
+    chosen, notes = handed_in(LAB, tmp_path / "submission")
+    assert chosen == tmp_path / "submission" / "pytorch_basics.py"
+    assert 1 < len(notes) <= 21 and "more not listed (280 duplicate)" in notes[-1], notes[-1]
+    with pytest.raises(LayoutError) as refused:
+        handed_in(LAB, tmp_path / "upload")
+    assert len(str(refused.value)) < 1000 and str(refused.value).endswith("and 290 more"), str(refused.value)[-200:]

@@ -58,6 +58,7 @@ __all__ = ["CODE_SUFFIXES", "MAX_FILE_BYTES", "Entry", "LayoutError", "Problem",
 CODE_SUFFIXES = (".py", ".ipynb")
 PATH_SHOWN = 4096                 # characters of a path kept (escaped) in a problem or note
 PROBLEMS_LISTED = 20              # problems listed per student; then one says how many more
+NAMES_LISTED = 10                 # file names listed in one problem (the candidates found); then how many more
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git"}
 _CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?P<late>_late)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
                      re.IGNORECASE)
@@ -263,7 +264,7 @@ def handed_in(lab: Lab, folder: Path) -> tuple[Path, list[str]]:
     def shown(path: Path) -> str:
         return printable(str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path), PATH_SHOWN)
 
-    said = [f"{shown(p.path)}: {p.detail}" for p in problems]
+    said = [f"{shown(p.path)}: {p.detail}" for p in bounded(problems)]   # 3000 copies: 21 lines, not 3000
     if chosen is None:
         raise LayoutError("; ".join(said) or f"no {lab.filename}")
     node = chosen[0]
@@ -348,7 +349,7 @@ def _choose(lab: Lab, student: str, candidates: list[tuple[Node, str]],
     if not chosen and not candidates and any(p.student == student for p in problems):
         return None   # its only file is already listed (a link, say): "missing" would say nothing new
     if not chosen:
-        found = ", ".join(printable(name) for _, name in candidates) or "nothing"
+        found = _listing([printable(name) for _, name in candidates]) or "nothing"
         where = candidates[0][0].where.parent if candidates else Path(student)
         problems.append(Problem(student, where, "missing", f"no {lab.filename} (found: {found})"))
         return None
@@ -356,7 +357,7 @@ def _choose(lab: Lab, student: str, candidates: list[tuple[Node, str]],
     tied = [c for c in chosen if _depth(c[0]) == best]
     scripts = [c for c in tied if c[0].name.lower().endswith(".py")]
     if len(scripts) > 1 or (not scripts and len(tied) > 1):
-        names = ", ".join(printable(c[0].name) for c in tied)
+        names = _listing([printable(c[0].name) for c in tied])
         problems.append(Problem(student, tied[0][0].where.parent, "ambiguous",
                                 f"several files could be {lab.filename}: {names}"))
         return None
@@ -365,6 +366,13 @@ def _choose(lab: Lab, student: str, candidates: list[tuple[Node, str]],
         if other is not pick:
             problems.append(Problem(student, other[0].where, "duplicate", f"not graded: {printable(pick[0].name)} was"))
     return pick
+
+
+def _listing(names: list[str], shown: int = NAMES_LISTED) -> str:
+    """``a, b, c`` — at most ``shown`` names, then how many more: a folder of 3000 candidates is one
+    short line, not 80 KB in a report."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _depth(node: Node) -> int:
