@@ -194,3 +194,22 @@ def test_a_zip_member_thousands_of_folders_deep_is_listed_in_bounded_time(tmp_pa
     assert sorted(by_student(roster)) == ["alice"]
     deep = [p for p in roster.problems if "folders deep" in p.detail]
     assert len(deep) == 2 and all(len(p.detail) < 5000 for p in deep), roster.problems
+
+
+def test_two_students_whose_names_differ_only_in_composition_are_told_apart(tmp_path):
+    """Red team 3: ``José`` composed (NFC, as Windows and Linux write it) and decomposed (NFD, as a macOS
+    zip holds it) were two ids that print the same: two rows no one could tell apart in any export. The
+    second is now ``José~2``, as two names that print alike always were."""
+    import unicodedata
+    import zipfile
+
+    from grader.course.folder import find_lab
+    from grader.instructor.batch.layouts import discover
+
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for form in ("NFC", "NFD"):
+            handle.writestr(f"{unicodedata.normalize(form, 'José')}/pytorch_basics.py", f"FORM = {form!r}\n")
+    roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
+    shown = sorted(unicodedata.normalize("NFC", entry.student) for entry in roster.entries)
+    assert shown == ["José", "José~2"], shown

@@ -36,6 +36,7 @@ import hashlib
 import os
 import re
 import tokenize
+import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -152,21 +153,22 @@ def _is_code(name: str) -> bool:
 
 # ------------------------------------------------------------------ layouts
 class _Ids:
-    """Raw names → ids: :func:`printable`, and unique (``~2`` when two names would show alike)."""
+    """Raw names → ids: :func:`printable`, and unique (``~2`` when two names would show alike: the same
+    once cut, or the same letters composed differently, ``José`` as macOS writes it and as Windows does)."""
 
     def __init__(self) -> None:
         self.by_raw: dict[str, str] = {}
-        self.taken: set[str] = set()
+        self.taken: set[str] = set()      # the ids made, in NFC: what shows alike is taken alike
 
     def __call__(self, raw: str) -> str:
         if raw not in self.by_raw:
             base = printable(raw)
             made, n = base, 1
-            while made in self.taken:
+            while unicodedata.normalize("NFC", made) in self.taken:
                 n += 1
                 made = f"{base}~{n}"
             self.by_raw[raw] = made
-            self.taken.add(made)
+            self.taken.add(unicodedata.normalize("NFC", made))
         return self.by_raw[raw]
 
 
