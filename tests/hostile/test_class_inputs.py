@@ -213,3 +213,33 @@ def test_two_students_whose_names_differ_only_in_composition_are_told_apart(tmp_
     roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
     shown = sorted(unicodedata.normalize("NFC", entry.student) for entry in roster.entries)
     assert shown == ["José", "José~2"], shown
+
+
+def _zip_without_utf8_flag(path: Path, names: dict[str, bytes]) -> None:
+    """A zip whose member names are these bytes, the UTF-8 flag unset (as macOS's Archive Utility writes):
+    written under ASCII stand-ins of the same length, then patched."""
+    import zipfile
+
+    stand_ins = {"abcdefgh"[n] * len(raw): raw for n, raw in enumerate(names)}
+    with zipfile.ZipFile(path, "w") as handle:
+        for stand_in, raw in stand_ins.items():
+            handle.writestr(stand_in, names[raw])
+    data = path.read_bytes()
+    for stand_in, raw in stand_ins.items():
+        data = data.replace(stand_in.encode("ascii"), raw)
+    path.write_bytes(data)
+
+
+def test_a_macos_zip_names_students_as_they_are_named_not_in_cp437(tmp_path):
+    """Red team 3: Archive Utility writes UTF-8 names without the UTF-8 flag; zipfile reads those as cp437,
+    and ``José`` became the student ``Jos├⌐`` (``Zoë``: ``Zo├½``). Valid UTF-8 is read as UTF-8, as unzip
+    does; bytes that are not (a cp437 name from an old Windows zip) keep their cp437 reading."""
+    from grader.course.folder import find_lab
+    from grader.instructor.batch.layouts import discover
+
+    archive = tmp_path / "class.zip"
+    _zip_without_utf8_flag(archive, {"José/pytorch_basics.py".encode(): b"x = 1\n",
+                                     "Zoë/pytorch_basics.py".encode(): b"x = 2\n",
+                                     b"M\x81ller/pytorch_basics.py": b"x = 3\n"})   # cp437's ü, not UTF-8
+    roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
+    assert sorted(entry.student for entry in roster.entries) == ["José", "Müller", "Zoë"], roster

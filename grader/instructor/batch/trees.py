@@ -89,23 +89,24 @@ def zip_tree(archive: zipfile.ZipFile, shown: Path) -> tuple[Node, list[tuple[st
     outside: list[tuple[str, str]] = []
     counts: dict[str, int] = {}
     for member in archive.infolist():
-        parts = _parts(member.filename)
+        name = _member_name(member)
+        parts = _parts(name)
         if parts is None:
-            outside.append((member.filename, "a path outside the archive's folder; not read"))
+            outside.append((name, "a path outside the archive's folder; not read"))
             continue
         if len(parts) > MAX_DEPTH:   # making its folders, each named by its whole path, is quadratic in depth
-            outside.append((member.filename, f"{len(parts) - 1} folders deep (at most {MAX_DEPTH}); not read"))
+            outside.append((name, f"{len(parts) - 1} folders deep (at most {MAX_DEPTH}); not read"))
             continue
         folder = _folder(root, parts[:-1] if not member.is_dir() else parts, shown)
         if folder is None:
-            outside.append((member.filename, "a file and a folder share its path; not read"))
+            outside.append((name, "a file and a folder share its path; not read"))
             continue
         if member.is_dir():
             continue
         key = "/".join(parts)
         counts[key] = counts.get(key, 0) + 1
         if parts[-1] in folder.entries and folder.entries[parts[-1]].kind == "dir":
-            outside.append((member.filename, "a file and a folder share its path; not read"))
+            outside.append((name, "a file and a folder share its path; not read"))
             continue
         node = _member_node(archive, member, parts[-1], shown.joinpath(*parts))
         if counts[key] > 1:
@@ -113,6 +114,19 @@ def zip_tree(archive: zipfile.ZipFile, shown: Path) -> tuple[Node, list[tuple[st
                         f"appears {counts[key]} times in the zip; no copy is graded", problem="duplicate")
         folder.entries[parts[-1]] = node
     return root, outside
+
+
+def _member_name(member: zipfile.ZipInfo) -> str:
+    """The member's name as the student wrote it. Without the UTF-8 flag zipfile reads the bytes as cp437, as
+    the format says; but macOS's Archive Utility and Windows's Explorer write UTF-8 without setting it
+    (``José`` read as ``Jos├⌐``): bytes that are valid UTF-8 and not ASCII are read as UTF-8, as
+    ``unzip`` and 7-Zip do; anything else stays cp437."""
+    if member.flag_bits & 0x800:
+        return member.filename
+    try:
+        return member.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return member.filename
 
 
 def _parts(name: str) -> tuple[str, ...] | None:
