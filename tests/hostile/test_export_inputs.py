@@ -179,3 +179,29 @@ def test_a_name_that_a_spreadsheet_reads_as_a_formula_is_text_in_every_csv(tmp_p
             assert cell.startswith("'") or not seen.startswith(tuple("=+-@|")), (written, cell)
         if written == "canvas.csv":
             assert any(cell.startswith("'") and name.strip() in cell for cell in cells)   # the name, whole
+
+
+def test_two_students_carrying_one_canvas_id_never_share_a_grade_in_canvas_csv(tmp_path):
+    """Red team 3: a hand-in named ``zzz_99999_2_pytorch_basics.py`` in a folder of files reads as Canvas's
+    user 99999; canvas.csv had two rows with ID 99999, and Canvas keeps one grade for the student: the
+    last row's. Rows sharing an ID now carry none (Canvas shows them unmatched) and say whose it also is;
+    the rest of the class is matched as before."""
+    from grader.course.folder import find_lab
+    from grader.instructor.batch.layouts import discover
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, code in {"smithjane_99999_1_pytorch_basics.py": "x = 1\n", "zzz_99999_2_pytorch_basics.py": "x = 2\n",
+                       "doejohn_55555_3_pytorch_basics.py": "x = 3\n"}.items():
+        (subs / name).write_text(code)
+    roster = discover(find_lab("lab4"), subs, tmp_path / "staging")
+    with Gradebook(tmp_path / "grades.db") as book:
+        for entry, like in zip(roster.entries, ("alice", "bob", "alice")):
+            book.record(entry.student, "lab4", entry.content_hash, "v1", CLASS[like])
+        book.set_handins("lab4", [(entry.student, entry.handin, entry.text) for entry in roster.entries])
+        export(book, tmp_path, ("canvas",), "lab4")
+    with (tmp_path / "canvas.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[2:]
+    ids = {row[0].split(" ")[0]: row[1] for row in rows}
+    assert ids == {"doejohn": "55555", "smithjane": "", "zzz": ""}, rows
+    assert "smithjane_99999" in next(row[0] for row in rows if row[0].startswith("zzz")), rows

@@ -8,7 +8,8 @@ to a student by ``ID`` (its user id), else by ``SIS User ID``, else by ``SIS
 Login ID``: each is filled from what the layout gave (Canvas's file names
 carry the user id; Gradescope's metadata the SID and e-mail), and a student
 the layout gave nothing for is named by their id alone (Canvas then shows
-them unmatched, to be matched by hand).  An assignment column named
+them unmatched, to be matched by hand); so are students whose IDs another row
+also carries (Canvas would keep one grade for both).  An assignment column named
 ``Lab 4 (1234)`` updates Canvas's assignment 1234; another name creates one.
 
 ``scores.csv`` is ``id, score, max, percent`` (Moodle, Blackboard, a
@@ -61,11 +62,35 @@ def write_canvas(book: Gradebook, lab: str, path: Path, assignment: str = "", po
         writer = csv.writer(handle)
         writer.writerow([*CANVAS_COLUMNS, cell(title)])
         writer.writerow([POINTS_POSSIBLE, "", "", "", "", _number(maximum) if maximum else ""])
+        shared = _shared_ids(handins, [student for student, *_ in scores])
         for student, _, score, _ in scores:
             who = handins.get(student, Handin())
+            keys = _keys(who)
+            if any(key in shared for key in keys):   # Canvas would give both grades to one student
+                others = sorted({o for key in keys for o in shared.get(key, ()) if o != student})
+                writer.writerow([cell(f"{who.name or student} (its ID is also {', '.join(others)}'s: match by hand)"),
+                                 "", "", "", "", "" if score is None else _number(score)])
+                continue
             writer.writerow([cell(who.name or student), cell(who.lms_id), cell(who.sis_id), cell(who.email), "",
                              "" if score is None else _number(score)])
     return path
+
+
+def _keys(who: Handin) -> list[tuple[str, str]]:
+    """(column, value) of each ID Canvas may match the row by."""
+    return [(column, value) for column, value in zip(CANVAS_COLUMNS[1:4], (who.lms_id, who.sis_id, who.email))
+            if value]
+
+
+def _shared_ids(handins: dict[str, Handin], students: list[str]) -> dict[tuple[str, str], set[str]]:
+    """Each Canvas ID, SIS id or e-mail that more than one student's row would carry -> those students.
+    Canvas matches a row by them and keeps the last grade: a file named ``victim_99999_1_x.py`` in a folder
+    of hand-ins would have put its score on student 99999. Such rows get no ID (matched by hand)."""
+    holders: dict[tuple[str, str], set[str]] = {}
+    for student in students:
+        for key in _keys(handins.get(student, Handin())):
+            holders.setdefault(key, set()).add(student)
+    return {key: found for key, found in holders.items() if len(found) > 1}
 
 
 def write_grades(book: Gradebook, lab: str, path: Path, policy: LatePolicy = NO_POLICY) -> Path:
