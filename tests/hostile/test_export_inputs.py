@@ -205,3 +205,20 @@ def test_two_students_carrying_one_canvas_id_never_share_a_grade_in_canvas_csv(t
     ids = {row[0].split(" ")[0]: row[1] for row in rows}
     assert ids == {"doejohn": "55555", "smithjane": "", "zzz": ""}, rows
     assert "smithjane_99999" in next(row[0] for row in rows if row[0].startswith("zzz")), rows
+
+
+def test_a_result_holding_lone_surrogates_exports_every_format(tmp_path):
+    """Red team 3: the gradebook stored a result as JSON, which spells a lone surrogate ``\\ud800`` and loads
+    it back as one; the student's report.txt then could not be written (UnicodeEncodeError, export
+    stopped). Fields a report shows raw (output, warnings, a frame's line) now come back as U+FFFD."""
+    from grader.results import CheckResult, ErrorRecord, Frame, GradeResult
+
+    lone = "\ud800"
+    check = CheckResult("test_x", "x", 1, "failed", 0.0, output=f"printed {lone}", warnings=f"warned {lone}",
+                        error=ErrorRecord("ValueError", f"said {lone}", frames=[Frame("f.py", 3, "f", f"x = '{lone}'")]))
+    with Gradebook(tmp_path / "grades.db") as book:
+        book.record("alice", "lab4", "h", "v1", GradeResult("lab4", "PyTorch", "alice.py", [check]))
+        written = export(book, tmp_path, lab="lab4")
+    for path in written:
+        path.read_bytes().decode("utf-8")
+    assert "printed \ufffd" in (tmp_path / "students" / "alice" / "report.txt").read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ undecodable bytes can neither crash the gradebook nor reach an export raw.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -187,7 +188,7 @@ class Gradebook:
         student = printable(student)
         with self._transaction():
             self._replace(student, lab, content_hash, grader_version, "graded", result.score, result.max_score,
-                          result.execution_time, source, note, json.dumps(result.to_dict()))
+                          result.execution_time, source, note, _json(result.to_dict()))
             self.db.executemany(
                 "INSERT INTO check_result VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(student, lab, c.name, c.title, c.points, c.score, c.status,
@@ -279,6 +280,15 @@ class _Transaction:
 
     def __exit__(self, kind: type | None, *_: object) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _json(data: Any) -> str:
+    """JSON that loads back as valid UTF-8: a lone surrogate (JSON spells it ``\\ud800``; a report written
+    from it cannot be saved) becomes U+FFFD, as :mod:`grader.inert` makes it."""
+    return _SURROGATE.sub("\ufffd", json.dumps(data, ensure_ascii=False))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _now() -> str:
