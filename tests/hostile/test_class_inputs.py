@@ -243,3 +243,26 @@ def test_a_macos_zip_names_students_as_they_are_named_not_in_cp437(tmp_path):
                                      b"M\x81ller/pytorch_basics.py": b"x = 3\n"})   # cp437's ü, not UTF-8
     roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
     assert sorted(entry.student for entry in roster.entries) == ["José", "Müller", "Zoë"], roster
+
+
+def test_a_zip_written_with_backslashes_has_its_folders_on_every_system(tmp_path):
+    """Red team 3: Windows PowerShell's Compress-Archive writes ``alice\\pytorch_basics.py``. zipfile turns
+    ``\\`` into ``/`` on Windows only: elsewhere each member was one file at the top, so every file was a
+    student of its own (``alice\\helpers`` graded as the lab's file, a phantom 0) and the grades depended
+    on the system. A backslash now separates folders everywhere; ``..\\`` is outside, as ``../`` is."""
+    import zipfile
+
+    from grader.course.folder import find_lab
+    from grader.instructor.batch.layouts import discover
+
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("alice\\pytorch_basics.py", "x = 1\n")
+        handle.writestr("alice\\helpers.py", "y = 1\n")
+        handle.writestr("bob\\lab4\\pytorch_basics.py", "x = 2\n")
+        handle.writestr("..\\..\\mallory.py", "x = 3\n")
+        handle.writestr("carol\\", "")   # a folder's own entry
+        handle.writestr("carol\\pytorch_basics.py", "x = 4\n")
+    roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
+    assert sorted(entry.student for entry in roster.entries) == ["alice", "bob", "carol"], roster.entries
+    assert [p.kind for p in roster.problems if "mallory" in str(p.path)] == ["unreadable"], roster.problems

@@ -97,11 +97,12 @@ def zip_tree(archive: zipfile.ZipFile, shown: Path) -> tuple[Node, list[tuple[st
         if len(parts) > MAX_DEPTH:   # making its folders, each named by its whole path, is quadratic in depth
             outside.append((name, f"{len(parts) - 1} folders deep (at most {MAX_DEPTH}); not read"))
             continue
-        folder = _folder(root, parts[:-1] if not member.is_dir() else parts, shown)
+        is_dir = member.is_dir() or name.endswith("\\")
+        folder = _folder(root, parts[:-1] if not is_dir else parts, shown)
         if folder is None:
             outside.append((name, "a file and a folder share its path; not read"))
             continue
-        if member.is_dir():
+        if is_dir:
             continue
         key = "/".join(parts)
         counts[key] = counts.get(key, 0) + 1
@@ -130,10 +131,12 @@ def _member_name(member: zipfile.ZipInfo) -> str:
 
 
 def _parts(name: str) -> tuple[str, ...] | None:
-    """The path of a member as its parts; None when it would land outside the folder."""
+    """The path of a member as its parts; None when it would land outside the folder. A backslash separates
+    folders too (Windows PowerShell's Compress-Archive writes ``alice\\lab.py``; zipfile makes it ``/`` on
+    Windows only, so a grade would depend on the system)."""
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         return None
-    parts = tuple(p for p in PurePosixPath(name).parts if p not in ("", "."))
+    parts = tuple(p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", "."))
     return None if not parts or ".." in parts else parts
 
 
