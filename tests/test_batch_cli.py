@@ -14,6 +14,8 @@ from grader.cli import main
     (["batch", "lab4", "{subs}", "--out", "{file}/x"], "cannot create --out"),
     pytest.param(["batch", "lab4", "{subs}", "--out", "{out}", "--scheduler", "tcp://127.0.0.1:1"], "could not reach the Dask",
                  marks=pytest.mark.slow),   # waits out the connection timeout (30 s)
+    (["batch", "lab4", "{subs}", "--out", "{subs}"], "is inside the submissions"),       # red team 3: the export
+    (["batch", "lab4", "{subs}", "--out", "{subs}/alice/out"], "is inside the submissions"),   # overwrote hand-ins
     (["export", "{missing}"], "no gradebook at"),
     (["export", "{bad}"], "is not a gradebook"),
 ])

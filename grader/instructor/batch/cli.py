@@ -96,6 +96,9 @@ def batch_command(args: argparse.Namespace) -> int:
     lab = find_lab(args.lab)
     if args.jobs < 1:
         raise SetupError("--jobs must be at least 1")
+    if args.submissions.is_dir() and args.out.resolve().is_relative_to(args.submissions.resolve()):
+        # the gradebook and the exports would become a hand-in, and overwrite one (a student's report.txt)
+        raise SetupError(f"--out {args.out} is inside the submissions {args.submissions}; give a folder outside it")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
