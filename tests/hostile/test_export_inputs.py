@@ -123,8 +123,9 @@ def test_an_sqlite_file_of_something_else_is_one_line_and_left_as_it_was(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grades.db", "subs"]
 
 
-def test_a_gradebook_damaged_past_its_header_is_one_line(tmp_path, capsys):
-    """The header opens; a page read later raised sqlite3.DatabaseError out of the export."""
+@pytest.mark.parametrize("command", [["export", "{dir}", "--format", "csv"], ["similarity", "{dir}"]])
+def test_a_gradebook_damaged_past_its_header_is_one_line(tmp_path, capsys, command):
+    """The header opens; a page read later raised sqlite3.DatabaseError out of the export (and similarity)."""
     from grader.cli import main
 
     with Gradebook(tmp_path / "grades.db") as book:
@@ -135,7 +136,7 @@ def test_a_gradebook_damaged_past_its_header_is_one_line(tmp_path, capsys):
     for page in range(3, len(data) // 4096):
         data[page * 4096: page * 4096 + 100] = b"\xff" * 100
     (tmp_path / "grades.db").write_bytes(bytes(data))
-    assert main(["export", str(tmp_path), "--format", "csv"]) == 2
+    assert main([part.format(dir=tmp_path) for part in command]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is damaged" in err[0], err
 

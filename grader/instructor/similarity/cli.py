@@ -13,6 +13,7 @@ their code is only read as text.  Exit 0, whatever it finds.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -80,6 +81,8 @@ def class_codes(folder: Path, lab_name: str | None) -> tuple:
                 return find_lab(name), book.codes(name)
         except GradebookError as exc:
             raise SetupError(str(exc)) from None
+        except sqlite3.DatabaseError as exc:   # damaged past its header: found only when a page is read
+            raise SetupError(f"{folder / 'grades.db'} is damaged ({exc})") from None
     if not lab_name:
         raise SetupError(f"{folder} holds no gradebook (grades.db): for a folder of submissions, give --lab")
     lab = find_lab(lab_name)
