@@ -123,7 +123,8 @@ def test_an_sqlite_file_of_something_else_is_one_line_and_left_as_it_was(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grades.db", "subs"]
 
 
-@pytest.mark.parametrize("command", [["export", "{dir}", "--format", "csv"], ["similarity", "{dir}"]])
+@pytest.mark.parametrize("command", [["export", "{dir}", "--format", "csv"], ["similarity", "{dir}"],
+                                     ["batch", "lab4", "{dir}/subs", "--out", "{dir}", "--quiet", "-k", "nothing"]])
 def test_a_gradebook_damaged_past_its_header_is_one_line(tmp_path, capsys, command):
     """The header opens; a page read later raised sqlite3.DatabaseError out of the export (and similarity)."""
     from grader.cli import main
@@ -136,6 +137,8 @@ def test_a_gradebook_damaged_past_its_header_is_one_line(tmp_path, capsys, comma
     for page in range(3, len(data) // 4096):
         data[page * 4096: page * 4096 + 100] = b"\xff" * 100
     (tmp_path / "grades.db").write_bytes(bytes(data))
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / "pytorch_basics.py").write_text("x = 1\n")
     assert main([part.format(dir=tmp_path) for part in command]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is damaged" in err[0], err

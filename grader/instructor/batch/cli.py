@@ -119,6 +119,8 @@ def batch_command(args: argparse.Namespace) -> int:
                 report = Controller(lab, roster, book, scheduler, options, progress, jobs=args.jobs).run()
             except SchedulerUnavailable as exc:
                 raise SetupError(str(exc)) from None
+            except sqlite3.DatabaseError as exc:   # a gradebook damaged past its header: found when a page is read
+                raise SetupError(f"{args.out / 'grades.db'} is damaged ({exc}); give another --out") from None
             console.print(summary(book, lab.name, roster, report))
     if report.interrupted or report.aborted:
         why = "interrupted" if report.interrupted else f"stopped: {report.aborted}"
