@@ -198,8 +198,9 @@ def test_a_zip_member_thousands_of_folders_deep_is_listed_in_bounded_time(tmp_pa
 
 def test_two_students_whose_names_differ_only_in_composition_are_told_apart(tmp_path):
     """Red team 3: ``José`` composed (NFC, as Windows and Linux write it) and decomposed (NFD, as a macOS
-    zip holds it) were two ids that print the same: two rows no one could tell apart in any export. The
-    second is now ``José~2``, as two names that print alike always were."""
+    zip holds it) were two ids that print the same: two rows no one could tell apart in any export; so were
+    ``alice`` and ``alice `` (a trailing space). The second is now ``José~2`` (``alice ~2``), as two names
+    that print alike always were."""
     import unicodedata
     import zipfile
 
@@ -210,9 +211,11 @@ def test_two_students_whose_names_differ_only_in_composition_are_told_apart(tmp_
     with zipfile.ZipFile(archive, "w") as handle:
         for form in ("NFC", "NFD"):
             handle.writestr(f"{unicodedata.normalize(form, 'José')}/pytorch_basics.py", f"FORM = {form!r}\n")
+        handle.writestr("alice/pytorch_basics.py", "x = 1\n")
+        handle.writestr("alice /pytorch_basics.py", "x = 2\n")   # a trailing space no table shows
     roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
-    shown = sorted(unicodedata.normalize("NFC", entry.student) for entry in roster.entries)
-    assert shown == ["José", "José~2"], shown
+    shown = sorted(unicodedata.normalize("NFC", entry.student).strip() for entry in roster.entries)
+    assert shown == ["José", "José~2", "alice", "alice ~2"], shown
 
 
 def _zip_without_utf8_flag(path: Path, names: dict[str, bytes]) -> None:

@@ -154,22 +154,28 @@ def _is_code(name: str) -> bool:
 # ------------------------------------------------------------------ layouts
 class _Ids:
     """Raw names → ids: :func:`printable`, and unique (``~2`` when two names would show alike: the same
-    once cut, or the same letters composed differently, ``José`` as macOS writes it and as Windows does)."""
+    once cut, the same letters composed differently, ``José`` as macOS writes it and as Windows does, or
+    the same but for spaces around them, ``alice `` beside ``alice``)."""
 
     def __init__(self) -> None:
         self.by_raw: dict[str, str] = {}
-        self.taken: set[str] = set()      # the ids made, in NFC: what shows alike is taken alike
+        self.taken: set[str] = set()      # how the ids made look (_look): what shows alike is taken alike
 
     def __call__(self, raw: str) -> str:
         if raw not in self.by_raw:
             base = printable(raw)
             made, n = base, 1
-            while unicodedata.normalize("NFC", made) in self.taken:
+            while _look(made) in self.taken:
                 n += 1
                 made = f"{base}~{n}"
             self.by_raw[raw] = made
-            self.taken.add(unicodedata.normalize("NFC", made))
+            self.taken.add(_look(made))
         return self.by_raw[raw]
+
+
+def _look(student_id: str) -> str:
+    """What an id looks like in a table: composed (NFC), without the spaces around it that no cell shows."""
+    return unicodedata.normalize("NFC", student_id).strip(" ")
 
 
 def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
