@@ -96,7 +96,22 @@ FOREIGN = {
     "a schema row over tables of other columns": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
                                                  "INSERT INTO meta VALUES ('schema', '1');"
                                                  "CREATE TABLE submission (who TEXT); INSERT INTO submission VALUES ('a');",
+    "a table no gradebook has": "CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('a');",
+    "a meta table of other keys": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                                  "INSERT INTO meta VALUES ('owner', 'someone');",
 }
+
+
+def test_a_gradebook_whose_creation_was_cut_short_is_made_one(tmp_path):
+    """Killed while its tables were being made: some of ours, no schema row yet. Not someone else's."""
+    import sqlite3
+
+    database = sqlite3.connect(tmp_path / "grades.db")
+    database.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
+    database.close()
+    with Gradebook(tmp_path / "grades.db") as book:
+        book.record("alice", "lab4", "h", "v1", CLASS["alice"])
+        assert [row.student for row in book.submissions("lab4")] == ["alice"]
 
 
 @pytest.mark.parametrize("sql", FOREIGN.values(), ids=FOREIGN.keys())

@@ -95,6 +95,9 @@ class Handin:
     late: bool = False        # the LMS marks it late (Canvas's ``_late``)
 
 
+_TABLES = {"meta", "submission", "check_result", "handin", "problem"}
+
+
 class GradebookError(Exception):
     """The gradebook cannot be opened (not SQLite, newer schema)."""
 
@@ -143,14 +146,21 @@ class Gradebook:
             raise GradebookError(f"{path} is not a gradebook ({exc})") from None
 
     def _refuse_foreign(self) -> None:
-        """A database with tables but no gradebook's ``meta`` schema row is someone else's: refused before
-        anything is written to it (no WAL switch, no tables added), and never read as grades."""
-        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables:
-            return
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if "meta" in tables else None
-        columns = {name for (_, name, *_) in self.db.execute("PRAGMA table_info(submission)")}
-        if row is None or not str(row[0]).isdigit() or not {"student", "lab", "score", "result"} <= columns:
+        """A database holding tables a gradebook has not, a ``meta`` without a numeric schema, or a
+        ``submission`` of other columns is someone else's: refused before anything is written to it (no WAL
+        switch, no tables added), and never read as grades. An empty one, or one whose creation was cut
+        short (some of our tables, an empty ``meta``), is made a gradebook."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                  if not name.startswith("sqlite_")}
+        foreign = bool(tables - _TABLES)
+        if "meta" in tables and not foreign:
+            rows = self.db.execute("SELECT key, value FROM meta").fetchall()
+            schema = dict(rows).get("schema")
+            foreign = bool(rows) and not str(schema).isdigit()
+        if "submission" in tables and not foreign:
+            columns = {name for (_, name, *_) in self.db.execute("PRAGMA table_info(submission)")}
+            foreign = not {"student", "lab", "score", "result"} <= columns
+        if foreign:
             self.db.close()
             raise GradebookError(f"{self.path} is not a gradebook (an SQLite database of something else)")
 
