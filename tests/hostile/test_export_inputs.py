@@ -241,3 +241,15 @@ def test_a_result_holding_lone_surrogates_exports_every_format(tmp_path):
     for path in written:
         path.read_bytes().decode("utf-8")
     assert "printed \ufffd" in (tmp_path / "students" / "alice" / "report.txt").read_text(encoding="utf-8")
+
+
+def test_a_file_where_an_export_makes_a_folder_is_one_line_and_kept(tmp_path, capsys):
+    """Red team 3: ``DIR/students`` a file of the user's: FileExistsError out of the export, a traceback."""
+    from grader.cli import main
+
+    gradebook(tmp_path, {"alice": "alice"})
+    (tmp_path / "students").write_text("my notes\n")
+    assert main(["export", str(tmp_path), "--format", "reports"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write" in err[0] and "students" in err[0], err
+    assert (tmp_path / "students").read_text() == "my notes\n"

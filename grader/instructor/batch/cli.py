@@ -177,5 +177,7 @@ def export_command(args: argparse.Namespace) -> int:
         raise SetupError(str(exc)) from None
     except sqlite3.DatabaseError as exc:   # damaged past its header: found only when a page is read
         raise SetupError(f"{database} is damaged ({exc})") from None
+    except OSError as exc:   # a file where an export's folder goes, a read-only folder, a full disk
+        raise SetupError(f"cannot write {exc.filename or args.dir}: {exc.strerror or exc}") from None
     print(f"wrote {len(written)} file(s) to {args.dir}")
     return EXIT_PASSED
