@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import tokenize
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,12 +148,49 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
             return []
         lines = lines[1:]
     result = []
-    for line_number, line in lines:
-        python = _python_line(line)
+    continued = _continued([line for _, line in lines])
+    for index, (line_number, line) in enumerate(lines):
+        python = line if index in continued else _python_line(line)
         if python != line:
             dropped.append(f"cell {number}, line {line_number}: {inert.line(line.strip(), 60)}")
         result.append((python, line_number))
     return result
+
+
+def _continued(lines: list[str]) -> set[int]:
+    """Indexes of the lines that continue a statement begun above (inside brackets or a string, after a
+    backslash): IPython reads ``%`` and ``!`` only where a statement starts, so ``(a\\n % b)`` or a
+    ``%d`` line in a triple-quoted string is Python, not a magic.  Read with the standard tokenizer,
+    each magic line's tokens ignored; a line the tokenizer never reached (it stopped at an error)
+    counts as a statement's start."""
+    if not any(_ESCAPE.match(line) for line in lines[1:]):
+        return set()
+    continued: set[int] = set()
+    depth, starts, magic, decided = 0, True, -1, 0   # decided: lines before it are known
+    feed = iter([line + "\n" for line in lines])
+    try:
+        for token in tokenize.generate_tokens(lambda: next(feed, "")):
+            first, last = token.start[0] - 1, token.end[0] - 1
+            while decided <= min(first, len(lines) - 1):   # the state at the start of each line up to this one
+                if depth > 0 or not starts:
+                    continued.add(decided)
+                elif _ESCAPE.match(lines[decided]) or _ASSIGNED_ESCAPE.match(lines[decided]):
+                    magic = decided
+                decided += 1
+            if first == magic:
+                continue
+            if last > first:                          # a string over several lines: its inner lines
+                continued.update(range(first + 1, min(last, len(lines) - 1) + 1))
+                decided = max(decided, last + 1)
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth = max(depth - 1, 0)
+            starts = token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
+                                    tokenize.COMMENT, tokenize.ENDMARKER)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return continued
 
 
 def _python_line(line: str) -> str:

@@ -59,3 +59,30 @@ def test_windows_and_old_mac_line_ends_are_still_line_ends():
     converted = convert(notebook("x = 1\r\ny = 2\rz = 3\n"))
     assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("x = 1\ny = 2\nz = 3\n"))
     assert converted.place(3) == "cell 1, line 3"
+
+
+# ------------------------------------------------------------------ % and ! that are Python, not magics (red team 3)
+CONTINUED = {
+    "modulo after a line break": "def wrap(i, n):\n    return (i\n            % n)\n",
+    "!= after a line break": "def differ(a, b):\n    return (a\n            != b)\n",
+    "a backslash continuation": "x = 7 \\\n    % 4\n",
+    "lines of a triple-quoted string": 'TEMPLATE = """\n%d items\n!important\n"""\n',
+}
+
+
+@pytest.mark.parametrize("cell", list(CONTINUED.values()), ids=list(CONTINUED))
+def test_a_line_that_continues_a_statement_is_python_not_a_magic(cell):
+    """IPython reads ``%`` and ``!`` as magics only where a statement starts; PEP 8's break before a
+    binary operator (``(i\\n % n)``) ran in Jupyter but was graded as a removed magic: a SyntaxError,
+    the whole notebook 0 (or a string quietly changed)."""
+    converted = convert(notebook("%matplotlib inline\n!pip install x\n" + cell))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse(cell))
+    assert len(converted.dropped) == 2
+    kernel = parse_cell(4, cell)
+    assert kernel is not None and ast.dump(ast.Module(kernel.body, [])) == ast.dump(ast.parse(cell))
+
+
+def test_a_magic_that_opens_a_bracket_or_a_quote_does_not_hide_the_next_magic():
+    converted = convert(notebook("!echo (\n!echo 'it\n%ls\nfor i in range(2):\n    !echo {i}\nx = 1\n"))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("for i in range(2):\n    pass\nx = 1\n"))
+    assert len(converted.dropped) == 4
