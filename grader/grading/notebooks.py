@@ -1,6 +1,6 @@
 """A Jupyter notebook's code cells as a Python module a worker can import.
 
-IPython-only syntax (``%magic``, ``!shell``) is not Python: each such line
+IPython-only syntax (``%magic``, ``!shell``, ``obj?`` help) is not Python: each such line
 becomes a comment, or a ``pass`` where it is indented, so the blocks around
 it still parse (and a ``from __future__`` import after it still comes first); cells of a shell or other-language cell magic (``%%bash``) are dropped.
 Each line of the module remembers its cell and line, so feedback can say
@@ -29,6 +29,8 @@ from grader import inert
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _ESCAPE = re.compile(r"^(?P<indent>\s*)(?:%|!)")
 _ASSIGNED_ESCAPE = re.compile(r"^(?P<indent>\s*)[\w.,\s]+=\s*(?:%|!)")
+# IPython's help syntax: ``?obj`` anywhere, ``obj?`` / ``np.reshape??`` for a dotted name (its _help_end_re)
+_HELP = re.compile(r"^(?P<indent>\s*)(?:\?.*|%{0,2}(?!\d)[\w*]+(?:\.[\w*]+)*\?\??\s*)$")
 _LINE = re.compile(r"\bline (\d+)\b")
 _LINE_END = re.compile(r"\r\n|\r|\n")   # Python's line ends: a form feed, NEL or U+2028 is none
 
@@ -163,7 +165,7 @@ def _continued(lines: list[str]) -> set[int]:
     ``%d`` line in a triple-quoted string is Python, not a magic.  Read with the standard tokenizer,
     each magic line's tokens ignored; a line the tokenizer never reached (it stopped at an error)
     counts as a statement's start."""
-    if not any(_ESCAPE.match(line) for line in lines[1:]):
+    if not any(_notebook_only(line) for line in lines[1:]):
         return set()
     continued: set[int] = set()
     depth, starts, magic, decided = 0, True, -1, 0   # decided: lines before it are known
@@ -174,7 +176,7 @@ def _continued(lines: list[str]) -> set[int]:
             while decided <= min(first, len(lines) - 1):   # the state at the start of each line up to this one
                 if depth > 0 or not starts:
                     continued.add(decided)
-                elif _ESCAPE.match(lines[decided]) or _ASSIGNED_ESCAPE.match(lines[decided]):
+                elif _notebook_only(lines[decided]):
                     magic = decided
                 decided += 1
             if first == magic:
@@ -193,8 +195,13 @@ def _continued(lines: list[str]) -> set[int]:
     return continued
 
 
+def _notebook_only(line: str) -> re.Match | None:
+    """The match when ``line``, read where a statement starts, is IPython's, not Python's."""
+    return _ESCAPE.match(line) or _ASSIGNED_ESCAPE.match(line) or _HELP.match(line)
+
+
 def _python_line(line: str) -> str:
-    match = _ESCAPE.match(line) or _ASSIGNED_ESCAPE.match(line)
+    match = _notebook_only(line)
     if match is None:
         return line
     keep = "pass  " if match["indent"] else ""

@@ -86,3 +86,22 @@ def test_a_magic_that_opens_a_bracket_or_a_quote_does_not_hide_the_next_magic():
     converted = convert(notebook("!echo (\n!echo 'it\n%ls\nfor i in range(2):\n    !echo {i}\nx = 1\n"))
     assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("for i in range(2):\n    pass\nx = 1\n"))
     assert len(converted.dropped) == 4
+
+
+HELP = ["np.reshape?", "?np.reshape", "np.reshape??", "torch.nn.Conv2d?", "np.*load*?"]
+
+
+@pytest.mark.parametrize("line", HELP)
+def test_a_help_line_left_in_a_notebook_is_dropped_like_a_magic(line):
+    """``np.reshape?`` shows the docstring in Jupyter; graded, it was a SyntaxError: every check 0."""
+    cell = "def f(x):\n    return x\n"
+    converted = convert(notebook("import numpy as np\n" + line, cell, f"def g():\n    {line}\n"))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(
+        ast.parse("import numpy as np\n" + cell + "def g():\n    pass\n"))
+    assert converted.dropped == [f"cell 1, line 2: {line}", f"cell 3, line 2: {line}"]
+
+
+def test_a_question_mark_in_a_string_or_a_comment_stays():
+    cell = "def f():\n    '''\n    Why?\n    '''\n    return 'why?'  # why?\n"
+    converted = convert(notebook(cell))
+    assert converted.source == cell and not converted.dropped
