@@ -163,23 +163,34 @@ def _continued(lines: list[str]) -> set[int]:
     """Indexes of the lines that continue a statement begun above (inside brackets or a string, after a
     backslash): IPython reads ``%`` and ``!`` only where a statement starts, so ``(a\\n % b)`` or a
     ``%d`` line in a triple-quoted string is Python, not a magic.  Read with the standard tokenizer,
-    each magic line's tokens ignored; a line the tokenizer never reached (it stopped at an error)
-    counts as a statement's start."""
+    each magic line's tokens ignored (where the tokenizer stops inside one, it goes on after it); a
+    line the tokenizer never reached (it stopped at an error) counts as a statement's start."""
     if not any(_notebook_only(line) for line in lines[1:]):
         return set()
     continued: set[int] = set()
-    depth, starts, magic, decided = 0, True, -1, 0   # decided: lines before it are known
-    feed = iter([line + "\n" for line in lines])
+    start: int | None = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the tokenizer's SyntaxWarnings (3.12+) are not the student's
+        while start is not None and start < len(lines):
+            start = _scan(lines, start, continued)
+    return continued
+
+
+def _scan(lines: list[str], start: int, continued: set[int]) -> int | None:
+    """Adds the continued lines of ``lines[start:]`` to ``continued``; where the tokenizer stopped
+    inside a magic line, the line after it (to scan on from), else None."""
+    depth, starts, magics, decided = 0, True, set(), start   # decided: lines before it are known
+    feed = iter([line + "\n" for line in lines[start:]])
     try:
         for token in tokenize.generate_tokens(lambda: next(feed, "")):
-            first, last = token.start[0] - 1, token.end[0] - 1
+            first, last = start + token.start[0] - 1, start + token.end[0] - 1
             while decided <= min(first, len(lines) - 1):   # the state at the start of each line up to this one
                 if depth > 0 or not starts:
                     continued.add(decided)
                 elif _notebook_only(lines[decided]):
-                    magic = decided
+                    magics.add(decided)
                 decided += 1
-            if first == magic:
+            if first in magics:
                 continue
             if last > first:                          # a string over several lines: its inner lines
                 continued.update(range(first + 1, min(last, len(lines) - 1) + 1))
@@ -190,9 +201,12 @@ def _continued(lines: list[str]) -> set[int]:
                 depth = max(depth - 1, 0)
             starts = token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
                                     tokenize.COMMENT, tokenize.ENDMARKER)
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return continued
+    except Exception as exc:   # TokenError, SyntaxError; UnicodeEncodeError for a lone surrogate (3.12+)
+        where = exc.args[1] if isinstance(exc, tokenize.TokenError) and len(exc.args) > 1 else None
+        row = where[0] if isinstance(where, tuple) and where and type(where[0]) is int else getattr(exc, "lineno", None)
+        failed = start + row - 1 if type(row) is int else -1
+        return failed + 1 if failed in magics else None
+    return None
 
 
 def _notebook_only(line: str) -> re.Match | None:

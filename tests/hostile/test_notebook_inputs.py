@@ -82,6 +82,23 @@ def test_a_line_that_continues_a_statement_is_python_not_a_magic(cell):
     assert kernel is not None and ast.dump(ast.Module(kernel.body, [])) == ast.dump(ast.parse(cell))
 
 
+@pytest.mark.parametrize("magic", ["!echo don't", "!echo '''", "%config x = '"])
+def test_a_quote_left_open_in_a_magic_does_not_change_how_the_rest_is_read(magic):
+    """The tokenizer stops inside such a magic (at once on Python 3.12+, at the end on 3.11): it goes on
+    after it, so the lines below are still read as Python reads them."""
+    cell = "x = (1\n  % 2)\n"
+    converted = convert(notebook(f"{magic}\n{cell}%ls\n"))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse(cell))
+    assert len(converted.dropped) == 2
+
+
+def test_a_lone_surrogate_in_a_cell_is_no_crash():
+    """JSON may spell one (\\udcff); Python 3.12's tokenizer raises UnicodeEncodeError on it."""
+    raw = notebook("x = (1\n  % 2)\n%ls\ns = 'SURROGATE'\n").replace(b"SURROGATE", b"\\udcff")
+    assert "\udcff" in nbformat.reads(raw.decode(), as_version=4).cells[0].source
+    ast.parse(convert(raw).source.replace("\udcff", "?"))
+
+
 def test_a_magic_that_opens_a_bracket_or_a_quote_does_not_hide_the_next_magic():
     converted = convert(notebook("!echo (\n!echo 'it\n%ls\nfor i in range(2):\n    !echo {i}\nx = 1\n"))
     assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("for i in range(2):\n    pass\nx = 1\n"))
