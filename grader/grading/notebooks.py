@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import tokenize
 import warnings
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ def convert(raw: bytes) -> Converted:
         if lines:
             lines.append("")
             converted.origins.append(None)
-        lines += [text for text, _ in cell_lines]
+        lines += dedented([text for text, _ in cell_lines])
         converted.origins += [(number, line) for _, line in cell_lines]
     converted.source = "\n".join(lines) + "\n"
     return converted
@@ -122,6 +123,13 @@ def _invalid(exc: Exception) -> str:
         field_name = f", {inert.line(path[2], 40)}" if len(path) > 2 else ""
         return f"cell {path[1] + 1}{field_name}: {message}"
     return message
+
+
+def dedented(lines: list[str]) -> list[str]:
+    """A cell's lines without the indentation they all share, as IPython runs a cell (and as
+    :mod:`grader.grading.kernel_cells` reads one): a cell pasted indented runs in Jupyter."""
+    result = textwrap.dedent("\n".join(lines)).split("\n")
+    return result if len(result) == len(lines) else lines
 
 
 def notebook_to_source(raw: bytes) -> str:

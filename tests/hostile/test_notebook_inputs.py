@@ -122,3 +122,21 @@ def test_a_question_mark_in_a_string_or_a_comment_stays():
     cell = "def f():\n    '''\n    Why?\n    '''\n    return 'why?'  # why?\n"
     converted = convert(notebook(cell))
     assert converted.source == cell and not converted.dropped
+
+
+@pytest.mark.parametrize("indent", ["    ", "\t"], ids=["spaces", "tab"])
+def test_a_cell_pasted_indented_is_read_as_jupyter_runs_it(indent):
+    """Jupyter (IPython) removes the indentation all of a cell's lines share; grader.check did too, but
+    the saved notebook was graded with it: an IndentationError, every check 0 for what check passed."""
+    cell = f"{indent}scale = 2\n{indent}def double(x):\n{indent}    return scale * x\n"
+    converted = convert(notebook("import math", cell, "y = 1"))
+    expected = "import math\nscale = 2\ndef double(x):\n    return scale * x\ny = 1\n"
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse(expected))
+    assert converted.place(converted.source.split("\n").index("def double(x):") + 1) == "cell 2, line 2"
+    kernel = parse_cell(2, cell)
+    assert kernel is not None and [type(node) for node in kernel.body] == [ast.Assign, ast.FunctionDef]
+
+
+def test_a_cell_not_all_indented_keeps_its_lines_as_they_are():
+    cell = 'def f():\n    return """\n  two\n"""\n'
+    assert convert(notebook(cell)).source == cell
