@@ -55,7 +55,7 @@ def parse_cell(number: int, raw: str) -> Cell | None:
     lines = dedented(lines)   # as IPython, which removes a common indentation
     try:
         body = ast.parse("\n".join(lines)).body
-    except SyntaxError:
+    except (SyntaxError, ValueError):   # ValueError: a lone surrogate, a NUL (3.11): IPython cannot run it either
         return None
     return Cell(number, lines, origins, changed, body, skipped)
 

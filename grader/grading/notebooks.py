@@ -105,7 +105,17 @@ def read_valid(raw: bytes) -> Any:
     for number, cell in enumerate(notebook.cells, start=1):   # what the schema promises, checked again
         if not isinstance(cell.get("source"), str):
             raise NotebookError(f"not a valid notebook: cell {number}: its source is not text")
+        if cell.cell_type == "code" and not _utf8(cell.source):   # JSON can spell a lone surrogate
+            raise NotebookError(f"not a valid notebook: cell {number}: its source is not UTF-8 text")
     return notebook
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _validate(nbformat: Any, notebook: Any) -> None:

@@ -15,8 +15,10 @@ import ast
 import nbformat
 import pytest
 
+from grader.errors import SetupError
 from grader.grading.kernel_cells import parse_cell
-from grader.grading.notebooks import convert
+from grader.grading.notebooks import cell_to_python, convert
+from grader.grading.prepare import write_submission
 
 NOT_LINE_ENDS = ["\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 
@@ -92,11 +94,15 @@ def test_a_quote_left_open_in_a_magic_does_not_change_how_the_rest_is_read(magic
     assert len(converted.dropped) == 2
 
 
-def test_a_lone_surrogate_in_a_cell_is_no_crash():
-    """JSON may spell one (\\udcff); Python 3.12's tokenizer raises UnicodeEncodeError on it."""
+def test_a_lone_surrogate_in_a_code_cell_is_one_line_not_a_crash(tmp_path):
+    """JSON may spell one (\\udcff): writing the module for the worker raised UnicodeEncodeError, a
+    traceback for ``grade lab4 --submission x.ipynb`` and grader.export (batch already refused it)."""
     raw = notebook("x = (1\n  % 2)\n%ls\ns = 'SURROGATE'\n").replace(b"SURROGATE", b"\\udcff")
     assert "\udcff" in nbformat.reads(raw.decode(), as_version=4).cells[0].source
-    ast.parse(convert(raw).source.replace("\udcff", "?"))
+    (tmp_path / "lab4.ipynb").write_bytes(raw)
+    with pytest.raises(SetupError, match="cell 1: its source is not UTF-8 text"):
+        write_submission(tmp_path / "lab4.ipynb", tmp_path / "pytorch_basics.py")
+    assert "x = (1\n  % 2)" in "\n".join(text for text, _ in cell_to_python(1, "x = (1\n  % 2)\n%ls\n'\udcff'\n", []))
 
 
 def test_a_magic_that_opens_a_bracket_or_a_quote_does_not_hide_the_next_magic():
@@ -140,3 +146,9 @@ def test_a_cell_pasted_indented_is_read_as_jupyter_runs_it(indent):
 def test_a_cell_not_all_indented_keeps_its_lines_as_they_are():
     cell = 'def f():\n    return """\n  two\n"""\n'
     assert convert(notebook(cell)).source == cell
+
+
+@pytest.mark.parametrize("cell", ["s = '\udcff'\n", "x = 1\x00\n"], ids=["lone surrogate", "NUL"])
+def test_a_kernel_cell_python_cannot_compile_did_not_run(cell):
+    """IPython cannot compile it, so it never ran; reading it raised (a traceback in grader.check)."""
+    assert parse_cell(5, cell) is None
