@@ -55,7 +55,8 @@ def parse_cell(number: int, raw: str) -> Cell | None:
     lines = dedented(lines)   # as IPython, which removes a common indentation
     try:
         body = ast.parse("\n".join(lines)).body
-    except (SyntaxError, ValueError):   # ValueError: a lone surrogate, a NUL (3.11): IPython cannot run it either
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # a lone surrogate, nesting past the parser:
+        # IPython cannot compile it either
         return None
     return Cell(number, lines, origins, changed, body, skipped)
 

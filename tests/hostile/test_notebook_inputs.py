@@ -152,3 +152,20 @@ def test_a_cell_not_all_indented_keeps_its_lines_as_they_are():
 def test_a_kernel_cell_python_cannot_compile_did_not_run(cell):
     """IPython cannot compile it, so it never ran; reading it raised (a traceback in grader.check)."""
     assert parse_cell(5, cell) is None
+
+
+DEEP = {"a long sum": "def f():\n    return " + "1+" * 200_000 + "1\n",
+        "many minus signs": "def f():\n    return " + "-" * 200_000 + "1\n"}
+
+
+@pytest.mark.parametrize("source", list(DEEP.values()), ids=list(DEEP))
+def test_code_nested_past_the_parser_is_no_python_not_a_crash(source):
+    """grader.check and grader.export compare the saved notebook with the kernel, --watch orders the changed
+    functions: each parsed the student's code expecting only a SyntaxError (RecursionError, MemoryError: a
+    traceback after the grading)."""
+    from grader.course.stub import definitions
+    from grader.grading.kernel import compare, top_level_definitions
+
+    assert top_level_definitions(source) == {} and definitions(source) == []
+    assert compare({"f": "def f(): ..."}, source, ["f"]) == ["f"]
+    assert parse_cell(2, source) is None
