@@ -169,12 +169,29 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
         lines = lines[1:]
     result = []
     continued = _continued([line for _, line in lines])
+    tails = _magic_tails([line for _, line in lines], continued)
     for index, (line_number, line) in enumerate(lines):
-        python = line if index in continued else _python_line(line)
+        if index in tails:
+            python = f"# notebook-only line removed: {inert.line(line.strip(), 60)}"
+        else:
+            python = line if index in continued else _python_line(line)
         if python != line:
             dropped.append(f"cell {number}, line {line_number}: {inert.line(line.strip(), 60)}")
         result.append((python, line_number))
     return result
+
+
+def _magic_tails(lines: list[str], continued: set[int]) -> set[int]:
+    """Indexes of the lines a magic continues with a final backslash (``!pip install a \\`` then
+    ``    b``): IPython makes them one magic, so they are no Python either."""
+    tails: set[int] = set()
+    for index, line in enumerate(lines):
+        if index in continued or index in tails or not _notebook_only(line):
+            continue
+        while index < len(lines) - 1 and lines[index].rstrip().endswith("\\"):
+            index += 1
+            tails.add(index)
+    return tails
 
 
 def _continued(lines: list[str]) -> set[int]:

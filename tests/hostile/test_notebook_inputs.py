@@ -169,3 +169,12 @@ def test_code_nested_past_the_parser_is_no_python_not_a_crash(source):
     assert top_level_definitions(source) == {} and definitions(source) == []
     assert compare({"f": "def f(): ..."}, source, ["f"]) == ["f"]
     assert parse_cell(2, source) is None
+
+
+def test_a_magic_continued_with_a_backslash_is_left_out_whole():
+    """``!pip install torch \\`` then ``    torchaudio``: one shell command in Jupyter; graded, the second
+    line stayed as Python, an IndentationError: every check 0."""
+    cell = "!pip install torch \\\n    torchaudio\nfor i in range(2):\n    %pip install a \\\n      b\n    x = i\n"
+    converted = convert(notebook(cell))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("for i in range(2):\n    pass\n    x = i\n"))
+    assert [line.split(":")[0] for line in converted.dropped] == [f"cell 1, line {n}" for n in (1, 2, 4, 5)]
