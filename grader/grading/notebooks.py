@@ -31,6 +31,7 @@ _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _ESCAPE = re.compile(r"^(?P<indent>\s*)(?:%|!)")
 _ASSIGNED_ESCAPE = re.compile(r"^(?P<indent>\s*)[\w.,\s]+=\s*(?:%|!)")
 # IPython's help syntax: ``?obj`` anywhere, ``obj?`` / ``np.reshape??`` for a dotted name (its _help_end_re)
+_TIMED = re.compile(r"^(?P<indent>\s*)%time\s+(?P<statement>\S.*)$")   # %time x = f(): x = f() runs
 _HELP = re.compile(r"^(?P<indent>\s*)(?:\?.*|%{0,2}(?!\d)[\w*]+(?:\.[\w*]+)*\?\??\s*)$")
 _LINE = re.compile(r"\bline (\d+)\b")
 _LINE_END = re.compile(r"\r\n|\r|\n")   # Python's line ends: a form feed, NEL or U+2028 is none
@@ -176,7 +177,10 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
         else:
             python = line if index in continued else _python_line(line)
         if python != line:
-            dropped.append(f"cell {number}, line {line_number}: {inert.line(line.strip(), 60)}")
+            timed = _TIMED.match(line) if index not in continued and index not in tails else None
+            kept = timed is not None and python.strip() == timed["statement"].strip()
+            dropped.append(f"cell {number}, line {line_number}: "
+                           + ("%time (its statement is kept)" if kept else inert.line(line.strip(), 60)))
         result.append((python, line_number))
     return result
 
@@ -250,6 +254,9 @@ def _notebook_only(line: str) -> re.Match | None:
 
 
 def _python_line(line: str) -> str:
+    timed = _TIMED.match(line)
+    if timed:   # IPython runs the statement (what it assigns is bound) and says how long it took
+        return _python_line(timed["indent"] + timed["statement"])
     match = _notebook_only(line)
     if match is None:
         return line

@@ -178,3 +178,16 @@ def test_a_magic_continued_with_a_backslash_is_left_out_whole():
     converted = convert(notebook(cell))
     assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("for i in range(2):\n    pass\n    x = i\n"))
     assert [line.split(":")[0] for line in converted.dropped] == [f"cell 1, line {n}" for n in (1, 2, 4, 5)]
+
+
+def test_a_timed_statement_still_runs_as_in_jupyter():
+    """``%time scale = train()`` binds ``scale`` in Jupyter (as a ``%%time`` cell's body does, which was
+    kept); graded, the whole line was left out, and a function using ``scale`` raised NameError."""
+    converted = convert(notebook("%time scale = 2\n%timeit scale * 3\n",
+                                 "def double(x):\n    %time y = scale * x\n    return y\n"))
+    expected = "scale = 2\ndef double(x):\n    y = scale * x\n    return y\n"
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse(expected))
+    assert converted.dropped == ["cell 1, line 1: %time (its statement is kept)", "cell 1, line 2: %timeit scale * 3",
+                                 "cell 2, line 2: %time (its statement is kept)"]
+    kernel = parse_cell(1, "%time scale = 2\n")
+    assert kernel is not None and isinstance(kernel.body[0], ast.Assign)
