@@ -16,6 +16,7 @@ the report says about the lines left out is inert text (:mod:`grader.inert`).
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import textwrap
@@ -68,6 +69,7 @@ def convert(raw: bytes) -> Converted:
     notebook = read_valid(raw)
     lines: list[str] = []
     converted = Converted("")
+    futures: list[str] = []   # each cell's own future imports (Jupyter compiles each cell by itself)
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
             continue
@@ -77,10 +79,37 @@ def convert(raw: bytes) -> Converted:
         if lines:
             lines.append("")
             converted.origins.append(None)
-        lines += dedented([text for text, _ in cell_lines])
+        python = dedented([text for text, _ in cell_lines])
+        futures += _future_imports(python, later=bool(lines))
+        lines += python
         converted.origins += [(number, line) for _, line in cell_lines]
+    if futures:   # a later cell's own future import: first in the module, where Python wants it
+        lines.insert(0, f"from __future__ import {', '.join(dict.fromkeys(futures))}")
+        converted.origins.insert(0, None)
     converted.source = "\n".join(lines) + "\n"
     return converted
+
+
+def _future_imports(lines: list[str], later: bool) -> list[str]:
+    """The names a cell imports from ``__future__`` at its start, each such line made a comment (a
+    later cell's only: the first cell's already come first); [] when it has none or is no Python."""
+    if not later or not any("__future__" in line for line in lines):
+        return []
+    try:
+        body = ast.parse("\n".join(lines)).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]   # a docstring may come first
+    names: list[str] = []
+    for node in body:
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__" and node.level == 0):
+            break
+        names += [alias.name for alias in node.names]
+        for index in range(node.lineno - 1, (node.end_lineno or node.lineno)):
+            lines[index] = f"# moved to the module's first line: {inert.line(lines[index].strip(), 60)}"
+    return names
 
 
 def read_valid(raw: bytes) -> Any:

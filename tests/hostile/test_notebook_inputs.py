@@ -191,3 +191,19 @@ def test_a_timed_statement_still_runs_as_in_jupyter():
                                  "cell 2, line 2: %time (its statement is kept)"]
     kernel = parse_cell(1, "%time scale = 2\n")
     assert kernel is not None and isinstance(kernel.body[0], ast.Assign)
+
+
+def test_a_later_cells_future_import_comes_first_as_in_jupyter():
+    """Jupyter compiles each cell by itself, so the stub pasted below an imports cell (every stub starts
+    with ``from __future__ import annotations``) runs there, and grader.check passes it; graded as one
+    module it was a SyntaxError ("from __future__ imports must occur at the beginning"): every check 0."""
+    stub = '"""The lab."""\nfrom __future__ import annotations\nfrom __future__ import division\n\n' \
+           "def f(x: NotDefinedAnywhere) -> int:\n    return 1\n"
+    converted = convert(notebook("import math", stub, "y = f(1)"))
+    namespace: dict = {}
+    exec(compile(converted.source, "lab.py", "exec"), namespace)   # annotations stay unevaluated, as in Jupyter
+    assert namespace["y"] == 1
+    assert converted.source.startswith("from __future__ import annotations, division\n")
+    assert converted.place(converted.source.split("\n").index("def f(x: NotDefinedAnywhere) -> int:") + 1) \
+        == "cell 2, line 5"
+    assert convert(notebook(stub, "y = 1")).source.startswith('"""The lab."""\nfrom __future__')   # first: as it was
