@@ -239,8 +239,10 @@ def _continued(lines: list[str]) -> set[int]:
     start: int | None = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # the tokenizer's SyntaxWarnings (3.12+) are not the student's
-        while start is not None and start < len(lines):
+        for _ in range(64):   # each scan may read to the end: a bounded number of them
             start = _scan(lines, start, continued)
+            if start is None or start >= len(lines):
+                break
     return continued
 
 
