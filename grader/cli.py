@@ -154,6 +154,14 @@ def say(line: str) -> None:
     print(f"grade: {line}", file=sys.stderr, flush=True)
 
 
+def watching_line(path: Path):
+    """The line under each watched report, as rich text: a path is never read as markup (a folder
+    named ``[/]`` ended --watch with a MarkupError)."""
+    from rich.text import Text
+
+    return Text(f"watching {path}: save it to grade again; Ctrl-C stops", style="dim")
+
+
 def watch_command(args: argparse.Namespace) -> int:
     """``grade lab4 --watch``: the report after every save, until Ctrl-C (grader/grading/watch.py)."""
     import time
@@ -172,11 +180,11 @@ def watch_command(args: argparse.Namespace) -> int:
         changed = f" · checked first: {', '.join(ordered(first, watcher.last_source or ''))}" if first else ""
         console.rule(f"{time.strftime('%H:%M:%S')} · {args.lab} graded in {took:.1f} s{changed}", style="dim")
         report.print_report(result, console, verbose=args.verbose)
-        console.print(f"watching {watcher.path}: save it to grade again; Ctrl-C stops", style="dim", soft_wrap=True)
+        console.print(watching_line(watcher.path), soft_wrap=True)
 
     def early(function, checks):
         passed = sum(c.status == "passed" for c in checks)
-        console.print(f"{function}: {passed} of {len(checks)} checks pass (the rest of the lab follows)")
+        console.print(f"{function}: {passed} of {len(checks)} checks pass (the rest of the lab follows)", markup=False)
 
     wanted = progress.wanted(args.format, sys.stdout, sys.stderr)
     watcher = Watch(args.lab, args.submission, show=show, early=early, say=say,

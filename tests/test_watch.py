@@ -131,3 +131,17 @@ def test_watch_regrades_on_save_with_the_changed_function_first_and_ctrl_c_leave
     finally:
         if watching.poll() is None:
             watching.kill()
+
+
+def test_the_watched_path_is_shown_as_it_is_never_read_as_markup(tmp_path):
+    """A folder named like rich markup ([/], [bold]) is printed as it is (it ended --watch with a MarkupError)."""
+    import io
+
+    from rich.console import Console
+
+    from grader.cli import watching_line
+
+    path = tmp_path / "[/]" / "[bold]x" / "pytorch_basics.py"
+    out = io.StringIO()
+    Console(file=out, width=400).print(watching_line(path), soft_wrap=True)
+    assert f"watching {path}: save it" in out.getvalue()

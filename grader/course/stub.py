@@ -30,7 +30,7 @@ def definitions(source: str) -> list[Definition]:
     """Top-level functions, classes and their methods, in the order they are defined."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # not Python, or nested past the parser
         return []
     found: list[Definition] = []
     for node in tree.body:

@@ -125,11 +125,10 @@ def compare(definitions: Mapping[str, str], saved_source: str, names: Sequence[s
 def top_level_definitions(source: str) -> dict[str, str]:
     """Name -> ast.dump of the last top-level def or class of that name in ``source`` (as run)."""
     try:
-        body = ast.parse(source).body
-    except SyntaxError:
+        return {node.name: ast.dump(node) for node in ast.parse(source).body
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # not Python, or nested past the parser
         return {}
-    return {node.name: ast.dump(node) for node in body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
 # ------------------------------------------------------------------ assembling the module

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import ast
 import symtable
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from grader.grading.notebooks import cell_to_python, source_lines
+from grader.grading.notebooks import cell_to_python, dedented, source_lines
 
 CELL_LABEL = "Cell In[{}]"   # as IPython's tracebacks name a cell
 
@@ -53,10 +52,11 @@ def parse_cell(number: int, raw: str) -> Cell | None:
     lines, origins = [text for text, _ in pairs], [line for _, line in pairs]
     changed = {index: f"{CELL_LABEL.format(number)}, line {line}: {raw_lines[line - 1].strip()[:60]}"
                for index, (text, line) in enumerate(pairs, start=1) if text != raw_lines[line - 1]}
-    lines = textwrap.dedent("\n".join(lines)).split("\n")   # as IPython, which removes a common indentation
+    lines = dedented(lines)   # as IPython, which removes a common indentation
     try:
         body = ast.parse("\n".join(lines)).body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # a lone surrogate, nesting past the parser:
+        # IPython cannot compile it either
         return None
     return Cell(number, lines, origins, changed, body, skipped)
 

@@ -1,6 +1,6 @@
 """A Jupyter notebook's code cells as a Python module a worker can import.
 
-IPython-only syntax (``%magic``, ``!shell``) is not Python: each such line
+IPython-only syntax (``%magic``, ``!shell``, ``obj?`` help) is not Python: each such line
 becomes a comment, or a ``pass`` where it is indented, so the blocks around
 it still parse (and a ``from __future__`` import after it still comes first); cells of a shell or other-language cell magic (``%%bash``) are dropped.
 Each line of the module remembers its cell and line, so feedback can say
@@ -16,8 +16,11 @@ the report says about the lines left out is inert text (:mod:`grader.inert`).
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import textwrap
+import tokenize
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +31,9 @@ from grader import inert
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _ESCAPE = re.compile(r"^(?P<indent>\s*)(?:%|!)")
 _ASSIGNED_ESCAPE = re.compile(r"^(?P<indent>\s*)[\w.,\s]+=\s*(?:%|!)")
+# IPython's help syntax: ``?obj`` anywhere, ``obj?`` / ``np.reshape??`` for a dotted name (its _help_end_re)
+_TIMED = re.compile(r"^(?P<indent>\s*)%time\s+(?P<statement>\S.*)$")   # %time x = f(): x = f() runs
+_HELP = re.compile(r"^(?P<indent>\s*)(?:\?.*|%{0,2}(?!\d)[\w*]+(?:\.[\w*]+)*\?\??\s*)$")
 _LINE = re.compile(r"\bline (\d+)\b")
 _LINE_END = re.compile(r"\r\n|\r|\n")   # Python's line ends: a form feed, NEL or U+2028 is none
 
@@ -63,6 +69,7 @@ def convert(raw: bytes) -> Converted:
     notebook = read_valid(raw)
     lines: list[str] = []
     converted = Converted("")
+    futures: list[str] = []   # each cell's own future imports (Jupyter compiles each cell by itself)
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
             continue
@@ -72,10 +79,37 @@ def convert(raw: bytes) -> Converted:
         if lines:
             lines.append("")
             converted.origins.append(None)
-        lines += [text for text, _ in cell_lines]
+        python = dedented([text for text, _ in cell_lines])
+        futures += _future_imports(python, later=bool(lines))
+        lines += python
         converted.origins += [(number, line) for _, line in cell_lines]
+    if futures:   # a later cell's own future import: first in the module, where Python wants it
+        lines.insert(0, f"from __future__ import {', '.join(dict.fromkeys(futures))}")
+        converted.origins.insert(0, None)
     converted.source = "\n".join(lines) + "\n"
     return converted
+
+
+def _future_imports(lines: list[str], later: bool) -> list[str]:
+    """The names a cell imports from ``__future__`` at its start, each such line made a comment (a
+    later cell's only: the first cell's already come first); [] when it has none or is no Python."""
+    if not later or not any("__future__" in line for line in lines):
+        return []
+    try:
+        body = ast.parse("\n".join(lines)).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]   # a docstring may come first
+    names: list[str] = []
+    for node in body:
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__" and node.level == 0):
+            break
+        names += [alias.name for alias in node.names]
+        for index in range(node.lineno - 1, (node.end_lineno or node.lineno)):
+            lines[index] = f"# moved to the module's first line: {inert.line(lines[index].strip(), 60)}"
+    return names
 
 
 def read_valid(raw: bytes) -> Any:
@@ -101,7 +135,17 @@ def read_valid(raw: bytes) -> Any:
     for number, cell in enumerate(notebook.cells, start=1):   # what the schema promises, checked again
         if not isinstance(cell.get("source"), str):
             raise NotebookError(f"not a valid notebook: cell {number}: its source is not text")
+        if cell.cell_type == "code" and not _utf8(cell.source):   # JSON can spell a lone surrogate
+            raise NotebookError(f"not a valid notebook: cell {number}: its source is not UTF-8 text")
     return notebook
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _validate(nbformat: Any, notebook: Any) -> None:
@@ -119,6 +163,13 @@ def _invalid(exc: Exception) -> str:
         field_name = f", {inert.line(path[2], 40)}" if len(path) > 2 else ""
         return f"cell {path[1] + 1}{field_name}: {message}"
     return message
+
+
+def dedented(lines: list[str]) -> list[str]:
+    """A cell's lines without the indentation they all share, as IPython runs a cell (and as
+    :mod:`grader.grading.kernel_cells` reads one): a cell pasted indented runs in Jupyter."""
+    result = textwrap.dedent("\n".join(lines)).split("\n")
+    return result if len(result) == len(lines) else lines
 
 
 def notebook_to_source(raw: bytes) -> str:
@@ -147,16 +198,97 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
             return []
         lines = lines[1:]
     result = []
-    for line_number, line in lines:
-        python = _python_line(line)
+    continued = _continued([line for _, line in lines])
+    tails = _magic_tails([line for _, line in lines], continued)
+    for index, (line_number, line) in enumerate(lines):
+        if index in tails:
+            python = f"# notebook-only line removed: {inert.line(line.strip(), 60)}"
+        else:
+            python = line if index in continued else _python_line(line)
         if python != line:
-            dropped.append(f"cell {number}, line {line_number}: {inert.line(line.strip(), 60)}")
+            timed = _TIMED.match(line) if index not in continued and index not in tails else None
+            kept = timed is not None and python.strip() == timed["statement"].strip()
+            dropped.append(f"cell {number}, line {line_number}: "
+                           + ("%time (its statement is kept)" if kept else inert.line(line.strip(), 60)))
         result.append((python, line_number))
     return result
 
 
+def _magic_tails(lines: list[str], continued: set[int]) -> set[int]:
+    """Indexes of the lines a magic continues with a final backslash (``!pip install a \\`` then
+    ``    b``): IPython makes them one magic, so they are no Python either."""
+    tails: set[int] = set()
+    for index, line in enumerate(lines):
+        if index in continued or index in tails or not _notebook_only(line):
+            continue
+        while index < len(lines) - 1 and lines[index].rstrip().endswith("\\"):
+            index += 1
+            tails.add(index)
+    return tails
+
+
+def _continued(lines: list[str]) -> set[int]:
+    """Indexes of the lines that continue a statement begun above (inside brackets or a string, after a
+    backslash): IPython reads ``%`` and ``!`` only where a statement starts, so ``(a\\n % b)`` or a
+    ``%d`` line in a triple-quoted string is Python, not a magic.  Read with the standard tokenizer,
+    each magic line's tokens ignored (where the tokenizer stops inside one, it goes on after it); a
+    line the tokenizer never reached (it stopped at an error) counts as a statement's start."""
+    if not any(_notebook_only(line) for line in lines[1:]):
+        return set()
+    continued: set[int] = set()
+    start: int | None = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the tokenizer's SyntaxWarnings (3.12+) are not the student's
+        for _ in range(64):   # each scan may read to the end: a bounded number of them
+            start = _scan(lines, start, continued)
+            if start is None or start >= len(lines):
+                break
+    return continued
+
+
+def _scan(lines: list[str], start: int, continued: set[int]) -> int | None:
+    """Adds the continued lines of ``lines[start:]`` to ``continued``; where the tokenizer stopped
+    inside a magic line, the line after it (to scan on from), else None."""
+    depth, starts, magics, decided = 0, True, set(), start   # decided: lines before it are known
+    feed = iter([line + "\n" for line in lines[start:]])
+    try:
+        for token in tokenize.generate_tokens(lambda: next(feed, "")):
+            first, last = start + token.start[0] - 1, start + token.end[0] - 1
+            while decided <= min(first, len(lines) - 1):   # the state at the start of each line up to this one
+                if depth > 0 or not starts:
+                    continued.add(decided)
+                elif _notebook_only(lines[decided]):
+                    magics.add(decided)
+                decided += 1
+            if first in magics:
+                continue
+            if last > first:                          # a string over several lines: its inner lines
+                continued.update(range(first + 1, min(last, len(lines) - 1) + 1))
+                decided = max(decided, last + 1)
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth = max(depth - 1, 0)
+            starts = token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
+                                    tokenize.COMMENT, tokenize.ENDMARKER)
+    except Exception as exc:   # TokenError, SyntaxError; UnicodeEncodeError for a lone surrogate (3.12+)
+        where = exc.args[1] if isinstance(exc, tokenize.TokenError) and len(exc.args) > 1 else None
+        row = where[0] if isinstance(where, tuple) and where and type(where[0]) is int else getattr(exc, "lineno", None)
+        failed = start + row - 1 if type(row) is int else -1
+        return failed + 1 if failed in magics else None
+    return None
+
+
+def _notebook_only(line: str) -> re.Match | None:
+    """The match when ``line``, read where a statement starts, is IPython's, not Python's."""
+    return _ESCAPE.match(line) or _ASSIGNED_ESCAPE.match(line) or _HELP.match(line)
+
+
 def _python_line(line: str) -> str:
-    match = _ESCAPE.match(line) or _ASSIGNED_ESCAPE.match(line)
+    timed = _TIMED.match(line)
+    if timed:   # IPython runs the statement (what it assigns is bound) and says how long it took
+        return _python_line(timed["indent"] + timed["statement"])
+    match = _notebook_only(line)
     if match is None:
         return line
     keep = "pass  " if match["indent"] else ""

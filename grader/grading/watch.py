@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from grader.course.stub import definitions
+from grader.grading.files import read_no_follow
 from grader.grading.prepare import choose, prepare
 from grader.grading.run import grade
 from grader.isolation import Launcher, TemplateLauncher
@@ -138,8 +139,10 @@ class Watch:
 
 
 def _read(path: Path) -> str | None:
+    """The file's text as a submission is read (no link followed, a regular file, bounded); None when
+    it cannot be (gone for a moment, or replaced by a pipe, a folder or a link: a save to ignore)."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_no_follow(path).decode("utf-8", errors="replace")
     except OSError:
         return None
 
