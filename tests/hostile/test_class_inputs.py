@@ -269,3 +269,30 @@ def test_a_zip_written_with_backslashes_has_its_folders_on_every_system(tmp_path
     roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
     assert sorted(entry.student for entry in roster.entries) == ["alice", "bob", "carol"], roster.entries
     assert [p.kind for p in roster.problems if "mallory" in str(p.path)] == ["unreadable"], roster.problems
+
+
+def test_two_students_whose_names_differ_only_in_case_are_two_ids_and_two_report_folders(tmp_path):
+    """``Alice`` and ``alice`` were two ids that an LMS matching names case-insensitively, or a macOS or
+    Windows disk (where ``students/Alice`` and ``students/alice`` are one folder), merges. The second is now
+    ``alice~2``, as two names that print alike are; an export keeps a report folder for each."""
+    import zipfile
+
+    from grader.course.folder import find_lab
+    from grader.instructor.batch.layouts import discover
+    from grader.instructor.gradebook import Gradebook
+    from grader.instructor.gradebook.exports import export
+    from grader.results import GradeResult
+
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("Alice/pytorch_basics.py", "x = 1\n")
+        handle.writestr("alice/pytorch_basics.py", "x = 2\n")
+    roster = discover(find_lab("lab4"), archive, tmp_path / "staging")
+    ids = sorted(entry.student for entry in roster.entries)
+    assert ids == ["Alice", "alice~2"], ids
+    with Gradebook(tmp_path / "grades.db") as book:
+        for student in ids:
+            book.record(student, "lab4", student, "v1", GradeResult("lab4", "PyTorch Essentials", student, [], 0.1))
+        export(book, tmp_path / "out", ("reports",))
+    folders = sorted(p.name for p in (tmp_path / "out" / "students").iterdir())
+    assert len({name.casefold() for name in folders}) == 2, folders

@@ -154,8 +154,9 @@ def _is_code(name: str) -> bool:
 # ------------------------------------------------------------------ layouts
 class _Ids:
     """Raw names → ids: :func:`printable`, and unique (``~2`` when two names would show alike: the same
-    once cut, the same letters composed differently, ``José`` as macOS writes it and as Windows does, or
-    the same but for spaces around them, ``alice `` beside ``alice``)."""
+    once cut, the same letters composed differently, ``José`` as macOS writes it and as Windows does,
+    the same but for spaces around them, ``alice `` beside ``alice``, or for case, ``alice`` beside ``Alice``:
+    one folder on a macOS or Windows disk, one student to an LMS that ignores case)."""
 
     def __init__(self) -> None:
         self.by_raw: dict[str, str] = {}
@@ -174,8 +175,8 @@ class _Ids:
 
 
 def _look(student_id: str) -> str:
-    """What an id looks like in a table: composed (NFC), without the spaces around it that no cell shows."""
-    return unicodedata.normalize("NFC", student_id).strip(" ")
+    """What an id is taken as: composed (NFC), without the spaces around it that no cell shows, in any case."""
+    return unicodedata.normalize("NFC", student_id).strip(" ").casefold()
 
 
 def _discover_folder(lab: Lab, root: Node, staging: Path) -> Roster:
