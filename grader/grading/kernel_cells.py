@@ -14,7 +14,12 @@ import symtable
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from grader.grading.notebooks import cell_to_python, dedented, source_lines
+from grader.grading.notebooks import (
+    cell_to_python,
+    dedented,
+    source_lines,
+    without_prompts,
+)
 
 CELL_LABEL = "Cell In[{}]"   # as IPython's tracebacks name a cell
 
@@ -48,6 +53,7 @@ def parse_cell(number: int, raw: str) -> Cell | None:
     """Run ``number`` of a cell whose source was ``raw``; None when it is not Python (it did not run)."""
     raw_lines = source_lines(raw)
     skipped = next((index for index, line in enumerate(raw_lines) if line.strip()), len(raw_lines))
+    raw_lines = raw_lines[:skipped] + without_prompts(raw_lines[skipped:])   # a pasted prompt is no change
     pairs = cell_to_python(number, raw, [])
     lines, origins = [text for text, _ in pairs], [line for _, line in pairs]
     changed = {index: f"{CELL_LABEL.format(number)}, line {line}: {raw_lines[line - 1].strip()[:60]}"

@@ -3,6 +3,7 @@
 IPython-only syntax (``%magic``, ``!shell``, ``obj?`` help) is not Python: each such line
 becomes a comment, or a ``pass`` where it is indented, so the blocks around
 it still parse (and a ``from __future__`` import after it still comes first); cells of a shell or other-language cell magic (``%%bash``) are dropped.
+Prompts pasted with code (``>>> ``, ``In [1]: ``) are stripped as IPython strips them (:func:`without_prompts`).
 Each line of the module remembers its cell and line, so feedback can say
 "cell 3, line 2" where the student looks.  Used by single runs
 (``grade lab4 --submission lab4.ipynb``), by batch grading, and by ``grader.check`` and
@@ -36,6 +37,11 @@ _TIMED = re.compile(r"^(?P<indent>\s*)%time\s+(?P<statement>\S.*)$")   # %time x
 _HELP = re.compile(r"^(?P<indent>\s*)(?:\?.*|%{0,2}(?!\d)[\w*]+(?:\.[\w*]+)*\?\??\s*)$")
 _LINE = re.compile(r"\bline (\d+)\b")
 _LINE_END = re.compile(r"\r\n|\r|\n")   # Python's line ends: a form feed, NEL or U+2028 is none
+# prompts pasted with code, as IPython strips them (IPython.core.inputtransformer2: classic_prompt, then
+# ipython_prompt): (the first line's prompt, any line's prompt)
+_PROMPTS = ((re.compile(r"^>>>( |$)"), re.compile(r"^(>>>|\.\.\.)( |$)")),
+            (re.compile(r"^(((\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?)"),) * 2)
+_INDENT = re.compile(r"^[ \t]+")
 
 
 class NotebookError(ValueError):
@@ -190,6 +196,7 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
     lines = list(enumerate(source_lines(source), start=1))
     while lines and not lines[0][1].strip():   # as IPython, which drops them before it looks for a cell magic
         lines = lines[1:]
+    lines = list(zip([n for n, _ in lines], without_prompts([line for _, line in lines])))   # as IPython
     if lines and lines[0][1].lstrip().startswith("%%"):
         words = lines[0][1].lstrip()[2:].split()
         dropped.append(f"cell {number}, line 1: {inert.line(lines[0][1].strip(), 60)}"
@@ -212,6 +219,20 @@ def cell_to_python(number: int, source: str, dropped: list[str]) -> list[tuple[s
                            + ("%time (its statement is kept)" if kept else inert.line(line.strip(), 60)))
         result.append((python, line_number))
     return result
+
+
+def without_prompts(lines: list[str]) -> list[str]:
+    """A cell's lines (its leading blank lines dropped) without the prompts of code pasted from a console or
+    the docs (``>>> `` and ``... ``, IPython's ``In [1]: `` and ``   ...: ``), stripped as IPython strips
+    them before it runs the cell: from every line when the first line has one (or the second any), after
+    the first line's indentation is removed from the lines that have it; the lines as they were otherwise."""
+    indent = _INDENT.match(lines[0])[0] if lines and _INDENT.match(lines[0]) else ""
+    bare = [line.removeprefix(indent) for line in lines]
+    found = False
+    for first, prompt in _PROMPTS:
+        if bare and (first.match(bare[0]) or (len(bare) > 1 and prompt.match(bare[1]))):
+            bare, found = [prompt.sub("", line, count=1) for line in bare], True
+    return bare if found else lines
 
 
 def _magic_tails(lines: list[str], continued: set[int]) -> set[int]:

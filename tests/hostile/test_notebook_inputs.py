@@ -207,3 +207,44 @@ def test_a_later_cells_future_import_comes_first_as_in_jupyter():
     assert converted.place(converted.source.split("\n").index("def f(x: NotDefinedAnywhere) -> int:") + 1) \
         == "cell 2, line 5"
     assert convert(notebook(stub, "y = 1")).source.startswith('"""The lab."""\nfrom __future__')   # first: as it was
+
+
+# code pasted from the docs or a console, prompts and all, and the Python IPython runs of it
+PASTED = {
+    "classic": (">>> import math\n>>> def area(r):\n...     return math.pi * r ** 2\n...\n>>> AREA = area(2)\n",
+                "import math\ndef area(r):\n    return math.pi * r ** 2\n\nAREA = area(2)\n"),
+    "ipython": (("In [3]: import math\n\nIn [4]: def area(r):\n   ...:     return math.pi * r ** 2\n   ...: \n"
+                 "\nIn [5]: AREA = area(2)\n"),
+                "import math\n\ndef area(r):\n    return math.pi * r ** 2\n\n\nAREA = area(2)\n"),
+    "indented": ("\n  >>> import math\n  >>> AREA = math.pi * 4\n", "import math\nAREA = math.pi * 4\n"),
+}
+
+
+@pytest.mark.parametrize("name", PASTED)
+def test_a_cell_pasted_with_its_prompts_is_graded_as_jupyter_runs_it(name):
+    """A cell pasted with ``>>> ``/``... `` or ``In [1]: ``/``   ...: `` prompts runs in Jupyter (IPython strips
+    them); the reader left them, a SyntaxError: every check 0. Now stripped as IPython strips them, the
+    lines keep their cells' numbers, and nothing is said to be left out (nothing is)."""
+    cell, python = PASTED[name]
+    converted = convert(notebook("x = 1", cell))
+    assert ast.dump(ast.parse(converted.source)) == ast.dump(ast.parse("x = 1\n" + python))
+    assert converted.dropped == []
+    lines = converted.source.split("\n")
+    assert converted.place(lines.index("AREA = area(2)" if "area(2)" in python else "AREA = math.pi * 4") + 1) \
+        == f"cell 2, line {cell.split(chr(10)).index(next(l for l in cell.split(chr(10)) if 'AREA' in l)) + 1}"
+    run = parse_cell(7, cell)   # grader.check in a running kernel reads the cell it ran the same way
+    assert run is not None and ast.dump(ast.Module(run.body, [])) == ast.dump(ast.parse(python))
+    assert run.changed == {}
+
+
+@pytest.mark.parametrize("name", PASTED)
+def test_prompts_are_stripped_as_the_installed_ipython_strips_them(name):
+    transformer = pytest.importorskip("IPython.core.inputtransformer2").TransformerManager()
+    cell, python = PASTED[name]
+    assert transformer.transform_cell(cell) == python
+
+
+def test_code_without_prompts_is_left_as_it_is():
+    """``...`` (Ellipsis) or ``>>>`` inside a line is Python: only a prompt where IPython sees one goes."""
+    for cell in ("x = 1\ny = '>>> not a prompt'\n", "def f():\n    ...\n"):
+        assert [line for line, _ in cell_to_python(1, cell, [])] == cell.rstrip("\n").split("\n")
