@@ -226,6 +226,76 @@ def test_two_students_carrying_one_canvas_id_never_share_a_grade_in_canvas_csv(t
     assert "smithjane_99999" in next(row[0] for row in rows if row[0].startswith("zzz")), rows
 
 
+def test_each_member_of_a_gradescope_group_submission_gets_a_canvas_row_of_their_own(tmp_path):
+    """A group submission (two submitters in ``submission_metadata.yml``) was one canvas.csv row whose SIS
+    User ID was ``111, 222``: Canvas matched neither member. Each member now has a row with the group's
+    score; a member of two groups is still caught (no ID: two grades would land on one student)."""
+    from grader.course.folder import find_lab
+    from grader.instructor.batch.layouts import discover
+
+    subs = tmp_path / "gs"
+    for folder in ("submission_101", "submission_102", "submission_103"):
+        (subs / folder).mkdir(parents=True)
+        (subs / folder / "pytorch_basics.py").write_text(f"# {folder}\n")
+
+    def submitters(*people: tuple[str, str]) -> str:
+        return "".join(f"  - ':name': {name}\n    ':sid': '{sid}'\n    ':email': {name.lower()}@uni.edu\n"
+                       for name, sid in people)
+
+    (subs / "submission_metadata.yml").write_text(
+        f"submission_101:\n  ':submitters':\n{submitters(('Ann', '111'), ('Ben', '222'))}"
+        f"submission_102:\n  ':submitters':\n{submitters(('Cal', '333'))}"
+        f"submission_103:\n  ':submitters':\n{submitters(('Dee', '444'), ('Eve', '555'), ('Dee', '444'))}")
+    roster = discover(find_lab("lab4"), subs, tmp_path / "staging")
+    with Gradebook(tmp_path / "grades.db") as book:
+        for entry, like in zip(roster.entries, ("alice", "bob", "alice")):
+            book.record(entry.student, "lab4", entry.content_hash, "v1", CLASS[like])
+        book.set_handins("lab4", [(entry.student, entry.handin, entry.text) for entry in roster.entries])
+        export(book, tmp_path, ("canvas",), "lab4")
+        score = {entry.student: row.score for entry, row in zip(roster.entries, book.submissions("lab4"))}
+    with (tmp_path / "canvas.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {row[0]: (row[2], row[3], row[5]) for row in list(csv.reader(handle))[2:]}
+    group, cal = f"{score['submission_101']:g}", f"{score['submission_102']:g}"
+    assert rows == {"Ann": ("111", "ann@uni.edu", group), "Ben": ("222", "ben@uni.edu", group),
+                    "Cal": ("333", "cal@uni.edu", cal), "Dee": ("444", "dee@uni.edu", group),
+                    "Eve": ("555", "eve@uni.edu", group)}, rows
+
+
+def test_a_member_of_two_group_submissions_is_matched_by_hand(tmp_path):
+    """The shared-ID protection holds for group members: Ben in two groups gets no ID in either row."""
+    from grader.instructor.gradebook.store import Handin
+
+    ann, ben, cal = (Handin(name=n, sis_id=s) for n, s in (("Ann", "111"), ("Ben", "222"), ("Cal", "333")))
+    with Gradebook(tmp_path / "grades.db") as book:
+        for student, members in (("submission_1", (ann, ben)), ("submission_2", (ben, cal))):
+            book.record(student, "lab4", student, "v1", CLASS["alice"])
+            book.set_handins("lab4", [(student, Handin(name="x", sis_id="y", members=members), "x = 1\n")])
+        export(book, tmp_path, ("canvas",), "lab4")
+    with (tmp_path / "canvas.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {row[0].split(" ")[0]: (row[0], row[2]) for row in list(csv.reader(handle))[2:]}
+    assert {name: sid for name, (_, sid) in rows.items()} == {"Ann": "111", "Ben": "", "Cal": "333"}, rows
+    ben_rows = [row for row in csv.reader((tmp_path / "canvas.csv").open(encoding="utf-8")) if row[0].startswith("Ben")]
+    assert len(ben_rows) == 2 and {r[0] for r in ben_rows} == {"Ben (its ID is also submission_2's: match by hand)",
+                                                               "Ben (its ID is also submission_1's: match by hand)"}
+
+
+def test_a_gradebook_of_schema_1_gains_the_members_column_and_keeps_its_handins(tmp_path):
+    import sqlite3
+
+    from grader.instructor.gradebook.store import Handin
+
+    with Gradebook(tmp_path / "grades.db") as book:
+        book.set_handins("lab4", [("alice", Handin(name="Alice", sis_id="111"), "x = 1\n")])
+    database = sqlite3.connect(tmp_path / "grades.db")
+    database.executescript("ALTER TABLE handin DROP COLUMN members; UPDATE meta SET value='1' WHERE key='schema';")
+    database.close()
+    with Gradebook(tmp_path / "grades.db") as book:
+        assert book.handins("lab4") == {"alice": Handin(name="Alice", sis_id="111")}
+        book.set_handins("lab4", [("bob", Handin(members=(Handin(name="B"), Handin(name="C"))), "x = 2\n")])
+        assert book.handins("lab4")["bob"].members == (Handin(name="B"), Handin(name="C"))
+        assert book.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+
+
 def test_a_result_holding_lone_surrogates_exports_every_format(tmp_path):
     """Red team 3: the gradebook stored a result as JSON, which spells a lone surrogate ``\\ud800`` and loads
     it back as one; the student's report.txt then could not be written (UnicodeEncodeError, export

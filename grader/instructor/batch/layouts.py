@@ -12,7 +12,8 @@ Understood layouts (``SUBMISSIONS`` is a folder, or a ``.zip`` of one):
 Besides the code, a layout may say who handed it in and when (a gradebook ``Handin``):
 Canvas's names give the Canvas user id and the late mark, Gradescope's
 ``submission_metadata.yml`` (beside ``submission_123/``) the submitters'
-names, SIDs and e-mails and the time each was created; both are read as data.
+names, SIDs and e-mails (each member's of a group submission) and the time each was created; both are
+read as data.
 
 A student's id is made here, once, from the folder or file name (or the name
 inside the zip): :func:`grader.instructor.gradebook.escape.printable`, one
@@ -453,8 +454,10 @@ def _gradescope_handin(entry: dict) -> Handin:
     def joined(key: str) -> str:   # a group submission has several submitters
         return ", ".join(t for t in (_text(get(s, key)) for s in submitters) if t)[:_SUBMITTERS * _FIELD]
 
+    members = tuple(dict.fromkeys(Handin(name=_text(get(s, "name")), sis_id=_text(get(s, "sid")),
+                                         email=_text(get(s, "email"))) for s in submitters))
     return Handin(name=joined("name"), sis_id=joined("sid"), email=joined("email"),
-                  submitted_at=iso_time(get(entry, "created_at")))
+                  submitted_at=iso_time(get(entry, "created_at")), members=members if len(members) > 1 else ())
 
 
 def _text(value: object) -> str:

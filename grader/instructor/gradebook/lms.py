@@ -6,7 +6,8 @@ assignment; a second row starting with ``Points Possible`` gives each
 assignment's maximum (as Canvas's own export writes it).  Canvas matches a row
 to a student by ``ID`` (its user id), else by ``SIS User ID``, else by ``SIS
 Login ID``: each is filled from what the layout gave (Canvas's file names
-carry the user id; Gradescope's metadata the SID and e-mail), and a student
+carry the user id; Gradescope's metadata the SID and e-mail: a group submission gives
+each member a row of their own, with the group's score), and a student
 the layout gave nothing for is named by their id alone (Canvas then shows
 them unmatched, to be matched by hand); so are students whose IDs another row
 also carries (Canvas would keep one grade for both).  An assignment column named
@@ -62,12 +63,13 @@ def write_canvas(book: Gradebook, lab: str, path: Path, assignment: str = "", po
         writer = csv.writer(handle)
         writer.writerow([*CANVAS_COLUMNS, cell(title)])
         writer.writerow([POINTS_POSSIBLE, "", "", "", "", _number(maximum) if maximum else ""])
-        shared = _shared_ids(handins, [student for student, *_ in scores])
-        for student, _, score, _ in scores:
-            who = handins.get(student, Handin())
+        people = [(student, who, score) for student, _, score, _ in scores
+                  for who in _people(handins.get(student, Handin()))]
+        shared = _shared_ids([(student, who) for student, who, _ in people])
+        for index, (student, who, score) in enumerate(people):
             keys = _keys(who)
             if any(key in shared for key in keys):   # Canvas would give both grades to one student
-                others = sorted({o for key in keys for o in shared.get(key, ()) if o != student})
+                others = sorted({people[o][0] for key in keys for o in shared.get(key, ()) if o != index})
                 writer.writerow([cell(f"{who.name or student} (its ID is also {', '.join(others)}'s: match by hand)"),
                                  "", "", "", "", "" if score is None else _number(score)])
                 continue
@@ -76,20 +78,26 @@ def write_canvas(book: Gradebook, lab: str, path: Path, assignment: str = "", po
     return path
 
 
+def _people(who: Handin) -> tuple[Handin, ...]:
+    """Whom a submission's grade goes to: each member of a group submission (Canvas matches one ID a row)."""
+    return who.members or (who,)
+
+
 def _keys(who: Handin) -> list[tuple[str, str]]:
     """(column, value) of each ID Canvas may match the row by."""
     return [(column, value) for column, value in zip(CANVAS_COLUMNS[1:4], (who.lms_id, who.sis_id, who.email))
             if value]
 
 
-def _shared_ids(handins: dict[str, Handin], students: list[str]) -> dict[tuple[str, str], set[str]]:
-    """Each Canvas ID, SIS id or e-mail that more than one student's row would carry -> those students.
+def _shared_ids(people: list[tuple[str, Handin]]) -> dict[tuple[str, str], set[int]]:
+    """Each Canvas ID, SIS id or e-mail that more than one row (student, person) would carry -> those rows.
     Canvas matches a row by them and keeps the last grade: a file named ``victim_99999_1_x.py`` in a folder
-    of hand-ins would have put its score on student 99999. Such rows get no ID (matched by hand)."""
-    holders: dict[tuple[str, str], set[str]] = {}
-    for student in students:
-        for key in _keys(handins.get(student, Handin())):
-            holders.setdefault(key, set()).add(student)
+    of hand-ins would have put its score on student 99999 (a member of two group submissions, two grades on
+    one). Such rows get no ID (matched by hand)."""
+    holders: dict[tuple[str, str], set[int]] = {}
+    for index, (_, who) in enumerate(people):
+        for key in _keys(who):
+            holders.setdefault(key, set()).add(index)
     return {key: found for key, found in holders.items() if len(found) > 1}
 
 

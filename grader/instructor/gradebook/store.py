@@ -27,7 +27,7 @@ from grader.instructor.gradebook.escape import printable, valid
 PATH_KEPT = 4096   # characters of a path (escaped) kept
 from grader.results import GradeResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: handin.members (a group submission's submitters)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submission (
@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS handin (   -- what the layout said besides the code: 
     submitted_at TEXT NOT NULL,        -- ISO 8601 ('' when not said)
     late_mark    INTEGER NOT NULL,     -- 1: the LMS marks it late (Canvas's _late)
     code         TEXT NOT NULL,        -- the Python code graded (a notebook's code cells), for similarity
+    members      TEXT NOT NULL DEFAULT '',   -- a group's submitters: JSON [[name, sis_id, email], ...]
     PRIMARY KEY (student, lab)
 );
 CREATE TABLE IF NOT EXISTS problem (
@@ -93,6 +94,8 @@ class Handin:
     email: str = ""
     submitted_at: str = ""    # ISO 8601, when the LMS says
     late: bool = False        # the LMS marks it late (Canvas's ``_late``)
+    members: tuple[Handin, ...] = ()   # a group submission's submitters, each with their own name, SID and
+    # e-mail (the fields above then hold theirs joined, for people to read): each gets the group's grade
 
 
 _TABLES = {"meta", "submission", "check_result", "handin", "problem"}
@@ -167,10 +170,12 @@ class Gradebook:
     def _migrate(self) -> None:
         self.db.executescript(SCHEMA)
         row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise GradebookError(f"{self.path} was written by a newer grader (schema {row[0]})")
+        if "members" not in {name for (_, name, *_) in self.db.execute("PRAGMA table_info(handin)")}:   # schema 1
+            self.db.execute("ALTER TABLE handin ADD COLUMN members TEXT NOT NULL DEFAULT ''")
+        if row is None or int(row[0]) < SCHEMA_VERSION:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -226,9 +231,11 @@ class Gradebook:
         """(student, what the layout says of the submission, its Python code), in one transaction;
         written on every run, so a metadata file or a due time added later counts without grading again."""
         with self._transaction():
-            self.db.executemany("INSERT OR REPLACE INTO handin VALUES (?,?,?,?,?,?,?,?,?)",
+            self.db.executemany("INSERT OR REPLACE INTO handin VALUES (?,?,?,?,?,?,?,?,?,?)",
                                 [(printable(student), lab, valid(h.name), valid(h.lms_id), valid(h.sis_id),
-                                  valid(h.email), valid(h.submitted_at), int(h.late), valid(code))
+                                  valid(h.email), valid(h.submitted_at), int(h.late), valid(code),
+                                  json.dumps([[valid(m.name), valid(m.sis_id), valid(m.email)] for m in h.members])
+                                  if h.members else "")
                                  for student, h, code in handins])
 
     def set_due(self, lab: str, due: str) -> None:
@@ -263,10 +270,10 @@ class Gradebook:
 
     def handins(self, lab: str) -> dict[str, Handin]:
         """student -> what the layout said (students of an older gradebook have none)."""
-        rows = self.db.execute("SELECT student, name, lms_id, sis_id, email, submitted_at, late_mark "
+        rows = self.db.execute("SELECT student, name, lms_id, sis_id, email, submitted_at, late_mark, members "
                                "FROM handin WHERE lab=?", (lab,))
-        return {student: Handin(name, lms_id, sis_id, email, submitted_at, bool(late))
-                for student, name, lms_id, sis_id, email, submitted_at, late in rows}
+        return {student: Handin(name, lms_id, sis_id, email, submitted_at, bool(late), _members(members))
+                for student, name, lms_id, sis_id, email, submitted_at, late, members in rows}
 
     def codes(self, lab: str) -> dict[str, str]:
         """student -> the Python code graded (what ``grade similarity`` compares)."""
@@ -277,6 +284,15 @@ class Gradebook:
         cursor = self.db.execute(query, (lab,) if lab else ())
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+
+def _members(text: str) -> tuple[Handin, ...]:
+    """A group's submitters as :meth:`Gradebook.set_handins` wrote them; () for one submitter."""
+    try:
+        listed = json.loads(text) if text else []
+        return tuple(Handin(name=str(name), sis_id=str(sid), email=str(email)) for name, sid, email in listed)
+    except (ValueError, TypeError):   # not what set_handins writes
+        return ()
 
 
 class _Transaction:
