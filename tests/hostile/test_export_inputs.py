@@ -205,22 +205,13 @@ def test_two_students_carrying_one_canvas_id_never_share_a_grade_in_canvas_csv(t
     user 99999; canvas.csv had two rows with ID 99999, and Canvas keeps one grade for the student: the
     last row's. Rows sharing an ID now carry none (Canvas shows them unmatched) and say whose it also is;
     the rest of the class is matched as before."""
-    from grader.course.folder import find_lab
-    from grader.instructor.batch.layouts import discover
 
     subs = tmp_path / "subs"
     subs.mkdir()
     for name, code in {"smithjane_99999_1_pytorch_basics.py": "x = 1\n", "zzz_99999_2_pytorch_basics.py": "x = 2\n",
                        "doejohn_55555_3_pytorch_basics.py": "x = 3\n"}.items():
         (subs / name).write_text(code)
-    roster = discover(find_lab("lab4"), subs, tmp_path / "staging")
-    with Gradebook(tmp_path / "grades.db") as book:
-        for entry, like in zip(roster.entries, ("alice", "bob", "alice")):
-            book.record(entry.student, "lab4", entry.content_hash, "v1", CLASS[like])
-        book.set_handins("lab4", [(entry.student, entry.handin, entry.text) for entry in roster.entries])
-        export(book, tmp_path, ("canvas",), "lab4")
-    with (tmp_path / "canvas.csv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))[2:]
+    rows, _ = canvas_export(subs, tmp_path)
     ids = {row[0].split(" ")[0]: row[1] for row in rows}
     assert ids == {"doejohn": "55555", "smithjane": "", "zzz": ""}, rows
     assert "smithjane_99999" in next(row[0] for row in rows if row[0].startswith("zzz")), rows
@@ -230,8 +221,6 @@ def test_each_member_of_a_gradescope_group_submission_gets_a_canvas_row_of_their
     """A group submission (two submitters in ``submission_metadata.yml``) was one canvas.csv row whose SIS
     User ID was ``111, 222``: Canvas matched neither member. Each member now has a row with the group's
     score; a member of two groups is still caught (no ID: two grades would land on one student)."""
-    from grader.course.folder import find_lab
-    from grader.instructor.batch.layouts import discover
 
     subs = tmp_path / "gs"
     for folder in ("submission_101", "submission_102", "submission_103"):
@@ -246,15 +235,8 @@ def test_each_member_of_a_gradescope_group_submission_gets_a_canvas_row_of_their
         f"submission_101:\n  ':submitters':\n{submitters(('Ann', '111'), ('Ben', '222'))}"
         f"submission_102:\n  ':submitters':\n{submitters(('Cal', '333'))}"
         f"submission_103:\n  ':submitters':\n{submitters(('Dee', '444'), ('Eve', '555'), ('Dee', '444'))}")
-    roster = discover(find_lab("lab4"), subs, tmp_path / "staging")
-    with Gradebook(tmp_path / "grades.db") as book:
-        for entry, like in zip(roster.entries, ("alice", "bob", "alice")):
-            book.record(entry.student, "lab4", entry.content_hash, "v1", CLASS[like])
-        book.set_handins("lab4", [(entry.student, entry.handin, entry.text) for entry in roster.entries])
-        export(book, tmp_path, ("canvas",), "lab4")
-        score = {entry.student: row.score for entry, row in zip(roster.entries, book.submissions("lab4"))}
-    with (tmp_path / "canvas.csv").open(encoding="utf-8", newline="") as handle:
-        rows = {row[0]: (row[2], row[3], row[5]) for row in list(csv.reader(handle))[2:]}
+    listed, score = canvas_export(subs, tmp_path)
+    rows = {row[0]: (row[2], row[3], row[5]) for row in listed}
     group, cal = f"{score['submission_101']:g}", f"{score['submission_102']:g}"
     assert rows == {"Ann": ("111", "ann@uni.edu", group), "Ben": ("222", "ben@uni.edu", group),
                     "Cal": ("333", "cal@uni.edu", cal), "Dee": ("444", "dee@uni.edu", group),
@@ -323,3 +305,20 @@ def test_a_file_where_an_export_makes_a_folder_is_one_line_and_kept(tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write" in err[0] and "students" in err[0], err
     assert (tmp_path / "students").read_text() == "my notes\n"
+
+
+def canvas_export(subs, tmp_path) -> tuple[list[list[str]], dict[str, float]]:
+    """The hand-ins under ``subs`` discovered, recorded (graded alternately like alice, bob, alice) and
+    exported as canvas.csv: its student rows, and each student's score as the gradebook has it."""
+    from grader.course.folder import find_lab
+    from grader.instructor.batch.layouts import discover
+
+    roster = discover(find_lab("lab4"), subs, tmp_path / "staging")
+    with Gradebook(tmp_path / "grades.db") as book:
+        for entry, like in zip(roster.entries, ("alice", "bob", "alice")):
+            book.record(entry.student, "lab4", entry.content_hash, "v1", CLASS[like])
+        book.set_handins("lab4", [(entry.student, entry.handin, entry.text) for entry in roster.entries])
+        export(book, tmp_path, ("canvas",), "lab4")
+        score = {entry.student: row.score for entry, row in zip(roster.entries, book.submissions("lab4"))}
+    with (tmp_path / "canvas.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))[2:], score
